@@ -1,0 +1,12 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
+  // The Functions worker injects @azure/functions-core; outside the host the project's own stub captures registrations.
+  moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/devhost/functionsCoreStub.ts" },
+  globalSetup: "<rootDir>/test/support/globalSetup.ts",
+  globalTeardown: "<rootDir>/test/support/globalTeardown.ts",
+  testTimeout: 60000,
+};

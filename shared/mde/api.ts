@@ -1,0 +1,24 @@
+import type { LiveResponseRequest, MachineAction } from "./models";
+
+/** Per-call options, following the Azure SDK convention of an options bag with an abort signal. */
+export interface OperationOptions {
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * The MDE live response operations the collector uses. `MdeClient` implements it; activities
+ * depend on this interface so they can be tested with a fake.
+ * Every method throws `MdeApiError` for an error answer (statusCode, MDE code, target, retryAfterInMs).
+ */
+export interface MdeApi {
+  /** POST /api/machines/{id}/runliveresponse (201, or 200 as in one documented example). */
+  runLiveResponse(machineId: string, request: LiveResponseRequest, options?: OperationOptions): Promise<MachineAction>;
+  /** GET /api/machineactions/{id} */
+  getMachineAction(actionId: string, options?: OperationOptions): Promise<MachineAction>;
+  /** GET /api/machineactions?$filter=...&$top=... */
+  listMachineActions(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<MachineAction[]>;
+  /** GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N): the SAS URL, valid 30 minutes. */
+  getLiveResponseResultDownloadLink(actionId: string, commandIndex: number, options?: OperationOptions): Promise<string>;
+  /** POST /api/machineactions/{id}/cancel with `{ Comment }`. */
+  cancelMachineAction(actionId: string, comment: string, options?: OperationOptions): Promise<MachineAction>;
+}
