@@ -1,4 +1,4 @@
-import { startAzurite } from "./azuriteProcess";
+import { startAzurite } from "../../devhost/azurite";
 
 /** One Azurite for the whole run; each test makes its own container. */
 export default async function globalSetup(): Promise<void> {
