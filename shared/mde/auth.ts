@@ -1,0 +1,79 @@
+/**
+ * Which token the MDE API expects, per host, and a fixed credential for the local simulator.
+ * Source: shared/notes/mde-api-facts.md, "Hosts and tokens".
+ */
+import type { AccessToken, TokenCredential } from "@azure/identity";
+import { CollectorError } from "../errors";
+
+/** The scope for every commercial MDE host (global, legacy and regional alike). */
+export const COMMERCIAL_TOKEN_SCOPE = "https://api.securitycenter.microsoft.com/.default";
+
+const COMMERCIAL_HOSTS = new Set([
+  "api.security.microsoft.com",
+  "api.securitycenter.microsoft.com",
+  ...["us", "eu", "uk", "au", "swa", "ina"].map((region) => `${region}.api.security.microsoft.com`),
+]);
+
+/** GCC, and GCC High/DoD: their token audience is the API host itself. */
+const US_GOVERNMENT_HOSTS = new Set(["api-gcc.securitycenter.microsoft.us", "api-gov.securitycenter.microsoft.us"]);
+
+/**
+ * The OAuth scope to request for an MDE API base URL.
+ * Commercial hosts and anything else (a loopback simulator) get
+ * `https://api.securitycenter.microsoft.com/.default`; US Government hosts get `https://<host>/.default`.
+ * @param baseUrl - the MDE API base URL, e.g. `https://api.security.microsoft.com`.
+ * @throws CollectorError `InvalidBaseUrl` when `baseUrl` is not a URL.
+ */
+export function tokenScopeFor(baseUrl: string): string {
+  const host = parseUrl(baseUrl).hostname.toLowerCase();
+  if (COMMERCIAL_HOSTS.has(host)) return COMMERCIAL_TOKEN_SCOPE;
+  if (US_GOVERNMENT_HOSTS.has(host)) return `https://${host}/.default`;
+  return COMMERCIAL_TOKEN_SCOPE;
+}
+
+/**
+ * Whether a URL points at this machine (localhost, 127.0.0.0/8, ::1): the only place where
+ * plain http and {@link StaticTokenCredential} are acceptable.
+ * @param url - any string; one that is not a URL is not loopback.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** @internal Parses a base URL or throws a CollectorError naming the problem. */
+export function parseUrl(baseUrl: string): URL {
+  try {
+    return new URL(baseUrl);
+  } catch {
+    throw new CollectorError("InvalidBaseUrl", "The MDE API base URL is not a valid URL");
+  }
+}
+
+/**
+ * A credential that always returns the same development token.
+ *
+ * For LOCAL DEVELOPMENT AGAINST THE LOOPBACK SIMULATOR ONLY: the simulator accepts any bearer
+ * token, so there is nothing to sign in to. `MdeClient` refuses this credential for a base URL
+ * that is not loopback, so it can never send a made-up token to Microsoft. In Azure use a
+ * managed identity (`DefaultAzureCredential`/`ManagedIdentityCredential` from @azure/identity).
+ */
+export class StaticTokenCredential implements TokenCredential {
+  /**
+   * @param token - the development token to send.
+   * @param lifetimeInMs - how long each returned token claims to be valid. @default 3600000
+   */
+  constructor(
+    private readonly token: string = "simulator-development-token",
+    private readonly lifetimeInMs: number = 3_600_000,
+  ) {}
+
+  async getToken(): Promise<AccessToken> {
+    return { token: this.token, expiresOnTimestamp: Date.now() + this.lifetimeInMs, tokenType: "Bearer" };
+  }
+}

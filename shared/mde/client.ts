@@ -1,0 +1,289 @@
+/**
+ * The MDE live response API over fetch. Every method goes through one private `send()`, which
+ * owns the token, headers, per-request timeout, JSON, error mapping, logging and the retry loop.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import type { TokenCredential } from "@azure/identity";
+import { CollectorError, MdeApiError, redactText } from "../errors";
+import { silentLogger, type Logger } from "../log";
+import type { MdeApi, OperationOptions } from "./api";
+import { isLoopbackUrl, parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
+import { MAX_LIST_TOP } from "./limits";
+import type { LiveResponseRequest, MachineAction } from "./models";
+import { NETWORK_ERROR_CODE, nextRetryDelay, REQUEST_TIMEOUT_CODE, type RetryOptions } from "./retry";
+import { toMachineAction, toMdeApiError } from "./transformations";
+
+/** The User-Agent sent when none is configured. */
+export const DEFAULT_USER_AGENT = `mde-live-response-collector/0.1.0 Node.js/${process.version}`;
+
+/** Default time one request (answer and body) may take before it is abandoned. */
+export const DEFAULT_REQUEST_TIMEOUT_IN_MS = 30_000;
+
+export interface MdeClientOptions {
+  /** OAuth scope of the token. @default tokenScopeFor(baseUrl) */
+  scope?: string;
+  /** The fetch to use (tests pass a scripted one). @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Where request outcomes are logged (constant messages, no tokens, no SAS). @default silentLogger */
+  logger?: Logger;
+  /** In-process retry of transient failures; see retry.ts for what is never retried. */
+  retry?: RetryOptions;
+  /** Waits between retries; must reject or return early when the signal aborts. @default an abortable timer */
+  sleep?: (ms: number, abortSignal?: AbortSignal) => Promise<void>;
+  /** Source of retry jitter in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Per-request timeout, combined with the caller's abortSignal. @default 30000 */
+  timeoutInMs?: number;
+  /** The User-Agent header. @default DEFAULT_USER_AGENT */
+  userAgent?: string;
+}
+
+interface SendRequest {
+  method: "GET" | "POST";
+  /** Already-encoded path below the base URL; logged as is, so it never holds a secret. */
+  path: string;
+  /** Already-encoded query string without "?"; never logged. */
+  query?: string;
+  body?: unknown;
+  /** Whether a transient failure may be retried by sending the same request again. */
+  idempotent: boolean;
+}
+
+/** The MDE live response operations over HTTPS, authenticated with an Entra ID token. */
+export class MdeClient implements MdeApi {
+  private readonly baseUrl: string;
+  private readonly scope: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly logger: Logger;
+  private readonly sleep: (ms: number, abortSignal?: AbortSignal) => Promise<void>;
+
+  /**
+   * @param baseUrl - the MDE API root, e.g. `https://api.security.microsoft.com`; plain http only for loopback.
+   * @param credential - a managed identity or other Entra ID credential; {@link StaticTokenCredential} only for loopback.
+   * @param options - see {@link MdeClientOptions}.
+   * @throws CollectorError `InvalidBaseUrl` for a non-URL or non-loopback http URL,
+   *   `InvalidCredential` for a static development token aimed at a real host.
+   */
+  constructor(
+    baseUrl: string,
+    private readonly credential: TokenCredential,
+    private readonly options: MdeClientOptions = {},
+  ) {
+    const url = parseUrl(baseUrl);
+    const loopback = isLoopbackUrl(baseUrl);
+    // A bearer token must never cross the network in clear text.
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new CollectorError("InvalidBaseUrl", "The MDE API base URL must use https (plain http only for a loopback simulator)");
+    }
+    if (credential instanceof StaticTokenCredential && !loopback) {
+      throw new CollectorError("InvalidCredential", "A static development token may only be used with a loopback simulator");
+    }
+    this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+    this.scope = options.scope ?? tokenScopeFor(baseUrl);
+    // Resolved at call time so a fetch replaced after construction (instrumentation) is used.
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.logger = options.logger ?? silentLogger;
+    this.sleep = options.sleep ?? ((ms, abortSignal) => delay(ms, undefined, { signal: abortSignal }));
+  }
+
+  /**
+   * POST /api/machines/{id}/runliveresponse with `{ Commands, Comment }`; 201 or 200 with the action.
+   * Never retried on 5xx or network errors (see retry.ts): the caller checks what MDE accepted.
+   * @throws MdeApiError for an error answer, e.g. 400 `ActiveRequestAlreadyExists` for a busy device.
+   */
+  async runLiveResponse(machineId: string, request: LiveResponseRequest, options?: OperationOptions): Promise<MachineAction> {
+    // Rebuilt field by field: MDE's parameter names are case-sensitive and extra fields are not ours to send.
+    const body = {
+      Commands: request.commands.map((c) => ({ type: c.type, params: c.params.map((p) => ({ key: p.key, value: p.value })) })),
+      Comment: request.comment,
+    };
+    const path = `/api/machines/${segment(machineId, "machineId")}/runliveresponse`;
+    // Not idempotent: a second POST after a lost answer could start a second session.
+    const action = toMachineAction(await this.send({ method: "POST", path, body, idempotent: false }, options));
+    // The seed's short example answers without machineId; we know which device we asked.
+    return action.machineId ? action : { ...action, machineId };
+  }
+
+  /**
+   * GET /api/machineactions/{id}.
+   * @throws MdeApiError for an error answer; CollectorError `UnexpectedResponse` for a body without id/status.
+   */
+  async getMachineAction(actionId: string, options?: OperationOptions): Promise<MachineAction> {
+    const path = `/api/machineactions/${segment(actionId, "actionId")}`;
+    return toMachineAction(await this.send({ method: "GET", path, idempotent: true }, options));
+  }
+
+  /**
+   * GET /api/machineactions?$filter=...&$top=..., mapped from `value[]`.
+   * @param query - `filter`: an OData `$filter` (e.g. `status eq 'Pending'`); `top`: 1 to 10,000.
+   * @throws CollectorError `InvalidArgument` for a `top` out of range.
+   */
+  async listMachineActions(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<MachineAction[]> {
+    const parts: string[] = [];
+    if (query.filter !== undefined) parts.push(`$filter=${encodeURIComponent(query.filter)}`);
+    if (query.top !== undefined) {
+      if (!Number.isInteger(query.top) || query.top < 1 || query.top > MAX_LIST_TOP) {
+        throw new CollectorError("InvalidArgument", `top must be an integer from 1 to ${MAX_LIST_TOP}`);
+      }
+      parts.push(`$top=${query.top}`);
+    }
+    const body = await this.send({ method: "GET", path: "/api/machineactions", query: parts.join("&"), idempotent: true }, options);
+    const value = typeof body === "object" && body !== null ? (body as { value?: unknown }).value : undefined;
+    if (!Array.isArray(value)) throw new CollectorError("UnexpectedResponse", "MDE answered the machine action list without a value array");
+    return value.map(toMachineAction);
+  }
+
+  /**
+   * GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N); the link is valid 30 minutes.
+   * @returns the SAS URL: never log or store it with its query string.
+   * @throws CollectorError `InvalidArgument` for a negative or fractional index,
+   *   `UnexpectedResponse` when `value` is not an https URL (http only from a loopback simulator).
+   */
+  async getLiveResponseResultDownloadLink(actionId: string, commandIndex: number, options?: OperationOptions): Promise<string> {
+    if (!Number.isInteger(commandIndex) || commandIndex < 0) {
+      throw new CollectorError("InvalidArgument", "commandIndex must be a non-negative integer");
+    }
+    const path = `/api/machineactions/${segment(actionId, "actionId")}/GetLiveResponseResultDownloadLink(index=${commandIndex})`;
+    const body = await this.send({ method: "GET", path, idempotent: true }, options);
+    const link = typeof body === "object" && body !== null ? (body as { value?: unknown }).value : undefined;
+    if (typeof link !== "string" || !isDownloadUrl(link)) {
+      // The value itself stays out of the message: if it is a URL at all, it may carry a signature.
+      throw new CollectorError("UnexpectedResponse", `MDE answered ${path} without a usable download URL`);
+    }
+    return link;
+  }
+
+  /**
+   * POST /api/machineactions/{id}/cancel with `{ Comment }`. Re-read the action afterwards: a cancel
+   * can race with completion.
+   * @throws MdeApiError for an error answer (400 when the action is already final).
+   */
+  async cancelMachineAction(actionId: string, comment: string, options?: OperationOptions): Promise<MachineAction> {
+    const path = `/api/machineactions/${segment(actionId, "actionId")}/cancel`;
+    // Retried like a read: a repeated cancel changes nothing, at worst answers 400 for a final action.
+    return toMachineAction(await this.send({ method: "POST", path, body: { Comment: comment }, idempotent: true }, options));
+  }
+
+  /** Sends a request, retrying transient failures per retry.ts; returns the parsed JSON body. */
+  private async send(request: SendRequest, options: OperationOptions = {}): Promise<unknown> {
+    const callerSignal = options.abortSignal;
+    for (let attempt = 1; ; attempt++) {
+      callerSignal?.throwIfAborted();
+      try {
+        return await this.sendOnce(request, attempt, callerSignal);
+      } catch (error) {
+        // The caller's abort ends the operation whatever the attempt failed with.
+        callerSignal?.throwIfAborted();
+        const decision = nextRetryDelay({ attempt, error, idempotent: request.idempotent, options: this.options.retry, random: this.options.random });
+        if (!decision.retry) throw error;
+        this.logger.warn("MDE request will be retried", {
+          method: request.method,
+          path: request.path,
+          attempt,
+          delayInMs: decision.delayInMs,
+          status: error instanceof MdeApiError ? error.statusCode : undefined,
+          code: error instanceof CollectorError ? error.code : undefined,
+        });
+        try {
+          await this.sleep(decision.delayInMs, callerSignal);
+        } catch (sleepError) {
+          callerSignal?.throwIfAborted();
+          throw sleepError;
+        }
+      }
+    }
+  }
+
+  private async sendOnce(request: SendRequest, attempt: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
+    const { method, path } = request;
+    const timeoutInMs = this.options.timeoutInMs ?? DEFAULT_REQUEST_TIMEOUT_IN_MS;
+    const token = await this.getToken(callerSignal);
+    const timeoutSignal = AbortSignal.timeout(timeoutInMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeoutSignal]) : timeoutSignal;
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      "User-Agent": this.options.userAgent ?? DEFAULT_USER_AGENT,
+    };
+    if (request.body !== undefined) headers["Content-Type"] = "application/json";
+    const url = `${this.baseUrl}${path}${request.query ? `?${request.query}` : ""}`;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+
+    const startedAt = Date.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, { method, headers, body, signal });
+      // Reading the body stays under the same timeout: a stalled body is as bad as no answer.
+      text = await response.text();
+    } catch (error) {
+      if (callerSignal?.aborted) throw error;
+      const timedOut = timeoutSignal.aborted;
+      const code = timedOut ? REQUEST_TIMEOUT_CODE : NETWORK_ERROR_CODE;
+      this.logger.warn("MDE request got no answer", { method, path, attempt, durationInMs: Date.now() - startedAt, code });
+      throw new MdeApiError({
+        code,
+        message: timedOut
+          ? `MDE did not answer ${method} ${path} within ${timeoutInMs} ms`
+          : `MDE request ${method} ${path} failed: ${redactText(describe(error))}`,
+        cause: error,
+      });
+    }
+
+    const durationInMs = Date.now() - startedAt;
+    if (!response.ok) {
+      const error = toMdeApiError(response.status, response.headers, text);
+      this.logger.warn("MDE request failed", {
+        method,
+        path,
+        status: response.status,
+        attempt,
+        durationInMs,
+        code: error.code,
+        target: error.target,
+        retryAfterInMs: error.retryAfterInMs,
+      });
+      throw error;
+    }
+    this.logger.info("MDE request succeeded", { method, path, status: response.status, attempt, durationInMs });
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new CollectorError("UnexpectedResponse", `MDE answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`);
+    }
+  }
+
+  private async getToken(abortSignal: AbortSignal | undefined): Promise<string> {
+    let token: { token: string } | null;
+    try {
+      token = await this.credential.getToken(this.scope, { abortSignal });
+    } catch (error) {
+      if (abortSignal?.aborted) throw error;
+      throw new CollectorError("TokenUnavailable", `No token for ${this.scope}: ${redactText(describe(error))}`, { cause: error });
+    }
+    if (!token?.token) throw new CollectorError("TokenUnavailable", `The credential returned no token for ${this.scope}`);
+    return token.token;
+  }
+}
+
+/** Encodes one path segment; ids are validated upstream, but an empty one would change the route. */
+function segment(value: string, name: string): string {
+  if (typeof value !== "string" || value.trim() === "") throw new CollectorError("InvalidArgument", `${name} is required`);
+  return encodeURIComponent(value);
+}
+
+function isDownloadUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || (url.protocol === "http:" && isLoopbackUrl(value));
+  } catch {
+    return false;
+  }
+}
+
+/** A failure's message with its cause (undici hides the socket error in `cause`). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
