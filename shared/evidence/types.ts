@@ -24,7 +24,7 @@ export interface CopyResult extends StoredEvidence {
   created: boolean;
   /** How many download links were used (1 unless a link expired or a stream broke). */
   linkFetches: number;
-  /** The first `captureHeadBytes` bytes of the content (uncompressed as received), when asked for. */
+  /** The first `captureHeadBytes` bytes of the stored content, when asked for (read back from the blob when it already existed). */
   head?: Buffer;
 }
 

@@ -1,0 +1,158 @@
+import { ConfigError, type SettingProblem } from "./errors";
+import { isLoopbackUrl, tokenScopeFor } from "./mde/auth";
+
+/** Everything the app reads from settings, validated once at startup. Nothing below the composition root reads `process.env`. */
+export interface AppConfig {
+  mde: {
+    /** @default "https://api.security.microsoft.com" */
+    baseUrl: string;
+    /** OAuth scope for MDE tokens; derived from the base URL unless MDE_TOKEN_SCOPE is set. */
+    tokenScope: string;
+    /** Client id of a user-assigned managed identity, when the app uses one. */
+    managedIdentityClientId?: string;
+    /** Send a fixed development token instead of an Entra token: only for a loopback MDE simulator with LOCAL_DEVELOPMENT=true. */
+    useDevelopmentToken: boolean;
+  };
+  evidence: {
+    connectionString?: string;
+    accountUrl?: string;
+    /** @default "evidence" */
+    container: string;
+    /** @default "liveresponse" */
+    prefix: string;
+    /** Follow http:// download links to loopback hosts (the local simulator). Only with LOCAL_DEVELOPMENT=true. */
+    allowLoopbackHttp: boolean;
+  };
+  collection: CollectionSettings;
+  localDevelopment: boolean;
+}
+
+/** Timing settings the triggers copy into each orchestration's input, so a changed setting never alters a replay. */
+export interface CollectionSettings {
+  /** MDE queues a session for an offline device this long (seed 001: 3 days; current docs: 2 hours on some tenants). */
+  queueWindowInMs: number;
+  /** Longest a command may run once the device picks the session up (getfile/run: 30 minutes, RunScript: 10). */
+  commandTimeoutInMs: number;
+  /** Slack added to the deadline so MDE's own TimeOut status is seen before the collector gives up. */
+  deadlineMarginInMs: number;
+  pollInitialDelayInMs: number;
+  pollMaxDelayInMs: number;
+  /** Wait before resubmitting when the device already has a live response session (400 ActiveRequestAlreadyExists). */
+  busyRetryDelayInMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Azure container naming rules: 3-63 chars, lowercase letters, digits and single hyphens, starting with a letter or digit. */
+const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+const PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/**
+ * Reads and validates every setting in one pass.
+ * @param env - the environment (defaults to `process.env` at the composition root only)
+ * @throws ConfigError naming every missing or invalid setting at once
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: SettingProblem[] = [];
+  const reader = settingsReader(env, problems);
+
+  const localDevelopment = reader.bool("LOCAL_DEVELOPMENT", false);
+  const baseUrl = reader.url("MDE_API_BASE_URL", "https://api.security.microsoft.com");
+  const loopbackMde = baseUrl !== undefined && isLoopbackUrl(baseUrl);
+  if (baseUrl && !baseUrl.startsWith("https://") && !(localDevelopment && loopbackMde)) {
+    problems.push({ setting: "MDE_API_BASE_URL", problem: "must be an https:// URL (http:// is allowed only for a loopback simulator with LOCAL_DEVELOPMENT=true)" });
+  }
+  const tokenScope = reader.optional("MDE_TOKEN_SCOPE") ?? (baseUrl ? tokenScopeFor(baseUrl) : "");
+  for (const name of ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "MDE_MANAGED_IDENTITY_CLIENT_ID"]) {
+    const value = reader.optional(name);
+    if (value !== undefined && !GUID.test(value)) problems.push({ setting: name, problem: "must be a GUID" });
+  }
+
+  const connectionString = reader.optional("EVIDENCE_STORAGE_CONNECTION_STRING");
+  const accountUrl = reader.optional("EVIDENCE_STORAGE_ACCOUNT_URL");
+  if (!connectionString && !accountUrl) {
+    problems.push({ setting: "EVIDENCE_STORAGE_ACCOUNT_URL", problem: "required (or EVIDENCE_STORAGE_CONNECTION_STRING): where evidence is written" });
+  } else if (connectionString && accountUrl) {
+    problems.push({ setting: "EVIDENCE_STORAGE_CONNECTION_STRING", problem: "set either this or EVIDENCE_STORAGE_ACCOUNT_URL, not both" });
+  } else if (accountUrl) {
+    reader.url("EVIDENCE_STORAGE_ACCOUNT_URL");
+  } else if (connectionString && !/AccountName=|UseDevelopmentStorage=true|BlobEndpoint=/i.test(connectionString)) {
+    problems.push({ setting: "EVIDENCE_STORAGE_CONNECTION_STRING", problem: "is not a storage connection string" });
+  }
+  const container = reader.matching("EVIDENCE_CONTAINER", "evidence", CONTAINER_NAME, "must be a valid container name (3-63 lowercase letters, digits, single hyphens)");
+  const prefix = reader.matching("EVIDENCE_PREFIX", "liveresponse", PREFIX, "must be path segments of letters, digits, '.', '_', '-' separated by '/'");
+
+  const minute = 60_000;
+  const collection: CollectionSettings = {
+    queueWindowInMs: reader.positiveInt("COLLECTION_QUEUE_WINDOW_MINUTES", 3 * 24 * 60) * minute,
+    commandTimeoutInMs: reader.positiveInt("COLLECTION_COMMAND_TIMEOUT_MINUTES", 30) * minute,
+    deadlineMarginInMs: reader.positiveInt("COLLECTION_DEADLINE_MARGIN_MINUTES", 30) * minute,
+    pollInitialDelayInMs: reader.positiveInt("COLLECTION_POLL_INITIAL_SECONDS", 15) * 1000,
+    pollMaxDelayInMs: reader.positiveInt("COLLECTION_POLL_MAX_SECONDS", 900) * 1000,
+    busyRetryDelayInMs: reader.positiveInt("COLLECTION_BUSY_RETRY_SECONDS", 300) * 1000,
+  };
+  if (collection.pollMaxDelayInMs < collection.pollInitialDelayInMs) {
+    problems.push({ setting: "COLLECTION_POLL_MAX_SECONDS", problem: "must not be smaller than COLLECTION_POLL_INITIAL_SECONDS" });
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    mde: {
+      baseUrl: baseUrl!.replace(/\/+$/, ""),
+      tokenScope,
+      managedIdentityClientId: reader.optional("MDE_MANAGED_IDENTITY_CLIENT_ID"),
+      useDevelopmentToken: localDevelopment && loopbackMde,
+    },
+    evidence: { connectionString, accountUrl, container: container!, prefix: prefix!, allowLoopbackHttp: localDevelopment },
+    collection,
+    localDevelopment,
+  };
+}
+
+function settingsReader(env: Env, problems: SettingProblem[]) {
+  const optional = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  return {
+    optional,
+    bool(name: string, fallback: boolean): boolean {
+      const value = optional(name);
+      if (value === undefined) return fallback;
+      if (/^(true|1|yes)$/i.test(value)) return true;
+      if (/^(false|0|no)$/i.test(value)) return false;
+      problems.push({ setting: name, problem: "must be true or false" });
+      return fallback;
+    },
+    url(name: string, fallback?: string): string | undefined {
+      const value = optional(name) ?? fallback;
+      if (value === undefined) {
+        problems.push({ setting: name, problem: "required" });
+        return undefined;
+      }
+      try {
+        const u = new URL(value);
+        if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error("scheme");
+        return value;
+      } catch {
+        problems.push({ setting: name, problem: "must be an absolute http(s) URL" });
+        return undefined;
+      }
+    },
+    matching(name: string, fallback: string, pattern: RegExp, problem: string): string | undefined {
+      const value = optional(name) ?? fallback;
+      if (pattern.test(value)) return value;
+      problems.push({ setting: name, problem });
+      return undefined;
+    },
+    positiveInt(name: string, fallback: number): number {
+      const value = optional(name);
+      if (value === undefined) return fallback;
+      const n = Number(value);
+      if (Number.isInteger(n) && n > 0) return n;
+      problems.push({ setting: name, problem: "must be a positive whole number" });
+      return fallback;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { EvidenceRecord } from "../../activities/contracts";
+import type { CollectionOutcome, CollectionTrigger, CancelRequest } from "../collection";
+import type { LiveResponseCommand, MachineAction } from "../mde/models";
+
+/** Written last, at `{prefix}/{machineId}/{actionId}/manifest.json`: its presence means the collection is finished. */
+export interface Manifest {
+  schema: "mde-live-response-evidence-manifest/v1";
+  instanceId: string;
+  trigger: CollectionTrigger;
+  request: { machineId: string; comment: string; commands: LiveResponseCommand[] };
+  outcome: CollectionOutcome;
+  /** Why the collection ended this way, in words a SOC engineer can act on. */
+  outcomeReason: string;
+  /** true when every command that produces a result has its evidence blob. */
+  complete: boolean;
+  startedAt: string;
+  finishedAt: string;
+  cancellation?: CancelRequest;
+  /** The machine action as MDE last returned it. */
+  machineAction: MachineAction | null;
+  commands: ManifestCommand[];
+}
+
+export interface ManifestCommand {
+  index: number;
+  type: string;
+  params: LiveResponseCommand["params"];
+  /** MDE's commandStatus; `Created` after a failed command means MDE never ran it. */
+  status: string;
+  executed: boolean;
+  errors: string[];
+  startTime: string | null;
+  endTime: string | null;
+  evidence?: Omit<EvidenceRecord, "index" | "type" | "transcript" | "transcriptError" | "created">;
+  transcript?: EvidenceRecord["transcript"];
+  transcriptError?: string;
+  collectionError?: { code: string; message: string };
+}
+
+export interface ManifestInput {
+  instanceId: string;
+  trigger: CollectionTrigger;
+  request: Manifest["request"];
+  outcome: CollectionOutcome;
+  outcomeReason: string;
+  startedAt: string;
+  finishedAt: string;
+  cancellation?: CancelRequest;
+  action: MachineAction | undefined;
+  collected: EvidenceRecord[];
+  collectionErrors: { index: number; code: string; message: string }[];
+}
+
+/** Commands whose result MDE lets us download (PutFile has none). */
+export function producesResult(type: string): boolean {
+  return type === "RunScript" || type === "GetFile";
+}
+
+/** Pure: the same input always gives the same manifest (it is built inside the orchestrator). */
+export function buildManifest(input: ManifestInput): Manifest {
+  const states = input.action?.commands ?? [];
+  const commands: ManifestCommand[] = input.request.commands.map((command, index) => {
+    const state = states.find((s) => s.index === index);
+    const record = input.collected.find((r) => r.index === index);
+    const error = input.collectionErrors.find((e) => e.index === index);
+    const status = state?.commandStatus ?? "NotSubmitted";
+    const entry: ManifestCommand = {
+      index,
+      type: command.type,
+      params: command.params,
+      status,
+      executed: status === "Completed" || status === "Failed",
+      errors: state?.errors ?? [],
+      startTime: state?.startTime ?? null,
+      endTime: state?.endTime ?? null,
+    };
+    if (record) {
+      const { index: _i, type: _t, transcript, transcriptError, created: _c, ...evidence } = record;
+      entry.evidence = evidence;
+      if (transcript) entry.transcript = transcript;
+      if (transcriptError) entry.transcriptError = transcriptError;
+    } else if (error) {
+      entry.collectionError = { code: error.code, message: error.message };
+    }
+    return entry;
+  });
+  const complete = commands.every((c) => !producesResult(c.type) || c.status !== "Completed" || c.evidence !== undefined);
+  return {
+    schema: "mde-live-response-evidence-manifest/v1",
+    instanceId: input.instanceId,
+    trigger: input.trigger,
+    request: input.request,
+    outcome: input.outcome,
+    outcomeReason: input.outcomeReason,
+    complete,
+    startedAt: input.startedAt,
+    finishedAt: input.finishedAt,
+    ...(input.cancellation ? { cancellation: input.cancellation } : {}),
+    machineAction: input.action ?? null,
+    commands,
+  };
+}
