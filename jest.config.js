@@ -9,4 +9,5 @@ module.exports = {
   globalSetup: "<rootDir>/test/support/globalSetup.ts",
   globalTeardown: "<rootDir>/test/support/globalTeardown.ts",
   testTimeout: 60000,
+  reporters: ["default", "<rootDir>/test/support/summaryReporter.js"],
 };
