@@ -1,0 +1,80 @@
+import type { BlockBlobClient } from "@azure/storage-blob";
+import { blockIdOf, BlockStager } from "../../../shared/evidence/blockStager";
+
+/** A fake blob that records staged blocks and completes uploads when told to. */
+function fakeBlob() {
+  const staged = new Map<string, Buffer>();
+  const pending: Array<() => void> = [];
+  const buffers = new Set<number>();
+  let concurrent = 0;
+  let peakConcurrent = 0;
+  const blob = {
+    stageBlock(id: string, body: Buffer, length: number) {
+      concurrent += 1;
+      peakConcurrent = Math.max(peakConcurrent, concurrent);
+      buffers.add(body.byteOffset);
+      const copy = Buffer.from(body.subarray(0, length));
+      return new Promise((resolve) => {
+        pending.push(() => {
+          staged.set(id, copy);
+          concurrent -= 1;
+          resolve({});
+        });
+      });
+    },
+  } as unknown as BlockBlobClient;
+  const drain = () => {
+    for (const complete of pending.splice(0)) complete();
+  };
+  return { blob, staged, drain, get peakConcurrent() { return peakConcurrent; }, buffers };
+}
+
+it("uses block ids of equal length derived from the index only", () => {
+  expect(blockIdOf(0)).toBe(blockIdOf(0));
+  expect(blockIdOf(0)).not.toBe(blockIdOf(1));
+  expect(blockIdOf(0).length).toBe(blockIdOf(49_999).length);
+});
+
+it("cuts the stream into blocks, keeping at most maxBlocksInMemory buffers", async () => {
+  const fake = fakeBlob();
+  const stager = new BlockStager(fake.blob, 10, 3);
+  const data = Buffer.from(Array.from({ length: 95 }, (_, i) => i));
+  const timer = setInterval(fake.drain, 1);
+  try {
+    for (let at = 0; at < data.length; at += 7) await stager.write(data.subarray(at, at + 7));
+    const ids = await stager.finish();
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => blockIdOf(i)));
+    expect(Buffer.concat(ids.map((id) => fake.staged.get(id) as Buffer)).equals(data)).toBe(true);
+    // Buffers are reused from a pool: never more than three distinct ones, never more than three uploads.
+    expect(fake.buffers.size).toBeLessThanOrEqual(3);
+    expect(fake.peakConcurrent).toBeLessThanOrEqual(3);
+  } finally {
+    clearInterval(timer);
+  }
+});
+
+it("waits for a free buffer instead of allocating more", async () => {
+  const fake = fakeBlob();
+  const stager = new BlockStager(fake.blob, 4, 2);
+  await stager.write(Buffer.alloc(4)); // block 0 uploading, no buffer filling
+  await stager.write(Buffer.alloc(4)); // block 1 uploading: both buffers busy
+  let written = false;
+  const third = stager.write(Buffer.alloc(1)).then(() => (written = true));
+  await new Promise((r) => setTimeout(r, 10));
+  expect(written).toBe(false);
+  fake.drain();
+  await third;
+  expect(written).toBe(true);
+  fake.drain();
+});
+
+it("starts again at block 0 after reset, and reports an upload failure", async () => {
+  const failing = {
+    stageBlock: () => Promise.reject(Object.assign(new Error("boom"), { statusCode: 500 })),
+  } as unknown as BlockBlobClient;
+  const stager = new BlockStager(failing, 4, 2);
+  await stager.write(Buffer.alloc(4));
+  await expect(stager.finish()).rejects.toThrow("boom");
+  await stager.reset();
+  expect(await stager.finish()).toEqual([]);
+});
