@@ -1,0 +1,74 @@
+import type { InvocationContext } from "@azure/functions";
+import { evidenceBlobName } from "../shared/evidence/blobPath";
+import { parseTranscript, TRANSCRIPT_MAX_BYTES } from "../shared/evidence/transcript";
+import type { CopyResult, EvidenceStore } from "../shared/evidence/types";
+import { CollectorError } from "../shared/errors";
+import { jsonLogger } from "../shared/log";
+import type { MdeApi } from "../shared/mde/api";
+import type { LiveResponseCommand } from "../shared/mde/models";
+import type { CollectInput, CollectOutput, EvidenceRecord } from "./contracts";
+import { expectedMdeFailure } from "./mdeFailure";
+
+/**
+ * Fetches a command's download link and copies the result into the evidence container in the same
+ * activity, so the 30-minute link is never stale; an expired or broken link is fetched again by the
+ * writer. Safe to run twice: a committed blob is returned as it is, without calling MDE.
+ */
+export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string }) {
+  return async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
+    const { machineId, actionId, index, command } = input;
+    const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
+    const blobName = evidenceBlobName({ prefix: deps.evidencePrefix, machineId, actionId, index, type: command.type, name: resultName(command) });
+    const isScript = command.type === "RunScript";
+    let copy: CopyResult;
+    try {
+      copy = await deps.evidence.copyFromLink(() => deps.mde.getLiveResponseResultDownloadLink(actionId, index), {
+        blobName,
+        contentType: isScript ? "application/json" : "application/octet-stream",
+        metadata: {
+          machineid: machineId,
+          actionid: actionId,
+          commandindex: String(index),
+          commandtype: command.type,
+          instanceid: input.instanceId,
+          // Metadata values travel as HTTP headers: percent-encode the path or script name.
+          source: encodeURIComponent(resultName(command)),
+        },
+        tags: { machineId, actionId },
+        captureHeadBytes: isScript ? TRANSCRIPT_MAX_BYTES : undefined,
+      });
+    } catch (e) {
+      const outcome = expectedMdeFailure(e);
+      if (outcome) return outcome;
+      if (e instanceof CollectorError && e.code === "UntrustedDownloadLink") return { kind: "rejected", code: e.code, message: e.message };
+      throw e;
+    }
+    const evidence: EvidenceRecord = {
+      index,
+      type: command.type,
+      blobName: copy.blobName,
+      blobUrl: copy.blobUrl,
+      size: copy.size,
+      sha256: copy.sha256,
+      md5: copy.md5,
+      contentFormat: copy.contentFormat,
+      committedAt: copy.committedAt,
+      created: copy.created,
+      linkFetches: copy.linkFetches,
+    };
+    if (copy.decompressed) evidence.decompressed = copy.decompressed;
+    if (isScript) {
+      const parsed = copy.head ? parseTranscript(copy.head, copy.size) : { error: "RunScript result was not read back for parsing" };
+      if ("transcript" in parsed) evidence.transcript = parsed.transcript;
+      else evidence.transcriptError = parsed.error;
+    }
+    log.info(copy.created ? "evidence committed" : "evidence already present", { blobName: copy.blobName, size: copy.size, sha256: copy.sha256, linkFetches: copy.linkFetches });
+    return { kind: "collected", evidence };
+  };
+}
+
+/** The script name, or the file path a GetFile collected (the blob name keeps only its base name). */
+function resultName(command: LiveResponseCommand): string {
+  const key = command.type === "RunScript" ? "ScriptName" : command.type === "GetFile" ? "Path" : "FileName";
+  return command.params.find((p) => p.key === key)?.value ?? command.type;
+}

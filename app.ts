@@ -1,0 +1,87 @@
+/**
+ * Composition root: builds the MDE client and the evidence writer from validated settings and
+ * registers every function. Handlers receive their dependencies; nothing below reads `process.env`.
+ */
+import { app } from "@azure/functions";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import * as df from "durable-functions";
+import { createCancelMachineAction } from "./activities/cancelMachineAction";
+import { createCollectCommandResult } from "./activities/collectCommandResult";
+import { ActivityNames } from "./activities/contracts";
+import { createGetMachineAction } from "./activities/getMachineAction";
+import { createSubmitLiveResponse } from "./activities/submitLiveResponse";
+import { createWriteManifest } from "./activities/writeManifest";
+import { createLiveResponseCancel } from "./functions/liveResponseCancel";
+import { createLiveResponseStart } from "./functions/liveResponseStart";
+import { liveResponseStatus } from "./functions/liveResponseStatus";
+import { collectEvidence } from "./orchestrators/collectEvidence";
+import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/collection";
+import type { AppConfig } from "./shared/config";
+import { createEvidenceStore } from "./shared/evidence/blobWriter";
+import type { EvidenceStore } from "./shared/evidence/types";
+import { jsonLogger } from "./shared/log";
+import type { MdeApi } from "./shared/mde/api";
+import { StaticTokenCredential } from "./shared/mde/auth";
+import { MdeClient } from "./shared/mde/client";
+
+export interface AppServices {
+  config: AppConfig;
+  mde: MdeApi;
+  evidence: EvidenceStore;
+  now: () => Date;
+}
+
+/** Builds the real clients. Tests and the local host pass their own `fetch` or clock through `overrides`. */
+export function createServices(config: AppConfig, overrides: { fetch?: typeof fetch; now?: () => Date; credential?: TokenCredential } = {}): AppServices {
+  const mdeCredential =
+    overrides.credential ??
+    (config.mde.useDevelopmentToken
+      ? new StaticTokenCredential("local-development")
+      : new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {}));
+  const storageCredential = config.evidence.accountUrl
+    ? new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {})
+    : undefined;
+  // The client outlives any one invocation; the worker captures console output as the app's logs.
+  const mde = new MdeClient(config.mde.baseUrl, mdeCredential, { scope: config.mde.tokenScope, fetch: overrides.fetch, logger: jsonLogger(console, { component: "mde" }) });
+  const evidence = createEvidenceStore(
+    config.evidence.connectionString ? { connectionString: config.evidence.connectionString } : { accountUrl: config.evidence.accountUrl!, credential: storageCredential! },
+    config.evidence.container,
+    { allowLoopbackHttp: config.evidence.allowLoopbackHttp, fetch: overrides.fetch },
+  );
+  return { config, mde, evidence, now: overrides.now ?? (() => new Date()) };
+}
+
+export function registerApp(services: AppServices): void {
+  const { mde, evidence, config, now } = services;
+  const evidencePrefix = config.evidence.prefix;
+
+  df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
+  df.app.activity(ActivityNames.submitLiveResponse, { handler: createSubmitLiveResponse({ mde }) });
+  df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
+  df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix }) });
+  df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
+  df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix }) });
+
+  const durableClient = df.input.durableClient();
+  app.http("liveResponseStart", {
+    route: "liveresponse",
+    methods: ["POST"],
+    authLevel: "function",
+    extraInputs: [durableClient],
+    handler: createLiveResponseStart({ collection: config.collection, now }),
+  });
+  app.http("liveResponseStatus", {
+    route: "liveresponse/{instanceId}",
+    methods: ["GET"],
+    authLevel: "function",
+    extraInputs: [durableClient],
+    handler: liveResponseStatus,
+  });
+  app.http("liveResponseCancel", {
+    route: "liveresponse/{instanceId}/cancel",
+    methods: ["POST"],
+    authLevel: "function",
+    extraInputs: [durableClient],
+    handler: createLiveResponseCancel({ now }),
+  });
+}

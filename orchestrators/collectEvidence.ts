@@ -1,0 +1,101 @@
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { ActivityNames, type WriteManifestInput, type WriteManifestOutput } from "../activities/contracts";
+import type { CollectEvidenceInput, CollectionOutcome } from "../shared/collection";
+import { buildManifest } from "../shared/evidence/manifest";
+import { evidenceSummary, newProgress, type CollectionSummary, type Phase } from "./progress";
+import { activityRetry, cancelAction, nextCheckAt, poll, publisher, submit, waitOrCancel, type Done, type Run, type StepResult } from "./steps";
+
+/**
+ * Waits per execution before continueAsNew. Each wait costs about 10 history events (timer, event
+ * wait, activity, episode markers), so no execution's history exceeds a few hundred events however
+ * long the device stays offline.
+ */
+export const MAX_WAITS_PER_EXECUTION = 20;
+
+const PHASE_OF_OUTCOME: Record<CollectionOutcome, Phase> = {
+  Completed: "completed",
+  Failed: "failed",
+  Rejected: "failed",
+  TimedOut: "timedOut",
+  Cancelled: "cancelled",
+};
+
+/**
+ * One live response collection: submit, wait through MDE's queue window on durable timers with
+ * backoff, copy each result as soon as its command completes, write the manifest last.
+ */
+export const collectEvidence: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput() as CollectEvidenceInput;
+  const p = input.progress ?? newProgress(context.df.currentUtcDateTime);
+  const run: Run = { context, input, p, deadline: new Date(input.policy.deadline), publish: publisher(context, input, p) };
+
+  let done: Done;
+  for (let waits = 0; ; ) {
+    if (p.cancellation) {
+      done = yield* cancelAction(run, "Cancelled", `cancelled by ${p.cancellation.requestedBy}: ${p.cancellation.reason}`);
+      break;
+    }
+    if (context.df.currentUtcDateTime >= run.deadline) {
+      done = yield* cancelAction(run, "TimedOut", "the collector's deadline passed before MDE finished the action");
+      break;
+    }
+    const hadAction = p.action !== undefined;
+    const result: StepResult = p.action ? yield* poll(run) : yield* submit(run);
+    if (!hadAction && p.action && !context.df.isReplaying) {
+      context.log(JSON.stringify({ level: "info", message: "live response submitted", instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action.id }));
+    }
+    if (result.done) {
+      done = result;
+      break;
+    }
+
+    run.publish(result.phase, { nextCheckAt: nextCheckAt(run, result.delayInMs), message: result.message });
+    const cancel = yield* waitOrCancel(run, result.delayInMs);
+    if (cancel) p.cancellation = cancel;
+    if (++waits >= MAX_WAITS_PER_EXECUTION) {
+      // Bounded history: start a fresh execution carrying only the state that matters.
+      context.df.continueAsNew({ ...input, progress: { ...p, execution: p.execution + 1 } } satisfies CollectEvidenceInput);
+      return undefined;
+    }
+  }
+  return yield* finish(run, done);
+};
+
+function* finish(run: Run, result: Done): Generator<import("durable-functions").Task, CollectionSummary, unknown> {
+  const { context, input, p } = run;
+  run.publish("writingManifest");
+  const manifest = buildManifest({
+    instanceId: context.df.instanceId,
+    trigger: input.request.trigger,
+    request: { machineId: input.request.machineId, comment: input.request.comment, commands: input.request.commands },
+    outcome: result.outcome,
+    outcomeReason: result.reason,
+    startedAt: p.startedAt,
+    finishedAt: context.df.currentUtcDateTime.toISOString(),
+    cancellation: p.cancellation,
+    action: p.action,
+    collected: p.collected,
+    collectionErrors: p.collectionErrors,
+  });
+  const written = (yield context.df.callActivityWithRetry(ActivityNames.writeManifest, activityRetry, { manifest } satisfies WriteManifestInput)) as WriteManifestOutput;
+  run.publish(PHASE_OF_OUTCOME[result.outcome], { message: result.reason });
+  if (!context.df.isReplaying) {
+    context.log(JSON.stringify({ level: "info", message: "collection finished", instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action?.id ?? null, outcome: result.outcome }));
+  }
+  const summary: CollectionSummary = {
+    outcome: result.outcome,
+    outcomeReason: result.reason,
+    complete: manifest.complete,
+    machineId: input.request.machineId,
+    actionId: p.action?.id ?? null,
+    actionStatus: p.action?.status ?? null,
+    manifest: { blobName: written.blobName, blobUrl: written.blobUrl, sha256: written.sha256 },
+    evidence: evidenceSummary(p.collected),
+    errors: p.collectionErrors,
+  };
+  if (result.rejection) {
+    const { kind: _kind, ...rejection } = result.rejection;
+    summary.rejection = rejection;
+  }
+  return summary;
+}
