@@ -177,7 +177,8 @@ function orchestratorInput(inst: InstanceState, history: HistoryEvent[]): Record
   return {
     // The library turns Timestamp strings into Dates in place: hand it its own copy.
     history: JSON.parse(JSON.stringify(history)) as unknown,
-    input: inst.input ?? null,
+    // The host deserializes the input afresh for every episode; an orchestrator that mutates it must not see its own changes on replay.
+    input: inst.input === undefined ? null : (JSON.parse(JSON.stringify(inst.input)) as unknown),
     instanceId: inst.instanceId,
     isReplaying: inst.execution.history.length > 0,
     upperSchemaVersion: 1,

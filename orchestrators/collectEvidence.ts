@@ -26,7 +26,8 @@ const PHASE_OF_OUTCOME: Record<CollectionOutcome, Phase> = {
  */
 export const collectEvidence: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as CollectEvidenceInput;
-  const p = input.progress ?? newProgress(context.df.currentUtcDateTime);
+  // Progress is mutated as the execution goes; never mutate the input it came in.
+  const p = input.progress ? structuredClone(input.progress) : newProgress(context.df.currentUtcDateTime);
   const run: Run = { context, input, p, deadline: new Date(input.policy.deadline), publish: publisher(context, input, p) };
 
   let done: Done;

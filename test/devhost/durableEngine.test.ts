@@ -193,6 +193,14 @@ describe("DurableEngine on a virtual clock", () => {
     expect(engine.stats(id).executions).toBe(3);
   });
 
+  it("hands every episode a fresh copy of the input, as the host deserializes it each time", async () => {
+    const { engine } = setup();
+    const id = await engine.startNew("toyMutatesInput", { input: { count: 1 } });
+    const status = await engine.waitForCompletion(id);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output).toEqual([1, 2, 3]);
+  });
+
   it("detects a non-deterministic orchestrator and names the differing action", async () => {
     const { engine } = setup();
     const id = await engine.startNew("toyNonDeterministic");

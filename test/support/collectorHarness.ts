@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { createServices, registerApp } from "../../app";
+import { VirtualClock } from "../../devhost/clock";
+import { DurableEngine } from "../../devhost/durableEngine";
+import { DurableHttpApi } from "../../devhost/durableHttpApi";
+import { invokeHttp, type NormalizedHttpResponse } from "../../devhost/invokeHttp";
+import type { CollectionSummary } from "../../orchestrators/progress";
+import { loadConfig, type AppConfig } from "../../shared/config";
+import type { Manifest } from "../../shared/evidence/manifest";
+import { createMdeSimulator, type MachineScenario, type MdeSimulator } from "../../simulator";
+import { testAzurite } from "./azurite";
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+
+export function newMachineId(): string {
+  return (randomUUID() + randomUUID()).replace(/-/g, "").slice(0, 40);
+}
+
+export function machine(overrides: Partial<MachineScenario> = {}): MachineScenario {
+  return { machineId: newMachineId(), computerDnsName: `host-${randomUUID().slice(0, 6)}`, onlineAfterMs: 0, ...overrides };
+}
+
+/**
+ * The whole product on one virtual clock: the real app registered through its composition root,
+ * the real durable-functions replay code under the devhost engine, the MDE simulator and Azurite.
+ * Register once per test file (the worker refuses duplicate function names).
+ */
+export interface CollectorHarness {
+  clock: VirtualClock;
+  engine: DurableEngine;
+  api: DurableHttpApi;
+  simulator: MdeSimulator;
+  container: ContainerClient;
+  config: AppConfig;
+  /** POST /api/liveresponse through the registered HTTP starter. */
+  start(body: unknown, headers?: Record<string, string>): Promise<NormalizedHttpResponse>;
+  /** GET /api/liveresponse/{id} through the registered status function. */
+  status(instanceId: string): Promise<NormalizedHttpResponse>;
+  cancel(instanceId: string, body?: unknown): Promise<NormalizedHttpResponse>;
+  /** Runs the engine on the virtual clock until the instance finishes. */
+  finish(instanceId: string, maxVirtualTimeMs?: number): Promise<CollectionSummary>;
+  readManifest(blobName: string): Promise<Manifest>;
+  /** Every blob under the machine's folder. */
+  blobsOf(machineId: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startCollectorHarness(options: { settings?: Record<string, string>; machines?: MachineScenario[] } = {}): Promise<CollectorHarness> {
+  const clock = new VirtualClock("2026-03-02T09:00:00Z");
+  const simulator = createMdeSimulator({
+    clock: () => clock.now(),
+    resultStore: { connectionString: testAzurite.sourceConnectionString, containerName: `mde-${randomUUID().slice(0, 8)}` },
+    machines: options.machines ?? [],
+  });
+  const { baseUrl } = await simulator.start();
+  const service = BlobServiceClient.fromConnectionString(testAzurite.evidenceConnectionString);
+  const container = service.getContainerClient(`evidence-${randomUUID().slice(0, 8)}`);
+  await container.create();
+
+  const config = loadConfig({
+    MDE_API_BASE_URL: baseUrl,
+    LOCAL_DEVELOPMENT: "true",
+    EVIDENCE_STORAGE_CONNECTION_STRING: testAzurite.evidenceConnectionString,
+    EVIDENCE_CONTAINER: container.containerName,
+    ...options.settings,
+  });
+  registerApp(createServices(config, { now: () => clock.now() }));
+  const engine = new DurableEngine({ clock });
+  const api = new DurableHttpApi(engine);
+  await api.start();
+
+  return {
+    clock,
+    engine,
+    api,
+    simulator,
+    container,
+    config,
+    start: (body, headers) => invokeHttp("liveResponseStart", { durable: api, method: "POST", path: "/api/liveresponse", body, headers }),
+    status: (id) => invokeHttp("liveResponseStatus", { durable: api, method: "GET", path: `/api/liveresponse/${id}` }),
+    cancel: (id, body = {}) => invokeHttp("liveResponseCancel", { durable: api, method: "POST", path: `/api/liveresponse/${id}/cancel`, body }),
+    async finish(instanceId, maxVirtualTimeMs = 5 * DAY) {
+      const status = await engine.waitForCompletion(instanceId, { maxVirtualTimeMs });
+      if (status.runtimeStatus !== "Completed") throw new Error(`collection ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+      return status.output as CollectionSummary;
+    },
+    async readManifest(blobName) {
+      return JSON.parse((await container.getBlockBlobClient(blobName).downloadToBuffer()).toString("utf8")) as Manifest;
+    },
+    async blobsOf(machineId) {
+      const names: string[] = [];
+      for await (const b of container.listBlobsFlat({ prefix: `${config.evidence.prefix}/${machineId}/` })) names.push(b.name);
+      return names.sort();
+    },
+    async stop() {
+      await api.stop();
+      await simulator.stop();
+    },
+  };
+}
