@@ -19,7 +19,7 @@ import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/collection";
 import type { AppConfig } from "./shared/config";
 import { createEvidenceStore } from "./shared/evidence/blobWriter";
 import type { EvidenceStore } from "./shared/evidence/types";
-import { jsonLogger } from "./shared/log";
+import { jsonLogger, type Logger } from "./shared/log";
 import type { MdeApi } from "./shared/mde/api";
 import { StaticTokenCredential } from "./shared/mde/auth";
 import { MdeClient } from "./shared/mde/client";
@@ -31,8 +31,11 @@ export interface AppServices {
   now: () => Date;
 }
 
-/** Builds the real clients. Tests and the local host pass their own `fetch` or clock through `overrides`. */
-export function createServices(config: AppConfig, overrides: { fetch?: typeof fetch; now?: () => Date; credential?: TokenCredential } = {}): AppServices {
+/** Builds the real clients. Tests pass their own `fetch`, clock, retry sleep (virtual time) or logger through `overrides`. */
+export function createServices(
+  config: AppConfig,
+  overrides: { fetch?: typeof fetch; now?: () => Date; credential?: TokenCredential; sleep?: (ms: number) => Promise<void>; logger?: Logger } = {},
+): AppServices {
   const mdeCredential =
     overrides.credential ??
     (config.mde.useDevelopmentToken
@@ -42,7 +45,12 @@ export function createServices(config: AppConfig, overrides: { fetch?: typeof fe
     ? new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {})
     : undefined;
   // The client outlives any one invocation; the worker captures console output as the app's logs.
-  const mde = new MdeClient(config.mde.baseUrl, mdeCredential, { scope: config.mde.tokenScope, fetch: overrides.fetch, logger: jsonLogger(console, { component: "mde" }) });
+  const mde = new MdeClient(config.mde.baseUrl, mdeCredential, {
+    scope: config.mde.tokenScope,
+    fetch: overrides.fetch,
+    sleep: overrides.sleep,
+    logger: overrides.logger ?? jsonLogger(console, { component: "mde" }),
+  });
   const evidence = createEvidenceStore(
     config.evidence.connectionString ? { connectionString: config.evidence.connectionString } : { accountUrl: config.evidence.accountUrl!, credential: storageCredential! },
     config.evidence.container,

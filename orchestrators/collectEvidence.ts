@@ -3,7 +3,7 @@ import { ActivityNames, type WriteManifestInput, type WriteManifestOutput } from
 import type { CollectEvidenceInput, CollectionOutcome } from "../shared/collection";
 import { buildManifest } from "../shared/evidence/manifest";
 import { evidenceSummary, newProgress, type CollectionSummary, type Phase } from "./progress";
-import { activityRetry, cancelAction, nextCheckAt, poll, publisher, submit, waitOrCancel, type Done, type Run, type StepResult } from "./steps";
+import { cancelAction, MAX_TRANSIENT_ROUNDS, nextCheckAt, poll, publisher, submit, TRANSIENT_ROUND_DELAY_IN_MS, tryActivity, waitOrCancel, type Done, type Run, type StepResult } from "./steps";
 
 /**
  * Waits per execution before continueAsNew. Each wait costs about 10 history events (timer, event
@@ -78,7 +78,14 @@ function* finish(run: Run, result: Done): Generator<import("durable-functions").
     collected: p.collected,
     collectionErrors: p.collectionErrors,
   });
-  const written = (yield context.df.callActivityWithRetry(ActivityNames.writeManifest, activityRetry, { manifest } satisfies WriteManifestInput)) as WriteManifestOutput;
+  let written: WriteManifestOutput | undefined;
+  for (let round = 1; !written; round++) {
+    // The evidence is already safe; keep trying to put the manifest beside it through a storage outage.
+    const attempt = yield* tryActivity<WriteManifestOutput>(run, ActivityNames.writeManifest, { manifest } satisfies WriteManifestInput);
+    if (attempt.ok) written = attempt.value;
+    else if (round >= MAX_TRANSIENT_ROUNDS) throw new Error(`the manifest could not be written after ${round} rounds: ${attempt.message}`);
+    else yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + TRANSIENT_ROUND_DELAY_IN_MS * 2 ** (round - 1)));
+  }
   run.publish(PHASE_OF_OUTCOME[result.outcome], { message: result.reason });
   if (!context.df.isReplaying) {
     context.log(JSON.stringify({ level: "info", message: "collection finished", instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action?.id ?? null, outcome: result.outcome }));

@@ -13,6 +13,8 @@ export interface CollectionProgress {
   pollsInStatus: number;
   totalPolls: number;
   throttled: number;
+  /** Consecutive rounds in which MDE kept failing after the activity's own retries (5xx, network). */
+  transientFailures: number;
   collected: EvidenceRecord[];
   /** Collection rounds that failed, per command index; a command gives up after a few. */
   collectAttempts: Record<number, number>;
@@ -24,6 +26,7 @@ export type Phase =
   | "submitting"
   | "deviceBusy"
   | "throttled"
+  | "retrying"
   | "queuedOnDevice"
   | "running"
   | "collecting"
@@ -63,7 +66,7 @@ export interface CollectionSummary {
 }
 
 export function newProgress(now: Date): CollectionProgress {
-  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, collected: [], collectAttempts: {}, collectionErrors: [] };
+  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, transientFailures: 0, collected: [], collectAttempts: {}, collectionErrors: [] };
 }
 
 export function buildStatus(

@@ -30,6 +30,14 @@ activityRetry.maxRetryIntervalInMilliseconds = 60_000;
 /** A result whose copy keeps failing after this many rounds is recorded as an error, not retried forever. */
 export const MAX_COLLECT_ROUNDS = 3;
 
+/**
+ * Rounds of activity retries that may fail in a row (MDE 5xx or unreachable) before the collection
+ * gives up; between rounds the orchestrator waits on a durable timer, so an MDE outage of
+ * about an hour is ridden out (5 s .. 60 s inside a round, 1, 2, 4, 8, 16, 32 min between rounds).
+ */
+export const MAX_TRANSIENT_ROUNDS = 7;
+export const TRANSIENT_ROUND_DELAY_IN_MS = 60_000;
+
 /** What a step decided: finish with an outcome, or wait and come back. */
 export type StepResult =
   | { done: true; outcome: CollectionOutcome; reason: string; rejection?: Extract<SubmitOutput, { kind: "rejected" }> }
@@ -64,7 +72,9 @@ export function* submit(run: Run): Gen<StepResult> {
     correlationMarker: marker,
     notBefore: new Date(new Date(p.startedAt).getTime() - 5 * 60_000).toISOString(),
   };
-  const r = (yield context.df.callActivityWithRetry(ActivityNames.submitLiveResponse, activityRetry, submitInput)) as SubmitOutput;
+  const attempt = yield* tryActivity<SubmitOutput>(run, ActivityNames.submitLiveResponse, submitInput);
+  if (!attempt.ok) return transientFailure(run, attempt.message);
+  const r = attempt.value;
   switch (r.kind) {
     case "submitted":
       p.action = r.action;
@@ -83,8 +93,10 @@ export function* submit(run: Run): Gen<StepResult> {
 /** Reads the action, collects every newly completed result, and decides when to look again. */
 export function* poll(run: Run): Gen<StepResult> {
   const { context, input, p } = run;
-  const r = (yield context.df.callActivityWithRetry(ActivityNames.getMachineAction, activityRetry, { actionId: p.action!.id } satisfies GetActionInput)) as GetActionOutput;
+  const attempt = yield* tryActivity<GetActionOutput>(run, ActivityNames.getMachineAction, { actionId: p.action!.id } satisfies GetActionInput);
   p.totalPolls++;
+  if (!attempt.ok) return transientFailure(run, attempt.message);
+  const r = attempt.value;
   if (r.kind === "throttled") {
     p.throttled++;
     return { done: false, delayInMs: r.retryAfterInMs ?? input.policy.throttleDelayInMs, phase: "throttled" };
@@ -100,21 +112,40 @@ export function* poll(run: Run): Gen<StepResult> {
   return { done: false, delayInMs: nextPollDelayInMs(input.policy, r.action.status, p.pollsInStatus), phase };
 }
 
+/** Runs an activity with the Durable runtime's retries; a failure that outlasts them comes back as a value. */
+export function* tryActivity<T>(run: Run, name: string, input: unknown): Gen<{ ok: true; value: T } | { ok: false; message: string }> {
+  try {
+    const value = (yield run.context.df.callActivityWithRetry(name, activityRetry, input)) as T;
+    run.p.transientFailures = 0;
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Waits longer after each failed round; past the bound the collection ends with MDE's last error. */
+function transientFailure(run: Run, message: string): StepResult {
+  const rounds = ++run.p.transientFailures;
+  if (rounds >= MAX_TRANSIENT_ROUNDS) {
+    return { done: true, outcome: "Failed", reason: `MDE kept failing after ${rounds} rounds of retries; last error: ${message}` };
+  }
+  return { done: false, delayInMs: TRANSIENT_ROUND_DELAY_IN_MS * 2 ** (rounds - 1), phase: "retrying", message: `MDE call failed, retrying: ${message}` };
+}
+
 /** Copies each completed result not yet in the evidence container; link fetch and copy happen together in one activity. */
 function* collectCompleted(run: Run): Gen<StepResult | undefined> {
   const { context, input, p } = run;
   for (const index of pendingIndexes(p)) {
     run.publish("collecting", { message: `collecting the result of command ${index}` });
     const collectInput: CollectInput = { instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action!.id, index, command: input.request.commands[index] };
-    let r: CollectOutput;
-    try {
-      r = (yield context.df.callActivityWithRetry(ActivityNames.collectCommandResult, activityRetry, collectInput)) as CollectOutput;
-    } catch (e) {
+    const attempt = yield* tryActivity<CollectOutput>(run, ActivityNames.collectCommandResult, collectInput);
+    if (!attempt.ok) {
       // Retries exhausted on a transient fault: try again at a later poll, a bounded number of times.
       p.collectAttempts[index] = (p.collectAttempts[index] ?? 0) + 1;
-      if (p.collectAttempts[index] >= MAX_COLLECT_ROUNDS) recordError(p, index, "CollectionFailed", e instanceof Error ? e.message : String(e));
+      if (p.collectAttempts[index] >= MAX_COLLECT_ROUNDS) recordError(p, index, "CollectionFailed", attempt.message);
       continue;
     }
+    const r = attempt.value;
     if (r.kind === "collected") p.collected.push(r.evidence);
     else if (r.kind === "rejected") recordError(p, index, r.code, r.message);
     else {
@@ -131,7 +162,9 @@ export function* cancelAction(run: Run, outcome: "TimedOut" | "Cancelled", reaso
   if (!p.action) return { done: true, outcome, reason };
   run.publish("cancelling", { message: reason });
   const comment = outcome === "TimedOut" ? "Evidence collector deadline reached" : `Cancelled by ${p.cancellation?.requestedBy}: ${p.cancellation?.reason}`;
-  const r = (yield context.df.callActivityWithRetry(ActivityNames.cancelMachineAction, activityRetry, { actionId: p.action.id, comment } satisfies CancelInput)) as CancelOutput;
+  const attempt = yield* tryActivity<CancelOutput>(run, ActivityNames.cancelMachineAction, { actionId: p.action.id, comment } satisfies CancelInput);
+  if (!attempt.ok) return { done: true, outcome, reason: `${reason}; cancelling the MDE action failed (${attempt.message}): cancel it in the portal` };
+  const r = attempt.value;
   if (r.kind === "cancelled" || r.kind === "alreadyFinal") p.action = r.action;
   yield* collectCompleted(run);
   if (r.kind === "alreadyFinal" && isFinalActionStatus(r.action.status) && r.action.status !== "Cancelled") return { done: true, ...outcomeOfFinalAction(r.action) };

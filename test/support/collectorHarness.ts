@@ -8,6 +8,7 @@ import { invokeHttp, type NormalizedHttpResponse } from "../../devhost/invokeHtt
 import type { CollectionSummary } from "../../orchestrators/progress";
 import { loadConfig, type AppConfig } from "../../shared/config";
 import type { Manifest } from "../../shared/evidence/manifest";
+import { silentLogger, type Logger } from "../../shared/log";
 import { createMdeSimulator, type MachineScenario, type MdeSimulator } from "../../simulator";
 import { testAzurite } from "./azurite";
 
@@ -49,7 +50,9 @@ export interface CollectorHarness {
   stop(): Promise<void>;
 }
 
-export async function startCollectorHarness(options: { settings?: Record<string, string>; machines?: MachineScenario[] } = {}): Promise<CollectorHarness> {
+export async function startCollectorHarness(
+  options: { settings?: Record<string, string>; machines?: MachineScenario[]; fetch?: typeof fetch; logger?: Logger } = {},
+): Promise<CollectorHarness> {
   const clock = new VirtualClock("2026-03-02T09:00:00Z");
   const simulator = createMdeSimulator({
     clock: () => clock.now(),
@@ -68,7 +71,8 @@ export async function startCollectorHarness(options: { settings?: Record<string,
     EVIDENCE_CONTAINER: container.containerName,
     ...options.settings,
   });
-  registerApp(createServices(config, { now: () => clock.now() }));
+  // In-process client retries must not sleep in real time while the engine runs on a virtual clock.
+  registerApp(createServices(config, { now: () => clock.now(), fetch: options.fetch, sleep: async () => {}, logger: options.logger ?? silentLogger }));
   const engine = new DurableEngine({ clock });
   const api = new DurableHttpApi(engine);
   await api.start();
