@@ -73,6 +73,16 @@ export class DurableHttpApi {
     return this.#origin;
   }
 
+  /**
+   * Serves through another server's {@link handle} instead of {@link start} (the local dev host):
+   * `origin` is that server's, used for `rpcBaseUrl` and as the default binding data origin.
+   * @throws Error when this API already listens on its own server
+   */
+  mount(origin: string): void {
+    if (this.#server) throw new Error("DurableHttpApi already listens on its own server");
+    this.#origin = origin.replace(/\/+$/, "");
+  }
+
   /** Stops listening and drops open (keep-alive) connections. */
   async stop(): Promise<void> {
     const server = this.#server;
