@@ -10,11 +10,12 @@ import type { TokenCredential } from "@azure/identity";
 import { CollectorError } from "../errors";
 import { silentLogger, type Logger } from "../log";
 import { BlockStager } from "./blockStager";
-import { ContentInspector } from "./contentFormat";
+import { stageChunk } from "./chunkedCopy";
+import { ContentInspector, type ContentInspection } from "./contentFormat";
 import { evidenceMetadata, storedEvidenceFrom } from "./evidenceMetadata";
-import { EvidenceHasher } from "./hashing";
-import { downloadWithResume, type LinkDownloadStats } from "./linkDownload";
-import type { CopyOptions, CopyResult, EvidenceStore, LinkSource, StoredEvidence } from "./types";
+import { EvidenceHasher, type ContentDigest } from "./hashing";
+import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
+import type { ChunkedCopyOptions, ChunkedCopyProgress, ChunkedCopyState, CopyOptions, CopyResult, EvidenceStore, LinkSource, StoredEvidence } from "./types";
 
 /** Settings of {@link BlobEvidenceStore}. */
 export interface BlobEvidenceStoreOptions {
@@ -84,10 +85,7 @@ export class BlobEvidenceStore implements EvidenceStore {
     const { blobName } = options;
     const blob = this.container.getBlockBlobClient(blobName);
     const existing = await this.find(blobName);
-    if (existing) {
-      this.logger.info("Evidence already stored; left untouched", { blobName, size: existing.size });
-      return { ...existing, created: false, linkFetches: 0, ...(await this.headOf(blob, existing.size, options.captureHeadBytes)) };
-    }
+    if (existing) return this.alreadyStored(blob, existing, options.captureHeadBytes);
 
     const started = this.now().getTime();
     const stats: LinkDownloadStats = { linkFetches: 0 };
@@ -95,11 +93,7 @@ export class BlobEvidenceStore implements EvidenceStore {
     let pass = new Pass(options.captureHeadBytes ?? 0);
     let blockIds: string[];
     try {
-      const events = downloadWithResume(
-        link,
-        { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, allowLoopbackHttp: this.allowLoopbackHttp, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName } },
-        stats,
-      );
+      const events = downloadWithResume(link, this.downloadOptions(options), stats);
       for await (const event of events) {
         if (event.kind === "restart") {
           // The source answered something other than the bytes that follow: hash and stage afresh.
@@ -121,7 +115,64 @@ export class BlobEvidenceStore implements EvidenceStore {
 
     const digest = pass.hasher.digest();
     const inspection = await pass.inspector.finish();
-    const metadata = evidenceMetadata(options.metadata, digest, inspection, stats.contentEncoding);
+    const committed = await this.commitBlocks(blob, blockIds, options, { digest, inspection, contentEncoding: stats.contentEncoding, linkFetches: stats.linkFetches }, started);
+    return { ...committed, ...pass.headResult() };
+  }
+
+  /**
+   * Chunked copy for results too large for one activity (see {@link EvidenceStore.copyChunk} and
+   * {@link stageChunk} for why a retried call is safe). Each call asks for a fresh link, so no
+   * link ever outlives a chunk and none is kept in the state; an expired link or a broken stream
+   * within the chunk is resumed with a new one (at most `maxLinkFetches` per call). The commit is
+   * the one copyFromLink makes. The head, when asked for, is read back from the committed blob.
+   * @throws as copyFromLink, plus CollectorError `InvalidCopyState` and `SourceChanged` (the source
+   * is no longer the one earlier chunks read: call again with `undefined` to copy from byte 0).
+   */
+  async copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress> {
+    const { blobName } = options;
+    const blob = this.container.getBlockBlobClient(blobName);
+    const existing = await this.find(blobName);
+    if (existing) return { state: state && { ...state, done: true }, result: await this.alreadyStored(blob, existing, options.captureHeadBytes) };
+
+    const started = this.now().getTime();
+    const staging = { blob, link, download: this.downloadOptions(options), blockSize: this.blockSize, maxBlocksInFlight: this.maxBlocksInFlight, chunkBytes: options.chunkBytes };
+    const staged = await stageChunk(staging, state, blobName);
+    const next = staged.state;
+    if (!staged.complete) {
+      this.logger.info("Evidence chunk staged", { blobName, offset: next.offset, sourceSize: next.sourceSize, chunks: next.chunks, linkFetches: next.linkFetches, elapsedInMs: this.now().getTime() - started });
+      return { state: next };
+    }
+    const { digest, inspection, contentEncoding } = staged;
+    const committed = await this.commitBlocks(blob, staged.blockIds, options, { digest, inspection, contentEncoding, linkFetches: next.linkFetches }, started);
+    return { state: { ...next, done: true }, result: { ...committed, ...(await this.headOf(blob, committed.size, options.captureHeadBytes)) } };
+  }
+
+  /** The download settings of one copy or chunk. */
+  private downloadOptions(options: CopyOptions): LinkDownloadOptions {
+    return { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, allowLoopbackHttp: this.allowLoopbackHttp, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName: options.blobName } };
+  }
+
+  /** A re-run: the committed blob is returned untouched, without asking MDE for anything. */
+  private async alreadyStored(blob: BlockBlobClient, existing: StoredEvidence, captureHeadBytes: number | undefined): Promise<CopyResult> {
+    this.logger.info("Evidence already stored; left untouched", { blobName: existing.blobName, size: existing.size });
+    return { ...existing, created: false, linkFetches: 0, ...(await this.headOf(blob, existing.size, captureHeadBytes)) };
+  }
+
+  /**
+   * Commits the staged blocks once, never over an existing blob, with Content-MD5, hashes and
+   * metadata in the commit itself (the only write a WORM container accepts). Without the head:
+   * callers add it.
+   */
+  private async commitBlocks(
+    blob: BlockBlobClient,
+    blockIds: string[],
+    options: CopyOptions,
+    found: { digest: ContentDigest; inspection: ContentInspection; contentEncoding?: string; linkFetches: number },
+    started: number,
+  ): Promise<CopyResult> {
+    const { blobName } = options;
+    const { digest, inspection } = found;
+    const metadata = evidenceMetadata(options.metadata, digest, inspection, found.contentEncoding);
     try {
       const committed = await blob.commitBlockList(blockIds, {
         conditions: { ifNoneMatch: "*" },
@@ -140,20 +191,19 @@ export class BlobEvidenceStore implements EvidenceStore {
         decompressed: inspection.decompressed,
         committedAt: (committed.lastModified ?? this.now()).toISOString(),
         created: true,
-        linkFetches: stats.linkFetches,
-        ...pass.headResult(),
+        linkFetches: found.linkFetches,
       };
       this.logger.info("Evidence stored", {
         blobName,
         size: digest.size,
         contentFormat: inspection.format,
-        linkFetches: stats.linkFetches,
+        linkFetches: found.linkFetches,
         elapsedInMs: this.now().getTime() - started,
       });
       return result;
     } catch (e) {
       if (!alreadyExists(e)) throw e;
-      return this.existingAfterRace(blobName, digest.sha256, stats.linkFetches, pass.headResult());
+      return this.existingAfterRace(blobName, digest.sha256, found.linkFetches);
     }
   }
 
@@ -182,12 +232,12 @@ export class BlobEvidenceStore implements EvidenceStore {
       };
     } catch (e) {
       if (!alreadyExists(e)) throw e;
-      return this.existingAfterRace(blobName, sha256, 0, {});
+      return this.existingAfterRace(blobName, sha256, 0);
     }
   }
 
   /** A concurrent or earlier attempt committed first: its blob stands, ours is dropped. */
-  private async existingAfterRace(blobName: string, ourSha256: string, linkFetches: number, head: { head?: Buffer }): Promise<CopyResult> {
+  private async existingAfterRace(blobName: string, ourSha256: string, linkFetches: number): Promise<CopyResult> {
     const existing = await this.find(blobName);
     if (!existing) throw new CollectorError("EvidenceConflict", `Blob ${blobName} was reported to exist but cannot be read back`);
     if (existing.sha256 !== ourSha256) {
@@ -195,7 +245,7 @@ export class BlobEvidenceStore implements EvidenceStore {
     } else {
       this.logger.info("Evidence stored by a concurrent attempt; left untouched", { blobName });
     }
-    return { ...existing, created: false, linkFetches, ...head };
+    return { ...existing, created: false, linkFetches };
   }
 
   /** The head of an already stored blob, read from the evidence itself (no MDE call). */

@@ -22,7 +22,7 @@ export class BlockStager {
   private allocated = 0;
   private current: Buffer | undefined;
   private filled = 0;
-  private nextIndex = 0;
+  private nextIndex: number;
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   private failed = false;
@@ -32,7 +32,10 @@ export class BlockStager {
     private readonly blockSize: number,
     private readonly maxBlocksInMemory: number,
     private readonly abortSignal?: AbortSignal,
+    /** Index of the first block this stager writes: a chunked copy continues after the blocks earlier chunks staged. */
+    private readonly firstIndex = 0,
   ) {
+    this.nextIndex = firstIndex;
     if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
     if (!Number.isSafeInteger(maxBlocksInMemory) || maxBlocksInMemory < 1) throw new RangeError(`maxBlocksInFlight must be a positive integer, got ${maxBlocksInMemory}`);
   }
@@ -51,7 +54,7 @@ export class BlockStager {
     }
   }
 
-  /** Stages the last partial block, waits for every upload, and returns the ids to commit, in order. */
+  /** Stages the last partial block, waits for every upload, and returns the ids to commit, in order (from block 0, including those staged before `firstIndex`). */
   async finish(): Promise<string[]> {
     if (this.current && this.filled > 0) this.stageCurrent();
     await this.settle();
@@ -59,7 +62,7 @@ export class BlockStager {
     return Array.from({ length: this.nextIndex }, (_, i) => blockIdOf(i));
   }
 
-  /** Forgets everything staged so far (the download restarted from byte 0); ids start again at 0. */
+  /** Forgets everything staged so far (the download restarted from its start); ids start again at `firstIndex`. */
   async reset(): Promise<void> {
     await this.settle();
     this.failed = false;
@@ -67,7 +70,7 @@ export class BlockStager {
     if (this.current) this.pool.push(this.current);
     this.current = undefined;
     this.filled = 0;
-    this.nextIndex = 0;
+    this.nextIndex = this.firstIndex;
   }
 
   /** Waits for uploads under way (their outcome no longer matters), so nothing runs after the copy gave up. */

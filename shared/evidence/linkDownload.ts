@@ -3,7 +3,7 @@ import type { Logger, LogProperties } from "../log";
 import { checkDownloadLink } from "./linkPolicy";
 import type { LinkSource } from "./types";
 
-/** What the consumer of a download sees: bytes in order, or "forget everything, bytes start again at 0". */
+/** What the consumer of a download sees: bytes in order, or "forget everything, bytes start again at the window start (0 without a window)". */
 export type DownloadEvent = { kind: "data"; chunk: Uint8Array } | { kind: "restart"; reason: string };
 
 export interface LinkDownloadOptions {
@@ -15,6 +15,26 @@ export interface LinkDownloadOptions {
   logger: Logger;
   /** Added to every log entry (blobName, ...); never a URL with its query. */
   logProperties?: LogProperties;
+  /** Only this byte range of the source (one chunk of a chunked copy). @default the whole content */
+  window?: DownloadWindow;
+}
+
+/**
+ * A byte range of the source, for chunked copies: one activity reads `[start, end)`, the next
+ * one continues there. What earlier chunks saw of the source (size, ETag) must still hold.
+ */
+export interface DownloadWindow {
+  /** First byte wanted. At 0 the request carries no Range header (see {@link downloadWithResume}). */
+  start: number;
+  /**
+   * One past the last byte wanted; undefined for "to the end". Dropped when the source turns out
+   * to be content-encoded: ranges then address other bytes than those read, so it is read whole.
+   */
+  end?: number;
+  /** Source size seen by an earlier chunk. */
+  total?: number;
+  /** Source ETag seen by an earlier chunk. */
+  etag?: string;
 }
 
 /** Filled in while the download runs, read by the caller afterwards. */
@@ -26,6 +46,10 @@ export interface LinkDownloadStats {
    * content: recorded so the manifest says so.
    */
   contentEncoding?: string;
+  /** The source's full size, when an answer announced it (Content-Length of a 200, Content-Range total of a 206). */
+  total?: number;
+  /** The source's ETag, when it has one. */
+  etag?: string;
 }
 
 /**
@@ -35,27 +59,37 @@ export interface LinkDownloadStats {
  * `Range: bytes=<offset>-`, so the consumer keeps its hash state (the source is immutable).
  * When a resumed answer is not a 206 for exactly that offset (or the ETag changed), it yields a
  * `restart` event and starts again from byte 0. The consumer pulls, so backpressure is natural.
+ *
+ * With a {@link DownloadWindow} it yields only `[start, end)`: a window at 0 asks for the whole
+ * content without a Range header and stops reading at `end` (so an empty source is a 200, not a
+ * 416, and a content-encoded one is noticed before any range is asked); a later window asks for
+ * `Range: bytes=<start>-<end-1>`. A `restart` then means "again from `start`"; a source that
+ * ignores Range (200) is read from byte 0 and its first `start` bytes discarded: slow but exact.
  * @throws CollectorError `DownloadFailed` for any other HTTP status, or after `maxLinkFetches`
- * links; `UntrustedDownloadLink` from the link policy. Messages never contain the SAS.
+ * links; `UntrustedDownloadLink` from the link policy; `SourceChanged` when a window after 0
+ * finds another size or ETag than earlier chunks saw, or a Content-Encoding (the bytes already
+ * staged may belong to other content: only a copy from byte 0 is exact). Messages never contain the SAS.
  */
 export async function* downloadWithResume(
   link: LinkSource,
   options: LinkDownloadOptions,
   stats: LinkDownloadStats,
 ): AsyncGenerator<DownloadEvent, void, undefined> {
-  const { logger, logProperties = {}, abortSignal } = options;
-  let offset = 0;
-  let total: number | undefined;
-  let etag: string | undefined;
+  const { logger, logProperties = {}, abortSignal, window } = options;
+  const start = window?.start ?? 0;
+  let end = window?.end;
+  let offset = start;
+  let total = window?.total;
+  let etag = window?.etag;
   let lastFailure = "no attempt";
   for (;;) {
     if (stats.linkFetches >= options.maxLinkFetches) {
       throw new CollectorError("DownloadFailed", `Download abandoned after ${stats.linkFetches} download links; last failure: ${lastFailure}`);
     }
-    if (offset > 0 && stats.contentEncoding) {
+    if (offset > start && stats.contentEncoding) {
       // Ranges address the encoded bytes, the offset counts decoded ones: only a restart is exact.
       const reason = `source has Content-Encoding ${stats.contentEncoding}; cannot resume by range`;
-      offset = 0;
+      offset = start;
       total = undefined;
       yield { kind: "restart", reason };
     }
@@ -71,7 +105,7 @@ export async function* downloadWithResume(
     let response: Response;
     try {
       response = await options.fetch(url, {
-        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+        headers: offset > 0 ? { range: `bytes=${offset}-${end === undefined ? "" : end - 1}` } : {},
         // A redirect would bypass the link policy; Azure Storage never redirects a blob GET.
         redirect: "manual",
         signal: abortSignal,
@@ -88,14 +122,29 @@ export async function* downloadWithResume(
       continue;
     }
     const answerEtag = response.headers.get("etag") ?? undefined;
+    let skip = 0;
     if (offset > 0) {
       const range = parseContentRange(response.headers.get("content-range"));
-      const resumed =
-        response.status === 206 &&
-        range?.start === offset &&
-        (total === undefined || range.total === undefined || range.total === total) &&
-        (!etag || !answerEtag || etag === answerEtag);
-      if (!resumed) {
+      const answerTotal = response.status === 206 ? range?.total : expectedTotal(response);
+      const sameSource = (total === undefined || answerTotal === undefined || answerTotal === total) && (!etag || !answerEtag || etag === answerEtag);
+      const resumed = response.status === 206 && range?.start === offset && sameSource;
+      if (start > 0 && (!sameSource || isEncoded(response))) {
+        await discard(response);
+        throw new CollectorError("SourceChanged", `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); copy it again from byte 0`);
+      }
+      if (!resumed && start > 0) {
+        // The bytes before the window are already staged: read past them rather than start over.
+        const reason = `range at byte ${offset} answered HTTP ${response.status}; reading from byte 0 and discarding up to byte ${start}`;
+        logger.warn("Evidence download restarting at the chunk start", { ...logProperties, reason, source: where });
+        offset = start;
+        yield { kind: "restart", reason };
+        if (response.status !== 200) {
+          await discard(response);
+          lastFailure = reason;
+          continue;
+        }
+        skip = start;
+      } else if (!resumed) {
         const reason = `resume at byte ${offset} answered HTTP ${response.status}${response.status === 206 ? ` with Content-Range ${response.headers.get("content-range") ?? "missing"}` : ""}`;
         logger.warn("Evidence download restarting from byte 0", { ...logProperties, reason, source: where });
         offset = 0;
@@ -118,18 +167,36 @@ export async function* downloadWithResume(
     const encoding = response.headers.get("content-encoding")?.trim().toLowerCase();
     if (encoding && encoding !== "identity") stats.contentEncoding = encoding;
     total ??= expectedTotal(response);
+    stats.total = total;
+    stats.etag = etag;
+    // A content-encoded source cannot be cut by range (see DownloadWindow.end): it is read whole.
+    if (stats.contentEncoding) end = undefined;
 
     try {
       if (response.body) {
-        for await (const chunk of response.body) {
+        for await (const received of response.body) {
+          let chunk = received;
+          if (skip > 0) {
+            const n = Math.min(skip, chunk.byteLength);
+            skip -= n;
+            chunk = chunk.subarray(n);
+          }
+          if (end !== undefined && offset + chunk.byteLength >= end) {
+            chunk = chunk.subarray(0, end - offset);
+            offset = end;
+            if (chunk.byteLength > 0) yield { kind: "data", chunk };
+            // Leaving the loop cancels the rest of the answer (a window at 0 asked for everything).
+            return;
+          }
           offset += chunk.byteLength;
-          yield { kind: "data", chunk };
+          if (chunk.byteLength > 0) yield { kind: "data", chunk };
         }
       }
     } catch (e) {
       if (abortSignal?.aborted) throw e;
       // Every announced byte arrived; only the close failed.
       if (total !== undefined && offset === total) return;
+      if (end !== undefined && offset === end) return;
       retry(`stream broke at byte ${offset}: ${describe(e)}`);
       continue;
     }
@@ -154,11 +221,15 @@ export function parseContentRange(header: string | null): { start: number; end: 
 /** Total size announced by a 200 (Content-Length) or 206 (Content-Range), when the bytes are not re-encoded in transit. */
 function expectedTotal(response: Response): number | undefined {
   // fetch decodes a Content-Encoding itself: lengths then describe other bytes than those read.
-  const encoding = response.headers.get("content-encoding");
-  if (encoding && encoding.trim().toLowerCase() !== "identity") return undefined;
+  if (isEncoded(response)) return undefined;
   if (response.status === 206) return parseContentRange(response.headers.get("content-range"))?.total;
   const length = response.headers.get("content-length");
   return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+function isEncoded(response: Response): boolean {
+  const encoding = response.headers.get("content-encoding")?.trim().toLowerCase();
+  return !!encoding && encoding !== "identity";
 }
 
 /** fetch errors say "fetch failed" or "terminated"; the cause says why (ECONNRESET, ...). Redacted. */

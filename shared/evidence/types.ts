@@ -40,6 +40,53 @@ export interface CopyOptions {
   abortSignal?: AbortSignal;
 }
 
+/**
+ * Progress of a chunked copy ({@link EvidenceStore.copyChunk}), carried between activities in the
+ * orchestration history: plain JSON of about 0.6 KB (plus the blob name), never a URL, since each
+ * chunk asks for a fresh download link. Treat it as opaque; only the store interprets it.
+ */
+export interface ChunkedCopyState {
+  /** Layout of this object; a state of another layout is refused rather than misread. */
+  version: 1;
+  blobName: string;
+  /** Size of every block but the last, fixed for the whole blob: block n always holds bytes [n * blockSize, (n + 1) * blockSize). */
+  blockSize: number;
+  /** Bytes staged and hashed so far: blockCount * blockSize until the copy is done. */
+  offset: number;
+  /** Blocks staged so far (ids 0 .. blockCount - 1, see blockIdOf). */
+  blockCount: number;
+  /**
+   * hash-wasm SHA-256 and MD5 states after `offset` bytes, base64: digest registers and byte
+   * count, no content (see ResumableHasher). Empty once the copy is complete.
+   */
+  sha256State: string;
+  md5State: string;
+  /** Detected from the first bytes, in the first chunk. */
+  contentFormat?: ContentFormat;
+  /** The source's size and ETag as the first chunk saw them: later chunks must see the same. */
+  sourceSize?: number;
+  etag?: string;
+  /** Download links used so far, over all chunks (each is one MDE API call). */
+  linkFetches: number;
+  /** Calls that staged a chunk. */
+  chunks: number;
+  /** The blob is committed: a further call only reads it back. */
+  done: boolean;
+}
+
+/** Options of {@link EvidenceStore.copyChunk}. */
+export interface ChunkedCopyOptions extends CopyOptions {
+  /** Bytes copied per call at most (one activity's work), a multiple of the store's block size; e.g. 256 MiB. */
+  chunkBytes: number;
+}
+
+/**
+ * What one {@link EvidenceStore.copyChunk} call achieved: the state to pass to the next call, or
+ * the result once the blob is committed (now or earlier; the state is then `done`, and absent
+ * when the blob was already there before any state existed).
+ */
+export type ChunkedCopyProgress = { state: ChunkedCopyState; result?: undefined } | { state?: ChunkedCopyState; result: CopyResult };
+
 /** A fresh download link each time it is called (MDE mints a new SAS per call). */
 export type LinkSource = () => Promise<string>;
 
@@ -49,6 +96,14 @@ export interface EvidenceStore {
   find(blobName: string): Promise<StoredEvidence | undefined>;
   /** Streams the link's content into `blobName`, hashing in flight; a no-op returning the existing blob when it is already committed. */
   copyFromLink(link: LinkSource, options: CopyOptions): Promise<CopyResult>;
+  /**
+   * Copies the next chunk of a result too large for one activity: stages up to `chunkBytes` with
+   * a Range request and returns the new state; the call that reaches the end commits (as
+   * {@link copyFromLink} does) and returns the result. Call it with `undefined` first, then with
+   * the state it returned, until `result` is set. Retrying a call with the same input state is
+   * always safe. A no-op returning the existing blob when it is already committed.
+   */
+  copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress>;
   /** Writes a small JSON document (the manifest) conditionally; returns the existing one untouched if present. */
   writeJson(blobName: string, value: unknown, options: { metadata: Record<string, string>; tags?: Record<string, string> }): Promise<CopyResult>;
   /** The URL (without SAS) a blob name has in this container. */

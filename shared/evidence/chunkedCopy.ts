@@ -1,0 +1,179 @@
+import type { BlockBlobClient } from "@azure/storage-blob";
+import { CollectorError } from "../errors";
+import { BlockStager } from "./blockStager";
+import { ContentInspector, detectFormat, FORMAT_SNIFF_BYTES, type ContentInspection } from "./contentFormat";
+import type { ContentDigest } from "./hashing";
+import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
+import { ResumableHasher } from "./resumableHashing";
+import type { ChunkedCopyState, ContentFormat, LinkSource } from "./types";
+
+/**
+ * Recorded as the decompressed "error" of a gzip result copied in more than one chunk. The
+ * decompressed SHA-256 needs the inflater's state carried from chunk to chunk, and node:zlib
+ * cannot save it; a read-back pass would hit the same wall (one uninterrupted pass over up to
+ * 3 GB compressed, tens of GB inflated, does not fit an activity). So it is computed only when
+ * the whole result fits in the first chunk (then a chunked copy records exactly what
+ * copyFromLink does), and otherwise said to be missing, never guessed. The stored bytes and
+ * their SHA-256 stay the evidence; an analyst can inflate the blob offline.
+ */
+export const NOT_DECOMPRESSED_IN_CHUNKS = "decompressed SHA-256 not computed: content larger than one chunk was copied in chunks";
+
+/** What {@link stageChunk} needs from the store. */
+export interface ChunkStaging {
+  blob: BlockBlobClient;
+  link: LinkSource;
+  /** As for a whole copy; the window is set here. */
+  download: Omit<LinkDownloadOptions, "window">;
+  /** Used when there is no state yet; a state's own block size wins afterwards. */
+  blockSize: number;
+  maxBlocksInFlight: number;
+  chunkBytes: number;
+}
+
+/** One chunk staged: the new state, and when the source is exhausted everything the commit needs. */
+export type StagedChunk =
+  | { complete: false; state: ChunkedCopyState }
+  | { complete: true; state: ChunkedCopyState; blockIds: string[]; digest: ContentDigest; inspection: ContentInspection; contentEncoding?: string };
+
+/**
+ * Stages the bytes `[state.offset, state.offset + chunkBytes)` as blocks `state.blockCount, ...`
+ * and advances the digests, without committing.
+ *
+ * Why a retry with the same input state is safe (a host restart, a timed-out attempt still
+ * running): block n always holds source bytes `[n * blockSize, (n + 1) * blockSize)` (the block
+ * size is fixed in the state and every chunk but the last is whole blocks), so every attempt,
+ * a zombie included, stages identical bytes under identical ids; the digests resume from the
+ * input state, so nothing is hashed twice; and only the call that reaches the end commits, with
+ * exactly ids `0 .. blockCount - 1` and `ifNoneMatch: "*"`. Stray uncommitted blocks are dropped
+ * by the commit (Azure also discards uncommitted blocks after 7 days, which bounds how long a
+ * chunked copy may take).
+ * @throws CollectorError `InvalidCopyState` for a state this code cannot continue;
+ * `SourceChanged`, `DownloadFailed`, `UntrustedDownloadLink` from the download; RangeError for a
+ * `chunkBytes` that is not a positive multiple of the block size.
+ */
+export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState | undefined, blobName: string): Promise<StagedChunk> {
+  if (state) checkState(state, blobName);
+  const blockSize = state?.blockSize ?? staging.blockSize;
+  const { chunkBytes } = staging;
+  if (!Number.isSafeInteger(chunkBytes) || chunkBytes < blockSize || chunkBytes % blockSize !== 0) {
+    throw new RangeError(`chunkBytes must be a positive multiple of the block size ${blockSize}, got ${chunkBytes}`);
+  }
+  const start = state?.offset ?? 0;
+  const resume = () => ResumableHasher.create(state && { ...state, size: start });
+  let hasher = await resume();
+  const stats: LinkDownloadStats = { linkFetches: 0 };
+  const stager = new BlockStager(staging.blob, blockSize, staging.maxBlocksInFlight, staging.download.abortSignal, state?.blockCount ?? 0);
+  const first = new FirstBytes(start === 0);
+  let blockIds: string[];
+  try {
+    const window = { start, end: start + chunkBytes, total: state?.sourceSize, etag: state?.etag };
+    for await (const event of downloadWithResume(staging.link, { ...staging.download, window }, stats)) {
+      if (event.kind === "restart") {
+        first.reset();
+        hasher = await resume();
+        await stager.reset();
+        continue;
+      }
+      // The inflater only pays off when the whole content can pass in this one chunk.
+      first.decideOnce(() => stats.contentEncoding !== undefined || stats.total === undefined || stats.total <= chunkBytes);
+      hasher.update(event.chunk);
+      await first.write(event.chunk);
+      await stager.write(event.chunk);
+    }
+    blockIds = await stager.finish();
+  } catch (e) {
+    first.dispose();
+    await stager.settle();
+    throw e;
+  }
+
+  const offset = hasher.size;
+  const total = stats.total ?? state?.sourceSize;
+  // A content-encoded source was read whole (it cannot be cut by range); otherwise a short read or the announced size ends it.
+  const complete = stats.contentEncoding !== undefined || offset - start < chunkBytes || (total !== undefined && offset >= total);
+  const contentFormat = first.format() ?? state?.contentFormat ?? "raw";
+  const next: ChunkedCopyState = {
+    version: 1,
+    blobName,
+    blockSize,
+    offset,
+    blockCount: blockIds.length,
+    // Nothing is left to resume once complete, and the tail of the content would be in the states.
+    ...(complete ? { sha256State: "", md5State: "" } : hasher.save()),
+    contentFormat,
+    sourceSize: total,
+    etag: stats.etag ?? state?.etag,
+    linkFetches: (state?.linkFetches ?? 0) + stats.linkFetches,
+    chunks: (state?.chunks ?? 0) + 1,
+    done: false,
+  };
+  if (!complete) {
+    first.dispose();
+    if (offset !== blockIds.length * blockSize) throw new CollectorError("InvalidCopyState", `Chunk of ${blobName} ended at byte ${offset}, not on a block boundary`);
+    return { complete: false, state: next };
+  }
+  const inspection = (await first.inspection()) ?? afterChunks(contentFormat);
+  return { complete: true, state: next, blockIds, digest: hasher.digest(), inspection, contentEncoding: stats.contentEncoding };
+}
+
+function afterChunks(format: ContentFormat): ContentInspection {
+  return format === "gzip" ? { format, decompressed: { error: NOT_DECOMPRESSED_IN_CHUNKS } } : { format };
+}
+
+/**
+ * The first chunk's view of the content start: the format sniff, and (when the whole content
+ * may fit in the chunk) the full inspection copyFromLink runs, gzip decompression included.
+ */
+class FirstBytes {
+  private head = Buffer.alloc(0);
+  private inspector: ContentInspector | undefined;
+  private decided = false;
+
+  constructor(private readonly active: boolean) {}
+
+  decideOnce(wholeMayFit: () => boolean): void {
+    if (this.decided || !this.active) return;
+    this.decided = true;
+    if (wholeMayFit()) this.inspector = new ContentInspector();
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.active) return;
+    if (this.head.length < FORMAT_SNIFF_BYTES) this.head = Buffer.concat([this.head, chunk.subarray(0, FORMAT_SNIFF_BYTES - this.head.length)]);
+    await this.inspector?.write(chunk);
+  }
+
+  format(): ContentFormat | undefined {
+    return this.active ? detectFormat(this.head) : undefined;
+  }
+
+  /** The full inspection when it ran, else undefined. */
+  async inspection(): Promise<ContentInspection | undefined> {
+    return this.inspector?.finish();
+  }
+
+  reset(): void {
+    this.dispose();
+    this.inspector = undefined;
+    this.head = Buffer.alloc(0);
+    this.decided = false;
+  }
+
+  dispose(): void {
+    this.inspector?.dispose();
+  }
+}
+
+/** A state from the orchestration history is checked before any byte is trusted to it. */
+function checkState(state: ChunkedCopyState, blobName: string): void {
+  const count = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+  const problem =
+    state.version !== 1 ? `layout version ${String(state.version)}, expected 1`
+    : state.blobName !== blobName ? `it belongs to blob ${state.blobName}`
+    : !count(state.blockSize) || state.blockSize === 0 || !count(state.offset) || !count(state.blockCount) ? "sizes are not whole numbers"
+    : state.offset !== state.blockCount * state.blockSize ? `offset ${state.offset} is not ${state.blockCount} blocks of ${state.blockSize}`
+    : typeof state.sha256State !== "string" || typeof state.md5State !== "string" ? "hash states are missing"
+    : state.done ? "it says the blob was committed, yet no blob of that name exists"
+    : undefined;
+  if (problem) throw new CollectorError("InvalidCopyState", `Chunked copy state for ${blobName} cannot be continued: ${problem}`);
+}
