@@ -5,3 +5,6 @@ export { DEFAULT_LIMITS, DEFAULT_LINK_TTL_IN_MS, DEFAULT_QUEUE_WINDOW_IN_MS, typ
 export { DEFAULT_RESULT_CONTAINER, type ResultFigures } from "./resultStore";
 export { getFileContent, getFileContentKey, getFileContentStream } from "./resultContent";
 export type { SimulatorEndpoint, SimulatorStats } from "./stats";
+export { INJECTED_FAULT_KINDS, type InjectedFaultKind } from "./stats";
+export type { FaultOptions, LatencySetting } from "./faults";
+export type { MachineFaultFields } from "./scenarioFaults";

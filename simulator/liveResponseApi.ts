@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { badRequest, notFound, tooManyRequests } from "./errors";
 import { HOUR_IN_MS, MINUTE_IN_MS, type SimulatorLimits } from "./limits";
 import { finalAtMs, isFinal, toWireEntity, viewAt, type ActionRecord, type ActionView, type MachineState, type TimelineSettings } from "./machineActions";
+import { listMachinesBody, toWireMachine } from "./machineInventory";
 import { parseActionFilter } from "./odataFilter";
 import { RateLimiter } from "./rateLimits";
 import { paramValue, validateLiveResponseBody } from "./requestValidation";
@@ -27,6 +28,8 @@ export interface LiveResponseApiSettings extends TimelineSettings {
   resultStore: ResultStore;
   linkTtlInMs: number;
   requestor: string;
+  /** Mints a download link (server.ts routes faulty machines through the download proxy). @default a SAS link to Azurite */
+  linkFor?: (blobName: string, machine: ResolvedMachineScenario, ttlInMs: number, alreadyExpired: boolean) => string | Promise<string>;
 }
 
 /** `$top` accepts up to 10,000 (mde-api-facts.md, "MachineAction entity"). */
@@ -51,6 +54,7 @@ export class LiveResponseApi {
       getMachineAction: new RateLimiter(readWindows),
       listMachineActions: new RateLimiter(readWindows),
       cancelMachineAction: new RateLimiter(readWindows),
+      listMachines: new RateLimiter(readWindows),
       getDownloadLink: new RateLimiter([{ maxCalls: l.downloadLinkPerMinute, windowInMs: MINUTE_IN_MS }, { maxCalls: l.downloadLinkPerHour, windowInMs: HOUR_IN_MS }]),
     };
   }
@@ -71,6 +75,13 @@ export class LiveResponseApi {
     this.machinesById.set(scenario.machineId, { scenario, addedAtMs: this.nowMs() });
     this.expiredLinksLeft.set(scenario.machineId, scenario.expiredLinks);
     return scenario;
+  }
+
+  /** The device a request is about, by machine id or by the id of one of its actions (fault injection picks its faults). */
+  scenarioOf(id: string): ResolvedMachineScenario | undefined {
+    const key = id.toLowerCase();
+    const action = this.actionsById.get(key);
+    return (action ? this.machineOf(action) : this.machinesById.get(key))?.scenario;
   }
 
   machines(): ResolvedMachineScenario[] {
@@ -142,6 +153,13 @@ export class LiveResponseApi {
     return { status: 200, body: this.entity(this.actionOr404(actionId), ctx, this.nowMs()) };
   }
 
+  /** GET /api/machines?$filter=...&$top=... (100 calls per minute, 1,500 per hour: mde-api-facts.md). */
+  listMachines(query: URLSearchParams, ctx: RequestContext): ApiAnswer {
+    this.admit("listMachines", "machines (100 calls per minute, 1500 per hour)");
+    const wire = [...this.machinesById.values()].map((m) => toWireMachine(m.scenario, new Date(Math.max(m.addedAtMs, this.nowMs()))));
+    return { status: 200, body: listMachinesBody(wire, query, ctx.serviceRoot) };
+  }
+
   /** GET /api/machineactions?$filter=...&$top=...&$skip=... */
   listMachineActions(query: URLSearchParams, ctx: RequestContext): ApiAnswer {
     this.admit("listMachineActions", "machineactions (100 calls per minute, 1500 per hour)");
@@ -170,7 +188,11 @@ export class LiveResponseApi {
     // Fault injection: the first N links for this machine are already expired, so clients must ask again.
     const left = this.expiredLinksLeft.get(action.machineId) ?? 0;
     if (left > 0) this.expiredLinksLeft.set(action.machineId, left - 1);
-    const link = await this.settings.resultStore.linkFor(stored.blobName, this.settings.linkTtlInMs, left > 0);
+    const machine = this.machineOf(action).scenario;
+    const ttl = machine.linkTtlInMs ?? this.settings.linkTtlInMs;
+    const link = this.settings.linkFor
+      ? await this.settings.linkFor(stored.blobName, machine, ttl, left > 0)
+      : await this.settings.resultStore.linkFor(stored.blobName, ttl, left > 0);
     return { status: 200, body: { "@odata.context": `${ctx.serviceRoot}/$metadata#Edm.String`, value: link } };
   }
 
@@ -187,8 +209,8 @@ export class LiveResponseApi {
     const command = action.commands[index]!;
     if (command.type === "GetFile") {
       const path = paramValue(command, "Path")!;
-      // GetFile results arrive gzip-compressed (mde-api-facts.md, "Results").
-      return { gzip: true, content: () => getFileContentStream(scenario.machineId, path, scenario.getFileSizeBytes) };
+      // GetFile results arrive gzip-compressed (mde-api-facts.md, "Results"); `getFileCompress` false or "stored" lets big tests skip gzip's cost.
+      return { gzip: scenario.getFileCompress !== false, gzipLevel: scenario.getFileCompress === "stored" ? 0 : undefined, content: () => getFileContentStream(scenario.machineId, path, scenario.getFileSizeBytes) };
     }
     const scriptName = paramValue(command, "ScriptName")!;
     const outcome = scenario.runScript ?? { exitCode: 0, output: defaultScriptOutput(action.id, scriptName, paramValue(command, "Args")), errors: "" };
@@ -201,6 +223,8 @@ export class LiveResponseApi {
     if (!action) throw new Error(`Unknown action ${actionId}`);
     this.resultCommand(action, index);
     const { blobName: _blobName, ...figures } = await this.settings.resultStore.materialize(`${action.id}/${index}`, action.id, this.resultSource(action, index));
+    // A raw GetFile result is its own content: report the content figures all the same.
+    if (action.commands[index]!.type === "GetFile" && figures.contentSha256 === undefined) return { ...figures, contentSha256: figures.sha256, contentSize: figures.size };
     return figures;
   }
 

@@ -4,15 +4,32 @@ import { badRequest } from "./errors";
  * The `$filter` subset MDE documents for `GET /api/machineactions` (mde-api-facts.md, "MachineAction
  * entity"): `id`, `status`, `machineId`, `type`, `requestor` with `eq`/`ne`/`in (...)`, and
  * `creationDateTimeUtc` / `lastUpdateDateTimeUtc` with `eq`/`ne`/`gt`/`ge`/`lt`/`le`, combined with
- * `and`, `or` and parentheses. Anything else is 400 `InvalidInput`.
+ * `and`, `or` and parentheses; and for `GET /api/machines` ("Machines") the machine fields, plus
+ * `startswith(field,'x')` and `machineTags/any(tag: tag eq 'x')`. Anything else is 400 `InvalidInput`.
  */
 
-/** The fields of a wire MachineAction a filter can read. */
+/** The fields of a wire entity a filter can read. */
 export type FilterableAction = Record<string, unknown>;
 export type ActionPredicate = (action: FilterableAction) => boolean;
 
-const STRING_FIELDS = ["id", "status", "machineId", "type", "requestor"];
-const DATE_FIELDS = ["creationDateTimeUtc", "lastUpdateDateTimeUtc"];
+/** Which fields of an entity a filter may name, and how they compare. */
+export interface FilterSchema {
+  stringFields: string[];
+  dateFields: string[];
+  /** String arrays, filtered with `field/any(x: x eq 'v')`. */
+  collectionFields?: string[];
+  /** Whether `startswith(field,'v')` is allowed (MDE documents it for machines, not for machine actions). */
+  startsWith?: boolean;
+}
+
+const ACTION_SCHEMA: FilterSchema = { stringFields: ["id", "status", "machineId", "type", "requestor"], dateFields: ["creationDateTimeUtc", "lastUpdateDateTimeUtc"] };
+/** The machine fields the collector's plans filter on (mde-api-facts.md, "Machines"). */
+const MACHINE_SCHEMA: FilterSchema = {
+  stringFields: ["id", "computerDnsName", "osPlatform", "healthStatus", "riskScore", "exposureLevel", "aadDeviceId", "onboardingStatus"],
+  dateFields: ["lastSeen"],
+  collectionFields: ["machineTags"],
+  startsWith: true,
+};
 const COMPARISONS = ["eq", "ne", "gt", "ge", "lt", "le"];
 
 type Token = { kind: "word" | "string" | "open" | "close" | "comma"; text: string };
@@ -54,6 +71,20 @@ const invalid = (why: string) => badRequest("InvalidInput", `Invalid $filter: ${
  * @throws SimulatorHttpError 400 InvalidInput
  */
 export function parseActionFilter(filter: string): ActionPredicate {
+  return parseFilter(filter, ACTION_SCHEMA);
+}
+
+/**
+ * Parses a `GET /api/machines` `$filter` into a predicate over wire Machine objects.
+ * @throws SimulatorHttpError 400 InvalidInput
+ */
+export function parseMachineFilter(filter: string): ActionPredicate {
+  return parseFilter(filter, MACHINE_SCHEMA);
+}
+
+function parseFilter(filter: string, schema: FilterSchema): ActionPredicate {
+  const STRING_FIELDS = schema.stringFields;
+  const DATE_FIELDS = schema.dateFields;
   const tokens = tokenize(filter);
   let pos = 0;
   const peek = () => tokens[pos];
@@ -87,6 +118,9 @@ export function parseActionFilter(filter: string): ActionPredicate {
       return inner;
     }
     if (t.kind !== "word") throw invalid(`unexpected '${t.text}'`);
+    if (schema.startsWith && t.text.toLowerCase() === "startswith" && peek()?.kind === "open") return parseStartsWith();
+    const any = /^([A-Za-z]+)\/any$/i.exec(t.text);
+    if (any) return parseAny(any[1]!);
     const field = [...STRING_FIELDS, ...DATE_FIELDS].find((f) => f.toLowerCase() === t.text.toLowerCase());
     if (!field) throw invalid(`property '${t.text}' cannot be filtered on`);
     const op = next();
@@ -101,6 +135,38 @@ export function parseActionFilter(filter: string): ActionPredicate {
     if (operator !== "eq" && operator !== "ne") throw invalid(`'${field}' supports eq, ne and in`);
     const value = literal.text.toLowerCase();
     return operator === "eq" ? (a) => String(a[field] ?? "").toLowerCase() === value : (a) => String(a[field] ?? "").toLowerCase() !== value;
+  };
+  const stringField = (text: string | undefined): string => {
+    const field = STRING_FIELDS.find((f) => f.toLowerCase() === text?.toLowerCase());
+    if (!field) throw invalid(`property '${text}' cannot be filtered on with startswith`);
+    return field;
+  };
+  // startswith(computerDnsName,'web'): case-insensitive, as MDE's examples use it.
+  const parseStartsWith = (): ActionPredicate => {
+    next();
+    const field = stringField(next()?.text);
+    if (next()?.kind !== "comma") throw invalid("',' expected in startswith(field,'value')");
+    const v = next();
+    if (v?.kind !== "string") throw invalid("quoted string expected in startswith(field,'value')");
+    if (next()?.kind !== "close") throw invalid("')' expected after startswith(field,'value'");
+    const prefix = v.text.toLowerCase();
+    return (a) => String(a[field] ?? "").toLowerCase().startsWith(prefix);
+  };
+  // machineTags/any(tag: tag eq 'x'): the lambda form MDE documents for tags.
+  const parseAny = (name: string): ActionPredicate => {
+    const field = (schema.collectionFields ?? []).find((f) => f.toLowerCase() === name.toLowerCase());
+    if (!field) throw invalid(`property '${name}' is not a collection`);
+    if (next()?.kind !== "open") throw invalid(`'(' expected after '${name}/any'`);
+    const head = next()?.text ?? "";
+    const [variable, rest] = head.split(":");
+    const ref = rest ? rest : next()?.text;
+    if (!variable || ref?.toLowerCase() !== variable.toLowerCase()) throw invalid(`expected '${name}/any(x: x eq 'value')'`);
+    if (next()?.text.toLowerCase() !== "eq") throw invalid("only 'eq' is supported inside any()");
+    const v = next();
+    if (v?.kind !== "string") throw invalid("quoted string expected inside any()");
+    if (next()?.kind !== "close") throw invalid("')' expected to close any()");
+    const value = v.text.toLowerCase();
+    return (a) => Array.isArray(a[field]) && (a[field] as unknown[]).some((x) => String(x).toLowerCase() === value);
   };
   const parseIn = (field: string): ActionPredicate => {
     if (!STRING_FIELDS.includes(field)) throw invalid(`'in' is not supported on '${field}'`);

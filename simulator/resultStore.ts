@@ -25,6 +25,8 @@ export interface StoredResult extends ResultFigures {
 export interface ResultSource {
   content: () => Readable;
   gzip: boolean;
+  /** zlib level; 0 ("stored") is a valid gzip stream at copy speed. @default zlib's default (6) */
+  gzipLevel?: number;
 }
 
 class HashTap extends Transform {
@@ -80,7 +82,8 @@ export class ResultStore {
     const blob = this.container.getBlobClient(blobName);
     return alreadyExpired
       ? blob.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), startsOn: new Date(now - 2 * ttlInMs - 60_000), expiresOn: new Date(now - 60_000) })
-      : blob.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(now + ttlInMs) });
+      : // `se` carries whole seconds (the SDK truncates): round up, or a 1-second link could be born expired.
+        blob.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Math.ceil((now + ttlInMs) / 1000) * 1000) });
   }
 
   private async upload(actionId: string, source: ResultSource): Promise<StoredResult> {
@@ -90,7 +93,7 @@ export class ResultStore {
     const servedTap = new HashTap();
     const body = new PassThrough();
     const produced = source.gzip
-      ? pipeline(source.content(), contentTap, createGzip(), servedTap, body)
+      ? pipeline(source.content(), contentTap, createGzip({ level: source.gzipLevel }), servedTap, body)
       : pipeline(source.content(), servedTap, body);
     const uploaded = this.container
       .getBlockBlobClient(blobName)

@@ -19,6 +19,7 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
   if (s[0] === "api") {
     if (method === "POST" && s.length === 4 && s[1] === "machines" && s[3] === "runliveresponse")
       return { kind: "api", endpoint: "runLiveResponse", needsBody: true, run: (body, ctx) => api.runLiveResponse(segments[2]!, body, ctx) };
+    if (method === "GET" && s.length === 2 && s[1] === "machines") return { kind: "api", endpoint: "listMachines", needsBody: false, run: (_b, ctx, query) => api.listMachines(query, ctx) };
     if (s[1] !== "machineactions") return null;
     if (method === "GET" && s.length === 2)
       return { kind: "api", endpoint: "listMachineActions", needsBody: false, run: (_b, ctx, query) => api.listMachineActions(query, ctx) };

@@ -1,5 +1,7 @@
 import { LIVE_RESPONSE_COMMAND_TYPES, type LiveResponseCommandType } from "../shared/mde/models";
 import { HOUR_IN_MS, MINUTE_IN_MS } from "./limits";
+import { resolveMachineFaultFields, type MachineFaultFields, type ResolvedMachineFaultFields } from "./scenarioFaults";
+import { resolveMachineInventoryFields, type MachineInventoryFields, type ResolvedMachineInventoryFields } from "./machineInventory";
 
 /** What a RunScript command "printed": becomes the transcript JSON (seed get-live-response-result). */
 export interface RunScriptOutcome {
@@ -12,7 +14,7 @@ export interface RunScriptOutcome {
  * How one simulated device behaves. Everything is relative to the simulator's clock; the device
  * comes online `onlineAfterMs` after it was added to the simulator.
  */
-export interface MachineScenario {
+export interface MachineScenario extends MachineFaultFields, MachineInventoryFields {
   /** 40 lowercase hex characters, like MDE machine ids (mde-api-facts.md, "Machines"). */
   machineId: string;
   computerDnsName: string;
@@ -33,7 +35,7 @@ export interface MachineScenario {
 }
 
 /** A scenario with every default applied, as `machines()` and `GET /simulator/machines` report it. */
-export interface ResolvedMachineScenario {
+export interface ResolvedMachineScenario extends ResolvedMachineFaultFields, ResolvedMachineInventoryFields {
   machineId: string;
   computerDnsName: string;
   onlineAfterMs: number | null;
@@ -70,6 +72,8 @@ export function resolveScenario(input: unknown): ResolvedMachineScenario {
     problems.push("runScript must be { exitCode: integer, output: string, errors: string }");
   if (s.getFileSizeBytes !== undefined && !(Number.isInteger(s.getFileSizeBytes) && (s.getFileSizeBytes as number) >= 0)) problems.push("getFileSizeBytes must be an integer >= 0");
   if (s.expiredLinks !== undefined && !(Number.isInteger(s.expiredLinks) && (s.expiredLinks as number) >= 0)) problems.push("expiredLinks must be an integer >= 0");
+  const faultFields = resolveMachineFaultFields(s, problems);
+  const inventoryFields = resolveMachineInventoryFields(s, problems);
   if (problems.length > 0) throw new Error(`Invalid machine scenario: ${problems.join("; ")}`);
   return {
     machineId: s.machineId as string,
@@ -81,6 +85,8 @@ export function resolveScenario(input: unknown): ResolvedMachineScenario {
     runScript: rs ? { exitCode: rs.exitCode as number, output: rs.output as string, errors: rs.errors as string } : null,
     getFileSizeBytes: (s.getFileSizeBytes as number | undefined) ?? DEFAULT_GET_FILE_SIZE_BYTES,
     expiredLinks: (s.expiredLinks as number | undefined) ?? 0,
+    ...faultFields,
+    ...inventoryFields,
   };
 }
 

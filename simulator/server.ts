@@ -9,6 +9,9 @@ import { routeRequest } from "./routes";
 import { ResultStore, type ResultFigures } from "./resultStore";
 import type { MachineScenario, ResolvedMachineScenario } from "./scenarios";
 import { StatsRecorder, type SimulatorStats } from "./stats";
+import { applyLatency, FaultInjector, faultStatKind, injectedError, NO_FAULT, type FaultOptions, type FaultPlan } from "./faults";
+import { DownloadProxy } from "./downloadProxy";
+import { needsDownloadProxy } from "./scenarioFaults";
 
 /** Options of {@link createMdeSimulator}. */
 export interface MdeSimulatorOptions {
@@ -32,6 +35,10 @@ export interface MdeSimulatorOptions {
   requestor?: string;
   /** Request log (method, endpoint, status only: never tokens or links). @default silent */
   logger?: Logger;
+  /** Request faults and latency on the MDE endpoints, seeded (faults.ts); a machine's `faults` override them field by field. @default none */
+  faults?: FaultOptions;
+  /** Serve every download link through the simulator's download proxy (downloadProxy.ts), not straight from Azurite. @default false */
+  proxyDownloads?: boolean;
 }
 
 /** A running (or startable) MDE live response simulator. */
@@ -66,11 +73,18 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     queueWindowInMs: options.queueWindowInMs ?? DEFAULT_QUEUE_WINDOW_IN_MS,
     linkTtlInMs: options.linkTtlInMs ?? DEFAULT_LINK_TTL_IN_MS,
     requestor: options.requestor ?? "mde-simulator-app",
+    // Machines with download faults (or every machine, with `proxyDownloads`) get links to the simulator's own proxy.
+    linkFor: (blobName, machine, ttlInMs, alreadyExpired) =>
+      options.proxyDownloads || needsDownloadProxy(machine)
+        ? downloads.linkFor(blobName, machine, ttlInMs, alreadyExpired)
+        : resultStore.linkFor(blobName, ttlInMs, alreadyExpired),
   });
   for (const m of options.machines ?? []) api.addMachine(m);
   const stats = new StatsRecorder();
+  const faults = new FaultInjector(options.faults);
   let server: Server | undefined;
   let baseUrl: string | undefined;
+  const downloads = new DownloadProxy({ resultStore, stats, baseUrl: () => baseUrl ?? "http://127.0.0.1" });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -81,15 +95,21 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     } catch {
       segments = [];
     }
+    // Proxied download links carry their own SAS-like signature, not a bearer token (downloadProxy.ts).
+    if (segments.length === 2 && segments[0] === "download") return downloads.serve(req, res, segments[1]!, url.searchParams);
     const r = routeRequest(api, method, segments);
     const endpoint = r?.kind === "api" ? r.endpoint : null;
     const isApi = segments[0]?.toLowerCase() === "api";
     let answer: ApiAnswer;
     let retryAfterSeconds: number | undefined;
+    let plan: FaultPlan = NO_FAULT;
     try {
       // Every /api call needs a bearer token (seeds: "Authorization: Bearer {token}. Required.").
       if (isApi) authorize(req.headers.authorization, options.acceptedToken);
       if (!r) throw new SimulatorHttpError(404, "NotFound", `No resource for ${method} ${url.pathname}`);
+      // Injected faults (faults.ts) hit authenticated MDE calls; a fault before commit means MDE never handled the call.
+      if (endpoint) plan = faults.plan(endpoint, method, api.scenarioOf(segments[2] ?? ""));
+      if (plan.fault && !plan.fault.afterCommit) throw injectedError(plan.fault);
       const body = r.needsBody ? parseJson(await readBody(req)) : undefined;
       const ctx: RequestContext = { serviceRoot: `http://${req.headers.host ?? "127.0.0.1"}/api` };
       answer = r.kind === "api" ? await r.run(body, ctx, url.searchParams) : await r.run(body);
@@ -101,6 +121,21 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
         logger.error("mde simulator request failed", { method, endpoint: endpoint ?? segments[0] ?? "", error: (e as Error).message });
         answer = { status: 500, body: errorEnvelope("InternalServerError", "An unexpected error occurred") };
       }
+    }
+    if (plan.fault && endpoint) {
+      stats.recordFault(faultStatKind(plan.fault), endpoint);
+      // After commit: the call was handled (the action exists), yet the caller sees only a failure.
+      if (plan.fault.afterCommit && plan.fault.kind === "serverError") {
+        const e = injectedError(plan.fault);
+        answer = { status: e.statusCode, body: errorEnvelope(e.code, e.message) };
+        retryAfterSeconds = undefined;
+      }
+    }
+    await applyLatency(plan.latencyMs);
+    if (plan.fault?.kind === "drop") {
+      logger.info("mde simulator request", { method, endpoint, status: "dropped" });
+      req.socket.destroy();
+      return;
     }
     if (isApi) stats.record(endpoint, answer.status);
     logger.info("mde simulator request", { method, endpoint: endpoint ?? (isApi ? "unknown" : "admin"), status: answer.status });
