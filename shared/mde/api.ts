@@ -1,4 +1,4 @@
-import type { LiveResponseRequest, MachineAction } from "./models";
+import type { LiveResponseRequest, Machine, MachineAction } from "./models";
 
 /** Per-call options, following the Azure SDK convention of an options bag with an abort signal. */
 export interface OperationOptions {
@@ -21,4 +21,11 @@ export interface MdeApi {
   getLiveResponseResultDownloadLink(actionId: string, commandIndex: number, options?: OperationOptions): Promise<string>;
   /** POST /api/machineactions/{id}/cancel with `{ Comment }`. */
   cancelMachineAction(actionId: string, comment: string, options?: OperationOptions): Promise<MachineAction>;
+  /** GET /api/machines?$filter=...&$top=... (collection plans select devices with it). */
+  listMachines(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<Machine[]>;
+  /**
+   * GET /api/alerts/{id}?$expand=evidence: the alert entity as MDE sends it (parse it with
+   * shared/alerts/mde.ts). Needs Alert.Read.All.
+   */
+  getAlert(alertId: string, options?: OperationOptions): Promise<Record<string, unknown>>;
 }

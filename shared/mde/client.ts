@@ -9,9 +9,9 @@ import { silentLogger, type Logger } from "../log";
 import type { MdeApi, OperationOptions } from "./api";
 import { isLoopbackUrl, parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
 import { MAX_LIST_TOP } from "./limits";
-import type { LiveResponseRequest, MachineAction } from "./models";
+import type { LiveResponseRequest, Machine, MachineAction } from "./models";
 import { NETWORK_ERROR_CODE, nextRetryDelay, REQUEST_TIMEOUT_CODE, type RetryOptions } from "./retry";
-import { toMachineAction, toMdeApiError } from "./transformations";
+import { toMachine, toMachineAction, toMdeApiError } from "./transformations";
 
 /** The User-Agent sent when none is configured. */
 export const DEFAULT_USER_AGENT = `mde-live-response-collector/0.1.0 Node.js/${process.version}`;
@@ -119,6 +119,32 @@ export class MdeClient implements MdeApi {
    * @throws CollectorError `InvalidArgument` for a `top` out of range.
    */
   async listMachineActions(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<MachineAction[]> {
+    return (await this.list("/api/machineactions", "machine action", query, options)).map(toMachineAction);
+  }
+
+  /**
+   * GET /api/machines?$filter=...&$top=..., mapped from `value[]` (100 calls per minute, 1,500 per hour).
+   * @param query - `filter`: an OData `$filter` (e.g. `healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')`); `top`: 1 to 10,000.
+   * @throws CollectorError `InvalidArgument` for a `top` out of range.
+   */
+  async listMachines(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<Machine[]> {
+    return (await this.list("/api/machines", "machine", query, options)).map(toMachine);
+  }
+
+  /**
+   * GET /api/alerts/{id}?$expand=evidence.
+   * @returns the alert entity as sent (parse it with shared/alerts/mde.ts)
+   * @throws MdeApiError for an error answer (404 for an unknown id); CollectorError `UnexpectedResponse` for a body that is not an object.
+   */
+  async getAlert(alertId: string, options?: OperationOptions): Promise<Record<string, unknown>> {
+    const path = `/api/alerts/${segment(alertId, "alertId")}`;
+    const body = await this.send({ method: "GET", path, query: "$expand=evidence", idempotent: true }, options);
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new CollectorError("UnexpectedResponse", "MDE answered an alert that is not a JSON object");
+    return body as Record<string, unknown>;
+  }
+
+  /** A GET on an OData collection with `$filter`/`$top`; returns `value[]` unmapped. */
+  private async list(path: string, what: string, query: { filter?: string; top?: number }, options?: OperationOptions): Promise<unknown[]> {
     const parts: string[] = [];
     if (query.filter !== undefined) parts.push(`$filter=${encodeURIComponent(query.filter)}`);
     if (query.top !== undefined) {
@@ -127,10 +153,10 @@ export class MdeClient implements MdeApi {
       }
       parts.push(`$top=${query.top}`);
     }
-    const body = await this.send({ method: "GET", path: "/api/machineactions", query: parts.join("&"), idempotent: true }, options);
+    const body = await this.send({ method: "GET", path, query: parts.join("&"), idempotent: true }, options);
     const value = typeof body === "object" && body !== null ? (body as { value?: unknown }).value : undefined;
-    if (!Array.isArray(value)) throw new CollectorError("UnexpectedResponse", "MDE answered the machine action list without a value array");
-    return value.map(toMachineAction);
+    if (!Array.isArray(value)) throw new CollectorError("UnexpectedResponse", `MDE answered the ${what} list without a value array`);
+    return value;
   }
 
   /**

@@ -75,6 +75,23 @@ export function isFinalActionStatus(status: MachineActionStatus): boolean {
   return FINAL_ACTION_STATUSES.includes(status);
 }
 
+/**
+ * A device as `GET /api/machines` lists it (the fields the collector reads; MDE sends more).
+ * `healthStatus`: Active, Inactive, ImpairedCommunication, NoSensorData, NoSensorDataImpairedCommunication, Unknown.
+ */
+export interface Machine {
+  id: string;
+  computerDnsName: string | null;
+  osPlatform: string | null;
+  healthStatus: string | null;
+  machineTags: string[];
+  lastSeen: string | null;
+  riskScore: string | null;
+  exposureLevel: string | null;
+  rbacGroupId: number | null;
+  aadDeviceId: string | null;
+}
+
 /** Machine ids are 40 hexadecimal characters (SHA-1 shaped). */
 export const MACHINE_ID_PATTERN = /^[0-9a-fA-F]{40}$/;
 

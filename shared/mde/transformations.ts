@@ -3,7 +3,7 @@
  * passed in, so every quirk of the wire format is covered by unit tests on published examples.
  */
 import { CollectorError, MdeApiError, redactText } from "../errors";
-import type { CommandState, LiveResponseParam, MachineAction } from "./models";
+import type { CommandState, LiveResponseParam, Machine, MachineAction } from "./models";
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +57,29 @@ function toCommandState(wire: unknown, position: number): CommandState {
 
 function toParam(wire: Json): LiveResponseParam {
   return { key: str(wire.key) ?? "", value: wire.value === null || wire.value === undefined ? "" : String(wire.value) };
+}
+
+/**
+ * Maps a Machine entity (an element of `GET /api/machines`'s `value`) to {@link Machine}; missing
+ * optional fields become null, a missing `machineTags` an empty list, and the id is lowercased.
+ * @throws CollectorError `UnexpectedResponse` when the entity is not an object or lacks `id`.
+ */
+export function toMachine(wire: unknown): Machine {
+  if (!isObject(wire)) throw unexpected("MDE answered a Machine that is not a JSON object");
+  const id = str(wire.id);
+  if (!id) throw unexpected("MDE answered a Machine without an id");
+  return {
+    id: id.toLowerCase(),
+    computerDnsName: str(wire.computerDnsName),
+    osPlatform: str(wire.osPlatform),
+    healthStatus: str(wire.healthStatus),
+    machineTags: Array.isArray(wire.machineTags) ? wire.machineTags.filter((t): t is string => typeof t === "string") : [],
+    lastSeen: str(wire.lastSeen),
+    riskScore: str(wire.riskScore),
+    exposureLevel: str(wire.exposureLevel),
+    rbacGroupId: typeof wire.rbacGroupId === "number" ? wire.rbacGroupId : null,
+    aadDeviceId: str(wire.aadDeviceId),
+  };
 }
 
 /** Reads response headers; `Headers` from fetch satisfies it. */

@@ -11,6 +11,8 @@ export function fakeMde(over: Partial<Record<keyof MdeApi, jest.Mock>> = {}): Md
     listMachineActions: over.listMachineActions ?? fail("listMachineActions"),
     getLiveResponseResultDownloadLink: over.getLiveResponseResultDownloadLink ?? fail("getLiveResponseResultDownloadLink"),
     cancelMachineAction: over.cancelMachineAction ?? fail("cancelMachineAction"),
+    listMachines: over.listMachines ?? fail("listMachines"),
+    getAlert: over.getAlert ?? fail("getAlert"),
   };
 }
 
