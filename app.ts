@@ -11,9 +11,11 @@ import { ActivityNames } from "./activities/contracts";
 import { createGetMachineAction } from "./activities/getMachineAction";
 import { createSubmitLiveResponse } from "./activities/submitLiveResponse";
 import { createWriteManifest } from "./activities/writeManifest";
+import { createAlertCollection } from "./functions/alertCollection";
 import { createLiveResponseCancel } from "./functions/liveResponseCancel";
 import { createLiveResponseStart } from "./functions/liveResponseStart";
 import { liveResponseStatus } from "./functions/liveResponseStatus";
+import { createScheduledCollection } from "./functions/scheduledCollection";
 import { collectEvidence } from "./orchestrators/collectEvidence";
 import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/collection";
 import type { AppConfig } from "./shared/config";
@@ -76,7 +78,7 @@ export function registerApp(services: AppServices): void {
     methods: ["POST"],
     authLevel: "function",
     extraInputs: [durableClient],
-    handler: createLiveResponseStart({ collection: config.collection, now }),
+    handler: createLiveResponseStart({ collection: config.collection, playbooks: config.playbooks, now }),
   });
   app.http("liveResponseStatus", {
     route: "liveresponse/{instanceId}",
@@ -91,5 +93,17 @@ export function registerApp(services: AppServices): void {
     authLevel: "function",
     extraInputs: [durableClient],
     handler: createLiveResponseCancel({ now }),
+  });
+  // The schedule is the validated COLLECTION_PLANS_SCHEDULE value (default "0 0 2 * * *") rather than a
+  // %COLLECTION_PLANS_SCHEDULE% binding expression: the worker registers functions at startup, so the
+  // default applies and a bad expression is refused by loadConfig with the setting's name.
+  app.timer("scheduledCollection", {
+    schedule: config.plans.schedule,
+    extraInputs: [durableClient],
+    handler: createScheduledCollection({ mde, plans: config.plans, playbooks: config.playbooks, collection: config.collection, now }),
+  });
+  app.eventGrid("alertCollection", {
+    extraInputs: [durableClient],
+    handler: createAlertCollection({ mde, rules: config.alertRules, playbooks: config.playbooks, collection: config.collection, now }),
   });
 }

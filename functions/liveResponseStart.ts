@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { buildCollectionPolicy, COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../shared/collection";
+import { buildCollectionPolicy, type CollectEvidenceInput } from "../shared/collection";
 import type { CollectionSettings } from "../shared/config";
 import { jsonLogger } from "../shared/log";
-import { idempotencyKeyProblem, REQUEST_LIMITS, validateCollectionRequest } from "../shared/validation";
-import { callerOf, errorResponse, getStatusOrUndefined, readJsonBody } from "./http";
+import type { LiveResponseCommand } from "../shared/mde/models";
+import { playbookNames, renderPlaybook, type PlaybookCatalog } from "../shared/playbooks";
+import { idempotencyKeyProblem, REQUEST_LIMITS, validateCollectionRequest, type CollectionRequestBody, type FieldProblem } from "../shared/validation";
+import { callerOf, errorResponse, readJsonBody } from "./http";
+import { startCollectionOnce } from "./startCollection";
 
 /** A client-supplied idempotency key always maps to the same instance id, so a retried webhook starts nothing twice. */
 export function instanceIdForKey(key: string): string {
@@ -13,10 +16,12 @@ export function instanceIdForKey(key: string): string {
 }
 
 /**
- * POST /api/liveresponse: validates the request completely before anything starts, then starts the
- * collection and answers 202 with the durable status URLs.
+ * POST /api/liveresponse: validates the request completely before anything starts (raw `commands`,
+ * or a `playbook` rendered with its parameters and validated again), then starts the collection and
+ * answers 202 with the durable status URLs.
  */
-export function createLiveResponseStart(deps: { collection: CollectionSettings; now: () => Date }) {
+export function createLiveResponseStart(deps: { collection: CollectionSettings; playbooks?: PlaybookCatalog; now: () => Date }) {
+  const playbooks = deps.playbooks ?? new Map();
   return async function liveResponseStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit | HttpResponse> {
     const log = jsonLogger(context);
     const body = await readJsonBody(request, REQUEST_LIMITS.maxBodyBytes);
@@ -31,30 +36,46 @@ export function createLiveResponseStart(deps: { collection: CollectionSettings; 
       log.warn("live response request refused", { problems: problems.map((p) => p.field).join(",") });
       return errorResponse(400, "InvalidRequest", "The request is not valid; nothing was started. See details.", problems);
     }
-    const { machineId, commands, comment } = validated.value;
+    const resolved = resolveCommands(validated.value, (body.value as { comment?: unknown }).comment !== undefined, playbooks);
+    if (!resolved.ok) {
+      log.warn("live response request refused", { problems: resolved.problems.map((p) => p.field).join(",") });
+      return errorResponse(400, "InvalidRequest", "The request is not valid; nothing was started. See details.", resolved.problems);
+    }
+    const { machineId, playbook } = validated.value;
+    const { commands, comment } = resolved;
     const key = validated.value.idempotencyKey ?? headerKey;
 
     const client = df.getClient(context);
-    const instanceId = key ? instanceIdForKey(key) : undefined;
-    if (instanceId) {
-      const existing = await getStatusOrUndefined(client, instanceId);
-      if (existing) {
-        const previous = (existing.input as CollectEvidenceInput | undefined)?.request;
-        if (previous && (previous.machineId !== machineId || JSON.stringify(previous.commands) !== JSON.stringify(commands))) {
-          return errorResponse(409, "IdempotencyKeyReused", "This idempotency key was already used for a different request; use a new key.");
-        }
-        log.info("collection already started for this idempotency key", { instanceId, machineId });
-        return client.createCheckStatusResponse(request, instanceId);
-      }
-    }
-
     const now = deps.now();
     const input: CollectEvidenceInput = {
-      request: { machineId, commands, comment, trigger: { kind: "webhook", caller: callerOf(request), idempotencyKey: key, receivedAt: now.toISOString() } },
+      request: { machineId, commands, comment, trigger: { kind: "webhook", caller: callerOf(request), idempotencyKey: key, receivedAt: now.toISOString(), playbook: playbook?.name } },
       policy: buildCollectionPolicy(deps.collection, now),
     };
-    const id = await client.startNew(COLLECT_EVIDENCE_ORCHESTRATOR, { instanceId, input });
-    log.info("collection started", { instanceId: id, machineId, commands: commands.length });
+    const started = await startCollectionOnce(client, key ? instanceIdForKey(key) : undefined, input);
+    if (started.kind === "exists") {
+      const previous = (started.existing.input as CollectEvidenceInput | undefined)?.request;
+      if (previous && (previous.machineId !== machineId || JSON.stringify(previous.commands) !== JSON.stringify(commands))) {
+        return errorResponse(409, "IdempotencyKeyReused", "This idempotency key was already used for a different request; use a new key.");
+      }
+      log.info("collection already started for this idempotency key", { instanceId: started.instanceId, machineId });
+      return client.createCheckStatusResponse(request, started.instanceId);
+    }
+    const id = started.instanceId;
+    log.info("collection started", { instanceId: id, machineId, commands: commands.length, playbook: playbook?.name });
     return client.createCheckStatusResponse(request, id);
   };
+}
+
+/** The commands to run: as given, or the playbook rendered for this machine; the playbook's comment unless the caller gave one. */
+function resolveCommands(
+  body: CollectionRequestBody,
+  commentGiven: boolean,
+  playbooks: PlaybookCatalog,
+): { ok: true; commands: LiveResponseCommand[]; comment: string } | { ok: false; problems: FieldProblem[] } {
+  if (!body.playbook) return { ok: true, commands: body.commands!, comment: body.comment };
+  const playbook = playbooks.get(body.playbook.name);
+  if (!playbook) return { ok: false, problems: [{ field: "playbook.name", message: `unknown playbook; known: ${playbookNames(playbooks)}` }] };
+  const rendered = renderPlaybook(playbook, "webhook", { "machine.id": body.machineId }, body.playbook.parameters);
+  if (!rendered.ok) return { ok: false, problems: rendered.problems.map((p) => ({ field: `playbook.${p.field}`, message: p.message })) };
+  return { ok: true, commands: rendered.value.commands, comment: commentGiven ? body.comment : (rendered.value.comment ?? body.comment) };
 }

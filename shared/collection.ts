@@ -6,7 +6,12 @@ import type { CollectionSettings } from "./config";
 import type { LiveResponseCommand } from "./mde/models";
 
 /** What started a collection; recorded in the manifest. */
-export type CollectionTrigger = { kind: "webhook"; caller?: string; idempotencyKey?: string; receivedAt: string };
+export type CollectionTrigger =
+  | { kind: "webhook"; caller?: string; idempotencyKey?: string; receivedAt: string; playbook?: string }
+  /** A collection plan run by the `scheduledCollection` timer; `scheduledFor` is the schedule occurrence (ISO). */
+  | { kind: "schedule"; plan: string; scheduledFor: string; playbook: string }
+  /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
+  | { kind: "alert"; alertId: string; source: "graph" | "mde" | "sentinel"; severity?: string; title?: string; playbook: string; rule: string };
 
 export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected";
 
@@ -33,6 +38,12 @@ export interface CollectionPolicy {
   busyRetryDelayInMs: number;
   /** Used when a 429 carries no Retry-After. */
   throttleDelayInMs: number;
+  /**
+   * ISO 8601: the orchestrator waits on a durable timer until then before its first submission.
+   * Scheduled runs stagger their collections with it so the tenant's runliveresponse rate limit is not
+   * spent on 429s. Absent: submit at once.
+   */
+  startAfter?: string;
 }
 
 export interface CollectEvidenceInput {
@@ -42,10 +53,15 @@ export interface CollectEvidenceInput {
   progress?: import("../orchestrators/progress").CollectionProgress;
 }
 
-/** The deadline covers MDE's queue window, the commands' own time limit and a margin. */
-export function buildCollectionPolicy(settings: CollectionSettings, now: Date): CollectionPolicy {
+/**
+ * The deadline covers MDE's queue window, the commands' own time limit and a margin, counted from
+ * `startAfter` when the collection waits before its first submission.
+ */
+export function buildCollectionPolicy(settings: CollectionSettings, now: Date, startAfter?: Date): CollectionPolicy {
+  const start = startAfter && startAfter > now ? startAfter : now;
   return {
-    deadline: new Date(now.getTime() + settings.queueWindowInMs + settings.commandTimeoutInMs + settings.deadlineMarginInMs).toISOString(),
+    ...(start !== now ? { startAfter: start.toISOString() } : {}),
+    deadline: new Date(start.getTime() + settings.queueWindowInMs + settings.commandTimeoutInMs + settings.deadlineMarginInMs).toISOString(),
     pollInitialDelayInMs: settings.pollInitialDelayInMs,
     pollMaxDelayInMs: settings.pollMaxDelayInMs,
     busyRetryDelayInMs: settings.busyRetryDelayInMs,

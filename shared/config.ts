@@ -1,5 +1,9 @@
+import { parseAlertRules, type AlertRule } from "./alerts/rules";
+import { parseCollectionPlans, type CollectionPlanSettings } from "./collectionPlans";
 import { ConfigError, type SettingProblem } from "./errors";
 import { isLoopbackUrl, tokenScopeFor } from "./mde/auth";
+import { parseNcrontab } from "./ncrontab";
+import { parsePlaybooks, type PlaybookCatalog } from "./playbooks";
 
 /** Everything the app reads from settings, validated once at startup. Nothing below the composition root reads `process.env`. */
 export interface AppConfig {
@@ -24,6 +28,12 @@ export interface AppConfig {
     allowLoopbackHttp: boolean;
   };
   collection: CollectionSettings;
+  /** PLAYBOOKS: named command lists with placeholders (shared/playbooks.ts). @default none */
+  playbooks: PlaybookCatalog;
+  /** COLLECTION_PLANS and the timer's schedule and limits (shared/collectionPlans.ts). @default no plans */
+  plans: CollectionPlanSettings;
+  /** ALERT_RULES: which alerts start which playbook, first match wins (shared/alerts/rules.ts). @default none */
+  alertRules: AlertRule[];
   localDevelopment: boolean;
 }
 
@@ -96,6 +106,21 @@ export function loadConfig(env: Env): AppConfig {
     problems.push({ setting: "COLLECTION_POLL_MAX_SECONDS", problem: "must not be smaller than COLLECTION_POLL_INITIAL_SECONDS" });
   }
 
+  // Playbooks first: plans and rules are checked against them.
+  const playbooks = parsePlaybooks(reader.optional("PLAYBOOKS"));
+  const plans = parseCollectionPlans(reader.optional("COLLECTION_PLANS"), playbooks.catalog);
+  const rules = parseAlertRules(reader.optional("ALERT_RULES"), playbooks.catalog);
+  problems.push(...playbooks.problems, ...plans.problems, ...rules.problems);
+  const schedule = reader.optional("COLLECTION_PLANS_SCHEDULE") ?? "0 0 2 * * *";
+  const cron = parseNcrontab(schedule);
+  if (!cron.ok) problems.push({ setting: "COLLECTION_PLANS_SCHEDULE", problem: cron.problem });
+  const planSettings: CollectionPlanSettings = {
+    schedule,
+    maxMachinesPerRun: reader.positiveInt("COLLECTION_PLANS_MAX_MACHINES", 25),
+    submissionsPerMinute: reader.positiveInt("COLLECTION_PLANS_SUBMISSIONS_PER_MINUTE", 5),
+    plans: plans.plans,
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     mde: {
@@ -106,6 +131,9 @@ export function loadConfig(env: Env): AppConfig {
     },
     evidence: { connectionString, accountUrl, container: container!, prefix: prefix!, allowLoopbackHttp: localDevelopment },
     collection,
+    playbooks: playbooks.catalog,
+    plans: planSettings,
+    alertRules: rules.rules,
     localDevelopment,
   };
 }

@@ -14,10 +14,20 @@ export interface FieldProblem {
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
-/** A live response request as the webhook accepts it; `commands` has exactly the shape of MDE's `Commands`. */
+/** A named playbook and the values of its `{{params.*}}` placeholders (shared/playbooks.ts). */
+export interface PlaybookReference {
+  name: string;
+  parameters: Record<string, string>;
+}
+
+/**
+ * A live response request as the webhook accepts it: exactly one of `commands` (exactly the shape
+ * of MDE's `Commands`) or `playbook` is set.
+ */
 export interface CollectionRequestBody {
   machineId: string;
-  commands: LiveResponseCommand[];
+  commands?: LiveResponseCommand[];
+  playbook?: PlaybookReference;
   comment: string;
   idempotencyKey?: string;
 }
@@ -29,7 +39,13 @@ export const REQUEST_LIMITS = {
   maxCommentLength: 1000,
   maxParamValueLength: 4096,
   maxIdempotencyKeyLength: 200,
+  maxPlaybookParameters: 20,
 } as const;
+
+/** Playbook names: what a log line, a setting and a URL can carry without quoting. */
+export const PLAYBOOK_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Names of `{{params.<name>}}` placeholders. */
+export const PARAMETER_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export const DEFAULT_COMMENT = "Evidence collection by mde-live-response-collector";
 
@@ -43,7 +59,7 @@ const PARAMS_BY_TYPE: Record<LiveResponseCommandType, { required: string[]; opti
 /** MDE runs PutFile, then RunScript, then GetFile commands; another order is refused (mde-api-facts.md). */
 const TYPE_ORDER: Record<LiveResponseCommandType, number> = { PutFile: 0, RunScript: 1, GetFile: 2 };
 
-const TOP_LEVEL_FIELDS = new Set(["machineId", "commands", "comment", "idempotencyKey"]);
+const TOP_LEVEL_FIELDS = new Set(["machineId", "commands", "playbook", "comment", "idempotencyKey"]);
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
@@ -70,14 +86,23 @@ export function validateCollectionRequest(body: unknown): Validated<CollectionRe
     add("machineId", "required: the MDE machine id, 40 hexadecimal characters");
   }
 
-  const commands = validateCommands(body.commands, add);
+  let commands: LiveResponseCommand[] | undefined;
+  let playbook: PlaybookReference | undefined;
+  if (body.commands !== undefined && body.playbook !== undefined) {
+    add("playbook", "give either commands or playbook, not both");
+  } else if (body.playbook !== undefined) {
+    playbook = validatePlaybookReference(body.playbook, add);
+  } else if (body.commands === undefined) {
+    add("commands", "required: a non-empty array of live response commands (PutFile, RunScript, GetFile), or playbook: { name, parameters? }");
+  } else {
+    commands = validateCommands(body.commands, add);
+  }
 
   let comment = DEFAULT_COMMENT;
   if (body.comment !== undefined) {
-    if (typeof body.comment !== "string" || body.comment.trim() === "") add("comment", "must be a non-empty string");
-    else if (body.comment.length > REQUEST_LIMITS.maxCommentLength) add("comment", `must be at most ${REQUEST_LIMITS.maxCommentLength} characters`);
-    else if (CONTROL_CHARS.test(body.comment)) add("comment", "must not contain control characters");
-    else comment = body.comment.trim();
+    const problem = commentProblem(body.comment);
+    if (problem) add("comment", problem);
+    else comment = (body.comment as string).trim();
   }
 
   let idempotencyKey: string | undefined;
@@ -88,7 +113,51 @@ export function validateCollectionRequest(body: unknown): Validated<CollectionRe
   }
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { machineId: (machineId as string).toLowerCase(), commands, comment, idempotencyKey } };
+  return { ok: true, value: { machineId: (machineId as string).toLowerCase(), commands, playbook, comment, idempotencyKey } };
+}
+
+function validatePlaybookReference(value: unknown, report: (field: string, message: string) => void): PlaybookReference | undefined {
+  if (!isRecord(value)) {
+    report("playbook", "must be an object: { name, parameters? }");
+    return undefined;
+  }
+  let problems = 0;
+  const add = (field: string, message: string) => (problems++, report(field, message));
+  for (const key of Object.keys(value)) if (key !== "name" && key !== "parameters") add(`playbook.${key}`, "unknown field (fields: name, parameters)");
+  if (typeof value.name !== "string" || !PLAYBOOK_NAME_PATTERN.test(value.name)) add("playbook.name", "required: a playbook name (letters, digits, '.', '_', '-')");
+  const parameters = validateParameterValues(value.parameters, "playbook.parameters", add);
+  return problems === 0 ? { name: value.name as string, parameters } : undefined;
+}
+
+/**
+ * Validates the values given for `{{params.*}}` placeholders (webhook, plan or rule): an object of
+ * strings with placeholder-safe names. Undefined means none.
+ */
+export function validateParameterValues(value: unknown, at: string, add: (field: string, message: string) => void): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  if (value === undefined) return parameters;
+  if (!isRecord(value)) {
+    add(at, "must be an object of parameter name to string value");
+    return parameters;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > REQUEST_LIMITS.maxPlaybookParameters) add(at, `at most ${REQUEST_LIMITS.maxPlaybookParameters} parameters`);
+  for (const [name, v] of entries) {
+    if (!PARAMETER_NAME_PATTERN.test(name)) add(`${at}.${name}`, "parameter names are a letter followed by letters, digits or '_'");
+    else if (typeof v !== "string") add(`${at}.${name}`, "must be a string");
+    else if (v.length > REQUEST_LIMITS.maxParamValueLength) add(`${at}.${name}`, `must be at most ${REQUEST_LIMITS.maxParamValueLength} characters`);
+    else if (CONTROL_CHARS.test(v)) add(`${at}.${name}`, "must not contain control characters");
+    else parameters[name] = v;
+  }
+  return parameters;
+}
+
+/** Why a comment (webhook, playbook or plan) is unusable, or undefined when it is fine. */
+export function commentProblem(value: unknown): string | undefined {
+  if (typeof value !== "string" || value.trim() === "") return "must be a non-empty string";
+  if (value.length > REQUEST_LIMITS.maxCommentLength) return `must be at most ${REQUEST_LIMITS.maxCommentLength} characters`;
+  if (CONTROL_CHARS.test(value)) return "must not contain control characters";
+  return undefined;
 }
 
 /** Why an idempotency key (body field or `Idempotency-Key` header) is unusable, or undefined when it is fine. */
@@ -99,16 +168,22 @@ export function idempotencyKeyProblem(key: unknown): string | undefined {
   return undefined;
 }
 
-function validateCommands(value: unknown, add: (field: string, message: string) => void): LiveResponseCommand[] {
+/**
+ * Validates a list of live response commands with MDE's rules (types, case-sensitive params,
+ * library file names, PutFile→RunScript→GetFile order), reporting each problem under `path`
+ * (e.g. `commands[1].params` or `PLAYBOOKS[2].commands[0].params`).
+ * @returns the commands that passed (compare the problem count to know whether all did)
+ */
+export function validateCommands(value: unknown, add: (field: string, message: string) => void, path = "commands"): LiveResponseCommand[] {
   if (!Array.isArray(value) || value.length === 0) {
-    add("commands", "required: a non-empty array of live response commands (PutFile, RunScript, GetFile)");
+    add(path, "required: a non-empty array of live response commands (PutFile, RunScript, GetFile)");
     return [];
   }
-  if (value.length > REQUEST_LIMITS.maxCommands) add("commands", `at most ${REQUEST_LIMITS.maxCommands} commands`);
+  if (value.length > REQUEST_LIMITS.maxCommands) add(path, `at most ${REQUEST_LIMITS.maxCommands} commands`);
 
   const commands: LiveResponseCommand[] = [];
   value.forEach((raw, i) => {
-    const at = `commands[${i}]`;
+    const at = `${path}[${i}]`;
     if (!isRecord(raw)) return add(at, "must be an object with type and params");
     for (const key of Object.keys(raw)) if (key !== "type" && key !== "params") add(`${at}.${key}`, "unknown field (fields are case-sensitive: type, params)");
     const type = raw.type;
@@ -121,7 +196,7 @@ function validateCommands(value: unknown, add: (field: string, message: string) 
 
   for (let i = 1; i < commands.length; i++) {
     if (TYPE_ORDER[commands[i].type] < TYPE_ORDER[commands[i - 1].type]) {
-      add("commands", "MDE runs commands in the order PutFile, then RunScript, then GetFile: reorder them");
+      add(path, "MDE runs commands in the order PutFile, then RunScript, then GetFile: reorder them");
       break;
     }
   }

@@ -1,0 +1,70 @@
+import type { InvocationContext, Timer } from "@azure/functions";
+import * as df from "durable-functions";
+import type { DurableClient } from "durable-functions";
+import { planMachines, type PlannedCollection } from "./planMachines";
+import { startCollectionOnce } from "./startCollection";
+import { buildCollectionPolicy, type CollectEvidenceInput } from "../shared/collection";
+import { planInstanceId, staggeredStart, type CollectionPlanSettings } from "../shared/collectionPlans";
+import type { CollectionSettings } from "../shared/config";
+import { jsonLogger } from "../shared/log";
+import type { MdeApi } from "../shared/mde/api";
+import { parseNcrontab, previousOccurrence } from "../shared/ncrontab";
+import { renderPlaybook, type PlaybookCatalog } from "../shared/playbooks";
+import { DEFAULT_COMMENT } from "../shared/validation";
+
+export interface ScheduledCollectionDeps {
+  mde: MdeApi;
+  plans: CollectionPlanSettings;
+  playbooks: PlaybookCatalog;
+  collection: CollectionSettings;
+  now: () => Date;
+  /** The durable client for an invocation. @default df.getClient (tests pass a fake) */
+  durableClient?: (context: InvocationContext) => DurableClient;
+}
+
+/**
+ * Timer `scheduledCollection`: runs every collection plan, one orchestration per machine under a
+ * deterministic id (plan + machine + schedule occurrence), so a duplicate firing starts nothing twice.
+ * Starts are staggered (`policy.startAfter`) at `submissionsPerMinute`, and a run starts at most
+ * `maxMachinesPerRun`, so a large plan does not spend MDE's 10 submissions per minute on 429s.
+ * A plan whose machines cannot be listed is logged and skipped; the others still run.
+ */
+export function createScheduledCollection(deps: ScheduledCollectionDeps) {
+  const cron = parseNcrontab(deps.plans.schedule);
+  return async function scheduledCollection(_timer: Timer, context: InvocationContext): Promise<void> {
+    const log = jsonLogger(context, { function: "scheduledCollection" });
+    const now = deps.now();
+    // The occurrence this firing belongs to, not the clock: a retried or duplicate firing names the same one.
+    const scheduledFor = ((cron.ok ? previousOccurrence(cron.schedule, now) : undefined) ?? now).toISOString();
+    const planned: PlannedCollection[] = await planMachines(deps.mde, deps.plans.plans, log);
+    const selected = planned.slice(0, deps.plans.maxMachinesPerRun);
+    if (planned.length > selected.length) {
+      log.warn("scheduled run capped", { scheduledFor, machines: planned.length, started: selected.length, skipped: planned.length - selected.length, limit: deps.plans.maxMachinesPerRun });
+    }
+    const client = (deps.durableClient ?? df.getClient)(context);
+    const counts = { started: 0, existing: 0, refused: 0 };
+    for (const { plan, machine } of selected) {
+      const playbook = deps.playbooks.get(plan.playbook)!;
+      const values = { "machine.id": machine.id, "machine.computerDnsName": machine.computerDnsName ?? undefined, "plan.name": plan.name, "plan.scheduledFor": scheduledFor };
+      const rendered = renderPlaybook(playbook, "schedule", values, plan.parameters);
+      if (!rendered.ok) {
+        counts.refused++;
+        log.warn("scheduled collection refused", { plan: plan.name, machineId: machine.id, problems: rendered.problems.map((p) => `${p.field}: ${p.message}`).join("; ") });
+        continue;
+      }
+      const input: CollectEvidenceInput = {
+        request: {
+          machineId: machine.id,
+          commands: rendered.value.commands,
+          comment: rendered.value.comment ?? `${DEFAULT_COMMENT} (plan ${plan.name})`,
+          trigger: { kind: "schedule", plan: plan.name, scheduledFor, playbook: plan.playbook },
+        },
+        policy: buildCollectionPolicy(deps.collection, now, staggeredStart(counts.started, deps.plans.submissionsPerMinute, now)),
+      };
+      const r = await startCollectionOnce(client, planInstanceId(plan.name, machine.id, scheduledFor), input);
+      counts[r.kind === "started" ? "started" : "existing"]++;
+      log.info(r.kind === "started" ? "scheduled collection started" : "scheduled collection already started", { instanceId: r.instanceId, plan: plan.name, machineId: machine.id, startAfter: input.policy.startAfter ?? null });
+    }
+    log.info("scheduled run finished", { scheduledFor, plans: deps.plans.plans.length, machines: planned.length, ...counts });
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * One alert shape for the rules and the playbooks, whatever published it: a Microsoft Graph
+ * security alert (alerts_v2), an MDE API alert or a Microsoft Sentinel SecurityAlert row.
+ * Parsers return errors as values: a malformed alert is logged and dropped, never thrown.
+ */
+import { MACHINE_ID_PATTERN } from "../mde/models";
+import type { PlaceholderValues } from "../playbooks";
+
+export type AlertSource = "graph" | "mde" | "sentinel";
+
+/** Ordered: a rule's minimum severity matches this level and every later one. */
+export const SEVERITIES = ["informational", "low", "medium", "high"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface AlertDevice {
+  /** MDE machine id, lowercased. */
+  machineId: string;
+  computerDnsName?: string;
+}
+
+export interface AlertFile {
+  directory?: string;
+  name?: string;
+  sha256?: string;
+}
+
+export interface NormalizedAlert {
+  source: AlertSource;
+  id: string;
+  /** Undefined for "unknown"/"UnSpecified" or a value outside {@link SEVERITIES}: no minimum-severity rule matches it. */
+  severity?: Severity;
+  title?: string;
+  category?: string;
+  detectionSource?: string;
+  /** Graph serviceSource, or Sentinel ProductName. */
+  product?: string;
+  /** Distinct devices, in evidence order: one collection each. */
+  devices: AlertDevice[];
+  files: AlertFile[];
+}
+
+export type AlertParse = { ok: true; alert: NormalizedAlert } | { ok: false; reason: string };
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() !== "" ? v : undefined);
+
+/** Maps Graph (`low`), MDE (`Low`, `UnSpecified`) and Sentinel (`Low`) severities to one scale. */
+export function normalizeSeverity(value: unknown): Severity | undefined {
+  const s = typeof value === "string" ? value.toLowerCase() : "";
+  return (SEVERITIES as readonly string[]).includes(s) ? (s as Severity) : undefined;
+}
+
+/** Adds a device once (an alert names the same device in several evidence entries); ignores ids that are not MDE machine ids. */
+export function addDevice(devices: AlertDevice[], machineId: unknown, computerDnsName: unknown): void {
+  const id = str(machineId)?.toLowerCase();
+  if (!id || !MACHINE_ID_PATTERN.test(id)) return;
+  const existing = devices.find((d) => d.machineId === id);
+  const dns = str(computerDnsName);
+  if (!existing) devices.push(dns ? { machineId: id, computerDnsName: dns } : { machineId: id });
+  else if (!existing.computerDnsName && dns) existing.computerDnsName = dns;
+}
+
+/** A file's full path: its directory joined with its name, with the directory's own separator. */
+export function fullPath(file: AlertFile): string | undefined {
+  if (!file.directory || !file.name) return undefined;
+  const separator = file.directory.includes("\\") || /^[A-Za-z]:$/.test(file.directory) ? "\\" : "/";
+  return `${file.directory.replace(/[\\/]+$/, "")}${separator}${file.name}`;
+}
+
+/** The playbook placeholder values an alert fills for one of its devices. */
+export function alertPlaceholderValues(alert: NormalizedAlert, device: AlertDevice): PlaceholderValues {
+  const file = alert.files[0];
+  return {
+    "alert.id": alert.id,
+    "alert.title": alert.title,
+    "alert.severity": alert.severity,
+    "alert.category": alert.category,
+    "alert.filePath": file ? fullPath(file) : undefined,
+    "alert.fileDirectory": file?.directory,
+    "alert.fileName": file?.name,
+    "alert.fileSha256": file?.sha256,
+    "machine.id": device.machineId,
+    "machine.computerDnsName": device.computerDnsName,
+  };
+}

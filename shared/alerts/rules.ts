@@ -1,0 +1,119 @@
+/**
+ * Alert rules (`ALERT_RULES`): which alerts start a collection, with which playbook. The first
+ * rule that matches wins; an alert no rule matches is logged and ignored. Every condition given
+ * must hold; an absent condition matches anything.
+ */
+import type { SettingProblem } from "../errors";
+import { parseJsonArray, type PlaybookCatalog } from "../playbooks";
+import { validateParameterValues } from "../validation";
+import { checkPlaybookUse } from "../playbookUse";
+import { isRecord, SEVERITIES, type AlertSource, type NormalizedAlert, type Severity } from "./normalize";
+
+export type TitlePattern = { regex: RegExp } | { substring: string };
+
+export interface AlertRule {
+  name: string;
+  playbook: string;
+  /** Values of the playbook's `{{params.*}}` placeholders. */
+  parameters: Record<string, string>;
+  /** The alert's severity must be at least this (informational < low < medium < high). */
+  minSeverity?: Severity;
+  /** Case-insensitive; values differ by source (Graph and MDE: "DefenseEvasion", "Execution", ...). */
+  categories?: string[];
+  /** Any one must match the title: "/regex/flags" or a case-insensitive substring. */
+  titlePatterns?: TitlePattern[];
+  /** Case-insensitive; Graph says "antivirus", MDE "WindowsDefenderAv". */
+  detectionSources?: string[];
+  sources?: AlertSource[];
+}
+
+const FIELDS = new Set(["name", "playbook", "parameters", "minSeverity", "categories", "titlePatterns", "detectionSources", "sources"]);
+const SOURCES: readonly AlertSource[] = ["graph", "mde", "sentinel"];
+const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
+
+/**
+ * Parses and validates `ALERT_RULES`: a JSON array of rules; regexes compile, playbooks exist and
+ * need only what an alert provides. Problems name the entry, e.g. `ALERT_RULES[1].titlePatterns[0]`.
+ */
+export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCatalog, setting = "ALERT_RULES"): { rules: AlertRule[]; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
+  const rules: AlertRule[] = [];
+  parseJsonArray(raw, setting, add).forEach((entry, i) => {
+    const at = `${setting}[${i}]`;
+    if (!isRecord(entry)) return add(at, "must be an object: { name, playbook, minSeverity?, categories?, titlePatterns?, detectionSources?, sources?, parameters? }");
+    const before = problems.length;
+    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${key}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
+    const name = typeof entry.name === "string" && entry.name.trim() ? entry.name.trim() : undefined;
+    if (!name) add(`${at}.name`, "required: a name for logs");
+    const parameters = validateParameterValues(entry.parameters, `${at}.parameters`, add);
+    checkPlaybookUse(entry.playbook, parameters, playbooks, "alert", at, add);
+    let minSeverity: Severity | undefined;
+    if (entry.minSeverity !== undefined) {
+      if (typeof entry.minSeverity === "string" && (SEVERITIES as readonly string[]).includes(entry.minSeverity.toLowerCase())) minSeverity = entry.minSeverity.toLowerCase() as Severity;
+      else add(`${at}.minSeverity`, `must be one of ${SEVERITIES.join(", ")}`);
+    }
+    const categories = stringList(entry.categories, `${at}.categories`, add);
+    const detectionSources = stringList(entry.detectionSources, `${at}.detectionSources`, add);
+    const sources = stringList(entry.sources, `${at}.sources`, add)?.map((s) => s.toLowerCase());
+    sources?.forEach((s, j) => !(SOURCES as readonly string[]).includes(s) && add(`${at}.sources[${j}]`, `must be one of ${SOURCES.join(", ")}`));
+    const titlePatterns = stringList(entry.titlePatterns, `${at}.titlePatterns`, add)?.map((p, j) => titlePattern(p, `${at}.titlePatterns[${j}]`, add));
+    if (problems.length > before) return;
+    rules.push({
+      name: name!,
+      playbook: entry.playbook as string,
+      parameters,
+      ...(minSeverity ? { minSeverity } : {}),
+      ...(categories ? { categories } : {}),
+      ...(titlePatterns ? { titlePatterns: titlePatterns as TitlePattern[] } : {}),
+      ...(detectionSources ? { detectionSources } : {}),
+      ...(sources ? { sources: sources as AlertSource[] } : {}),
+    });
+  });
+  return { rules, problems };
+}
+
+function stringList(value: unknown, at: string, add: (at: string, problem: string) => void): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === "string" && v.trim() !== "")) {
+    add(at, "must be a non-empty array of non-empty strings");
+    return undefined;
+  }
+  return value as string[];
+}
+
+function titlePattern(text: string, at: string, add: (at: string, problem: string) => void): TitlePattern | undefined {
+  const m = REGEX_FORM.exec(text);
+  if (!m) return { substring: text.toLowerCase() };
+  // g and y make test() stateful: the same title would match on one call and not the next.
+  if (/[gy]/.test(m[2]!)) {
+    add(at, "the g and y flags are not allowed (they make matching depend on earlier alerts)");
+    return undefined;
+  }
+  try {
+    return { regex: new RegExp(m[1]!, m[2]) };
+  } catch (e) {
+    add(at, `is not a valid regular expression: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+const includesIgnoreCase = (list: string[], value: string | undefined) => value !== undefined && list.some((x) => x.toLowerCase() === value.toLowerCase());
+
+/** Whether every condition of `rule` holds for `alert`. */
+export function ruleMatches(rule: AlertRule, alert: NormalizedAlert): boolean {
+  if (rule.sources && !rule.sources.includes(alert.source)) return false;
+  if (rule.minSeverity && (!alert.severity || SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(rule.minSeverity))) return false;
+  if (rule.categories && !includesIgnoreCase(rule.categories, alert.category)) return false;
+  if (rule.detectionSources && !includesIgnoreCase(rule.detectionSources, alert.detectionSource)) return false;
+  if (rule.titlePatterns) {
+    const title = alert.title ?? "";
+    if (!rule.titlePatterns.some((p) => ("regex" in p ? p.regex.test(title) : title.toLowerCase().includes(p.substring)))) return false;
+  }
+  return true;
+}
+
+/** The first rule that matches, or undefined. */
+export function matchRule(rules: readonly AlertRule[], alert: NormalizedAlert): AlertRule | undefined {
+  return rules.find((r) => ruleMatches(r, alert));
+}

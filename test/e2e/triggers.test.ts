@@ -1,0 +1,135 @@
+/**
+ * The three ways in, end to end: the real app's webhook (with a playbook), timer and Event Grid
+ * functions, invoked through the devhost registry with the real durable client, driving the real
+ * orchestration on a virtual clock against the MDE simulator and Azurite, down to the evidence
+ * blobs and a manifest that records what triggered each collection.
+ */
+import { alertInstanceId } from "../../functions/alertCollection";
+import { invokeFunction, timerTriggerValue } from "../../devhost/invokeFunction";
+import type { DevhostLogEntry } from "../../devhost/invocation";
+import { planInstanceId } from "../../shared/collectionPlans";
+import { eventGridEvent } from "../fixtures/alerts/envelopes";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";
+import { machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
+
+const PLAYBOOKS = [
+  {
+    name: "memory-dump",
+    commands: [
+      { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "{{params.process}}" }] },
+      { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\{{params.process}}.dmp.zip" }] },
+    ],
+  },
+  {
+    name: "triage",
+    comment: "Nightly triage of {{machine.computerDnsName}} ({{plan.name}})",
+    commands: [
+      { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: "-Out C:\\ProgramData\\triage.zip" }] },
+      { type: "GetFile", params: [{ key: "Path", value: "C:\\ProgramData\\triage-{{machine.computerDnsName}}.zip" }] },
+    ],
+  },
+  { name: "alert-file", comment: "Alert {{alert.id}}: {{alert.title}}", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
+];
+const PLANS = [{ name: "nightly-tier0", playbook: "triage", filter: "healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0-e2e')", top: 10 }];
+const RULES = [{ name: "hidden-files", playbook: "alert-file", minSeverity: "low", categories: ["DefenseEvasion"] }];
+
+let h: CollectorHarness;
+const logs: DevhostLogEntry[] = [];
+beforeAll(async () => {
+  h = await startCollectorHarness({
+    settings: {
+      PLAYBOOKS: JSON.stringify(PLAYBOOKS),
+      COLLECTION_PLANS: JSON.stringify(PLANS),
+      COLLECTION_PLANS_SCHEDULE: "0 0 9 * * *",
+      COLLECTION_PLANS_SUBMISSIONS_PER_MINUTE: "1",
+      ALERT_RULES: JSON.stringify(RULES),
+    },
+  });
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+const invoke = (name: string, triggerValue: unknown, triggerType: string) => invokeFunction(name, triggerValue, { durable: h.api, triggerType, logger: (e) => logs.push(e) });
+const actionsOf = (machineId: string) => h.simulator.actions().filter((a) => a.machineId === machineId);
+
+describe("three ways in, one orchestration", () => {
+  it("webhook with a playbook: renders its parameters, collects, and the manifest names the caller and playbook", async () => {
+    const m = machine();
+    h.simulator.addMachine(m);
+    const res = await h.start({ machineId: m.machineId, playbook: { name: "memory-dump", parameters: { process: "OfficeClickToRun" } } }, { "x-ms-client-principal-name": "analyst@contoso.com" });
+    expect(res.status).toBe(202);
+    const summary = await h.finish((res.jsonBody as { id: string }).id);
+    expect(summary).toMatchObject({ outcome: "Completed", complete: true });
+    expect(await h.blobsOf(m.machineId)).toEqual([
+      `liveresponse/${m.machineId}/${summary.actionId}/0-RunScript-minidump.ps1`,
+      `liveresponse/${m.machineId}/${summary.actionId}/1-GetFile-OfficeClickToRun.dmp.zip`,
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`,
+    ]);
+    const manifest = await h.readManifest(summary.manifest!.blobName);
+    expect(manifest.trigger).toMatchObject({ kind: "webhook", caller: "analyst@contoso.com", playbook: "memory-dump" });
+    expect(manifest.request.commands[1]).toEqual({ type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] });
+  });
+
+  it("timer: runs the plan on the machines its filter selects, staggered, once per occurrence", async () => {
+    const dc = machine({ computerDnsName: "dc01.contoso.com", machineTags: ["tier0-e2e"] });
+    const pki = machine({ computerDnsName: "pki01.contoso.com", machineTags: ["TIER0-E2E"] });
+    const off = machine({ computerDnsName: "old01.contoso.com", machineTags: ["tier0-e2e"], healthStatus: "Inactive" });
+    for (const m of [dc, pki, off]) h.simulator.addMachine(m);
+    const firedAt = h.clock.now();
+    const scheduledFor = new Date(Date.UTC(firedAt.getUTCFullYear(), firedAt.getUTCMonth(), firedAt.getUTCDate(), 9)).toISOString();
+
+    await invoke("scheduledCollection", timerTriggerValue(firedAt), "timerTrigger");
+    await invoke("scheduledCollection", timerTriggerValue(firedAt), "timerTrigger"); // a duplicate firing
+    const ids = [dc, pki].map((m) => planInstanceId("nightly-tier0", m.machineId, scheduledFor));
+    expect(h.engine.listInstances({ instanceIdPrefix: "plan-" }).map((i) => i.instanceId).sort()).toEqual([...ids].sort());
+
+    for (const [i, m] of [dc, pki].entries()) {
+      const summary = await h.finish(ids[i]!);
+      expect(summary).toMatchObject({ outcome: "Completed", complete: true, machineId: m.machineId });
+      const manifest = await h.readManifest(summary.manifest!.blobName);
+      expect(manifest.trigger).toEqual({ kind: "schedule", plan: "nightly-tier0", scheduledFor, playbook: "triage" });
+      expect(manifest.request.comment).toBe(`Nightly triage of ${m.computerDnsName} (nightly-tier0)`);
+      expect(await h.blobsOf(m.machineId)).toContain(`liveresponse/${m.machineId}/${summary.actionId}/1-GetFile-triage-${m.computerDnsName}.zip`);
+      expect(actionsOf(m.machineId)).toHaveLength(1);
+    }
+    expect(actionsOf(off.machineId)).toHaveLength(0);
+    // One submission per minute: the second collection waited on its durable timer.
+    const created = [dc, pki].map((m) => Date.parse(actionsOf(m.machineId)[0]!.creationDateTimeUtc as string));
+    expect(created[1]! - created[0]!).toBeGreaterThanOrEqual(MINUTE);
+  });
+
+  it("Event Grid: an alert starts its rule's playbook once despite redelivery, and the manifest records the alert", async () => {
+    h.simulator.addMachine(machine({ machineId: GRAPH_ALERT_DEVICE, computerDnsName: "tempDns" }));
+    await invoke("alertCollection", eventGridEvent(GRAPH_ALERT), "eventGridTrigger");
+    await invoke("alertCollection", eventGridEvent(GRAPH_ALERT), "eventGridTrigger"); // at-least-once redelivery
+    const summary = await h.finish(alertInstanceId(GRAPH_ALERT.id, GRAPH_ALERT_DEVICE));
+    expect(summary).toMatchObject({ outcome: "Completed", complete: true });
+    expect(actionsOf(GRAPH_ALERT_DEVICE)).toHaveLength(1);
+    expect(await h.blobsOf(GRAPH_ALERT_DEVICE)).toEqual([
+      `liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/0-GetFile-MsSense.exe`,
+      `liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/manifest.json`,
+    ]);
+    const manifest = await h.readManifest(summary.manifest!.blobName);
+    expect(manifest.trigger).toEqual({
+      kind: "alert",
+      alertId: "da637578995287051192_756343937",
+      source: "graph",
+      severity: "low",
+      title: "Suspicious execution of hidden file",
+      playbook: "alert-file",
+      rule: "hidden-files",
+    });
+    expect(manifest.request.commands).toEqual([{ type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] }]);
+  });
+
+  it("Event Grid: a malformed event is dropped with one JSON log line and nothing starts", async () => {
+    const before = h.engine.listInstances().length;
+    logs.length = 0;
+    await expect(invoke("alertCollection", { id: "e-1", subject: "x", data: {} }, "eventGridTrigger")).resolves.toBeUndefined();
+    expect(h.engine.listInstances()).toHaveLength(before);
+    expect(logs.map((l) => JSON.parse(l.message))).toEqual([
+      { level: "warn", message: "alert event dropped", function: "alertCollection", reason: "not an Event Grid event (id, eventType) or a CloudEvent (id, type, specversion)" },
+    ]);
+  });
+});
