@@ -14,7 +14,15 @@ import { expectedMdeFailure } from "./mdeFailure";
  * activity, so the 30-minute link is never stale; an expired or broken link is fetched again by the
  * writer. Safe to run twice: a committed blob is returned as it is, without calling MDE.
  */
-export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string }) {
+/**
+ * Bytes copied per activity call: bounded so that each call stays well inside the Functions time
+ * limit (about 10 s at Azurite's 50-60 MiB/s) and a restarted host loses at most one chunk.
+ * A gzip result larger than one chunk is recorded without its decompressed SHA-256.
+ * @default 512 MiB
+ */
+export const DEFAULT_CHUNK_BYTES = 512 * 1024 * 1024;
+
+export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes?: number }) {
   return async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
     const { machineId, actionId, index, command } = input;
     const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
@@ -22,7 +30,8 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     const isScript = command.type === "RunScript";
     let copy: CopyResult;
     try {
-      copy = await deps.evidence.copyFromLink(() => deps.mde.getLiveResponseResultDownloadLink(actionId, index), {
+      const progress = await deps.evidence.copyChunk(() => deps.mde.getLiveResponseResultDownloadLink(actionId, index), input.chunk, {
+        chunkBytes: deps.chunkBytes ?? DEFAULT_CHUNK_BYTES,
         blobName,
         contentType: isScript ? "application/json" : "application/octet-stream",
         metadata: {
@@ -37,10 +46,20 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
         tags: { machineId, actionId },
         captureHeadBytes: isScript ? TRANSCRIPT_MAX_BYTES : undefined,
       });
+      if (!progress.result) {
+        log.info("evidence chunk staged", { blobName, offset: progress.state.offset, chunks: progress.state.chunks });
+        return { kind: "inProgress", chunk: progress.state };
+      }
+      copy = progress.result;
     } catch (e) {
       const outcome = expectedMdeFailure(e);
       if (outcome) return outcome;
       if (e instanceof CollectorError && e.code === "UntrustedDownloadLink") return { kind: "rejected", code: e.code, message: e.message };
+      if (e instanceof CollectorError && (e.code === "SourceChanged" || e.code === "InvalidCopyState")) {
+        // The staged blocks no longer describe one source: copy again from the first byte.
+        log.warn("evidence copy restarts from the beginning", { blobName, code: e.code });
+        return { kind: "inProgress" };
+      }
       throw e;
     }
     const evidence: EvidenceRecord = {

@@ -3,7 +3,7 @@
  * names, no I/O). Expected outcomes are returned as values because error classes do not survive the
  * activity boundary; only transient or unknown faults are thrown, and `callActivityWithRetry` retries them.
  */
-import type { ContentFormat } from "../shared/evidence/types";
+import type { ChunkedCopyState, ContentFormat } from "../shared/evidence/types";
 import type { LiveResponseCommand, MachineAction, RunScriptTranscript } from "../shared/mde/models";
 
 export const ActivityNames = {
@@ -57,6 +57,8 @@ export interface CollectInput {
   actionId: string;
   index: number;
   command: LiveResponseCommand;
+  /** Where the previous call stopped, for a result copied in chunks; absent on the first call. */
+  chunk?: ChunkedCopyState;
 }
 
 /** One command result as it landed in the evidence container. */
@@ -78,7 +80,12 @@ export interface EvidenceRecord {
   transcript?: RunScriptTranscript & { truncated?: boolean };
   transcriptError?: string;
 }
-export type CollectOutput = { kind: "collected"; evidence: EvidenceRecord } | Throttled | Rejected;
+/**
+ * `inProgress`: one bounded chunk was staged; call again with `chunk` (a fresh link is fetched each
+ * time, so no link outlives a chunk). `chunk` is absent when the copy must start over (the source changed).
+ */
+export type CollectOutput = { kind: "collected"; evidence: EvidenceRecord } | { kind: "inProgress"; chunk?: ChunkedCopyState } | Throttled | Rejected;
+export type { ChunkedCopyState };
 
 export interface CancelInput {
   actionId: string;

@@ -30,6 +30,15 @@ export const collectEvidence: OrchestrationHandler = function* (context: Orchest
   const p = input.progress ? structuredClone(input.progress) : newProgress(context.df.currentUtcDateTime);
   const run: Run = { context, input, p, deadline: new Date(input.policy.deadline), publish: publisher(context, input, p) };
 
+  // A staggered start (scheduled runs): one durable timer before the first submission, only in the
+  // first execution; a cancel request during the wait is honoured like any other.
+  const startAfter = input.policy.startAfter ? new Date(input.policy.startAfter) : undefined;
+  if (!input.progress && startAfter && startAfter > context.df.currentUtcDateTime) {
+    run.publish("waitingToStart", { nextCheckAt: startAfter, message: "waiting for its staggered start" });
+    const cancel = yield* waitOrCancel(run, startAfter.getTime() - context.df.currentUtcDateTime.getTime());
+    if (cancel) p.cancellation = cancel;
+  }
+
   let done: Done;
   for (let waits = 0; ; ) {
     if (p.cancellation) {

@@ -1,4 +1,4 @@
-import type { EvidenceRecord } from "../activities/contracts";
+import type { ChunkedCopyState, EvidenceRecord } from "../activities/contracts";
 import type { CancelRequest, CollectionOutcome, CollectionPolicy, CollectionRequest } from "../shared/collection";
 import type { MachineAction } from "../shared/mde/models";
 
@@ -16,6 +16,8 @@ export interface CollectionProgress {
   /** Consecutive rounds in which MDE kept failing after the activity's own retries (5xx, network). */
   transientFailures: number;
   collected: EvidenceRecord[];
+  /** Results being copied in chunks: where each copy stands, by command index. */
+  chunks: Record<number, ChunkedCopyState>;
   /** Collection rounds that failed, per command index; a command gives up after a few. */
   collectAttempts: Record<number, number>;
   collectionErrors: { index: number; code: string; message: string }[];
@@ -23,6 +25,8 @@ export interface CollectionProgress {
 }
 
 export type Phase =
+  /** A scheduled collection waiting for its staggered start (policy.startAfter). */
+  | "waitingToStart"
   | "submitting"
   | "deviceBusy"
   | "throttled"
@@ -66,7 +70,7 @@ export interface CollectionSummary {
 }
 
 export function newProgress(now: Date): CollectionProgress {
-  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, transientFailures: 0, collected: [], collectAttempts: {}, collectionErrors: [] };
+  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, transientFailures: 0, collected: [], chunks: {}, collectAttempts: {}, collectionErrors: [] };
 }
 
 export function buildStatus(

@@ -136,8 +136,9 @@ function transientFailure(run: Run, message: string): StepResult {
 function* collectCompleted(run: Run): Gen<StepResult | undefined> {
   const { context, input, p } = run;
   for (const index of pendingIndexes(p)) {
-    run.publish("collecting", { message: `collecting the result of command ${index}` });
-    const collectInput: CollectInput = { instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action!.id, index, command: input.request.commands[index] };
+    const chunk = p.chunks[index];
+    run.publish("collecting", { message: `collecting the result of command ${index}${chunk ? ` (${chunk.offset} bytes so far)` : ""}` });
+    const collectInput: CollectInput = { instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action!.id, index, command: input.request.commands[index], chunk };
     const attempt = yield* tryActivity<CollectOutput>(run, ActivityNames.collectCommandResult, collectInput);
     if (!attempt.ok) {
       // Retries exhausted on a transient fault: try again at a later poll, a bounded number of times.
@@ -146,6 +147,13 @@ function* collectCompleted(run: Run): Gen<StepResult | undefined> {
       continue;
     }
     const r = attempt.value;
+    if (r.kind === "inProgress") {
+      // Next chunk straight away, with a fresh link: each call is short and the state is in history.
+      if (r.chunk) p.chunks[index] = r.chunk;
+      else delete p.chunks[index];
+      return yield* collectCompleted(run);
+    }
+    delete p.chunks[index];
     if (r.kind === "collected") p.collected.push(r.evidence);
     else if (r.kind === "rejected") recordError(p, index, r.code, r.message);
     else {
