@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { createServices, registerApp } from "../../app";
+import { createServices, registerApp, type AppServices } from "../../app";
 import { VirtualClock } from "../../devhost/clock";
 import { DurableEngine } from "../../devhost/durableEngine";
 import { DurableHttpApi } from "../../devhost/durableHttpApi";
@@ -9,7 +9,7 @@ import type { CollectionSummary } from "../../orchestrators/progress";
 import { loadConfig, type AppConfig } from "../../shared/config";
 import type { Manifest } from "../../shared/evidence/manifest";
 import { silentLogger, type Logger } from "../../shared/log";
-import { createMdeSimulator, type MachineScenario, type MdeSimulator } from "../../simulator";
+import { createMdeSimulator, type MachineScenario, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "./azurite";
 
 export const SECOND = 1000;
@@ -51,13 +51,22 @@ export interface CollectorHarness {
 }
 
 export async function startCollectorHarness(
-  options: { settings?: Record<string, string>; machines?: MachineScenario[]; fetch?: typeof fetch; logger?: Logger } = {},
+  options: {
+    settings?: Record<string, string>;
+    machines?: MachineScenario[];
+    fetch?: typeof fetch;
+    logger?: Logger;
+    simulator?: Partial<MdeSimulatorOptions>;
+    /** Wraps the real services before registration (fault injection around the evidence store, say). */
+    wrapServices?: (services: AppServices) => AppServices;
+  } = {},
 ): Promise<CollectorHarness> {
   const clock = new VirtualClock("2026-03-02T09:00:00Z");
   const simulator = createMdeSimulator({
     clock: () => clock.now(),
     resultStore: { connectionString: testAzurite.sourceConnectionString, containerName: `mde-${randomUUID().slice(0, 8)}` },
     machines: options.machines ?? [],
+    ...options.simulator,
   });
   const { baseUrl } = await simulator.start();
   const service = BlobServiceClient.fromConnectionString(testAzurite.evidenceConnectionString);
@@ -72,7 +81,8 @@ export async function startCollectorHarness(
     ...options.settings,
   });
   // In-process client retries must not sleep in real time while the engine runs on a virtual clock.
-  registerApp(createServices(config, { now: () => clock.now(), fetch: options.fetch, sleep: async () => {}, logger: options.logger ?? silentLogger }));
+  const services = createServices(config, { now: () => clock.now(), fetch: options.fetch, sleep: async () => {}, logger: options.logger ?? silentLogger });
+  registerApp(options.wrapServices ? options.wrapServices(services) : services);
   const engine = new DurableEngine({ clock });
   const api = new DurableHttpApi(engine);
   await api.start();
