@@ -68,7 +68,7 @@ export function registerApp(services: AppServices): void {
   df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
   df.app.activity(ActivityNames.submitLiveResponse, { handler: createSubmitLiveResponse({ mde }) });
   df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
-  df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix }) });
+  df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }) });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
   df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix }) });
 

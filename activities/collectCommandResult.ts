@@ -15,14 +15,10 @@ import { expectedMdeFailure } from "./mdeFailure";
  * writer. Safe to run twice: a committed blob is returned as it is, without calling MDE.
  */
 /**
- * Bytes copied per activity call: bounded so that each call stays well inside the Functions time
- * limit (about 10 s at Azurite's 50-60 MiB/s) and a restarted host loses at most one chunk.
- * A gzip result larger than one chunk is recorded without its decompressed SHA-256.
- * @default 512 MiB
+ * @param deps.chunkBytes - bytes one call copies (EVIDENCE_CHUNK_MIB): each call stays well inside the
+ * Functions time limit and a restarted host loses at most one chunk
  */
-export const DEFAULT_CHUNK_BYTES = 512 * 1024 * 1024;
-
-export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes?: number }) {
+export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes: number }) {
   return async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
     const { machineId, actionId, index, command } = input;
     const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
@@ -31,7 +27,7 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     let copy: CopyResult;
     try {
       const progress = await deps.evidence.copyChunk(() => deps.mde.getLiveResponseResultDownloadLink(actionId, index), input.chunk, {
-        chunkBytes: deps.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        chunkBytes: deps.chunkBytes,
         blobName,
         contentType: isScript ? "application/json" : "application/octet-stream",
         metadata: {

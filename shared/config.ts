@@ -26,6 +26,12 @@ export interface AppConfig {
     prefix: string;
     /** Follow http:// download links to loopback hosts (the local simulator). Only with LOCAL_DEVELOPMENT=true. */
     allowLoopbackHttp: boolean;
+    /**
+     * Bytes one activity copies before handing over to the next: keeps each activity short and loses
+     * at most one chunk to a host restart. A gzip result larger than one chunk gets no decompressed SHA-256.
+     * @default 512 MiB (EVIDENCE_CHUNK_MIB)
+     */
+    chunkBytes: number;
   };
   collection: CollectionSettings;
   /** PLAYBOOKS: named command lists with placeholders (shared/playbooks.ts). @default none */
@@ -92,6 +98,8 @@ export function loadConfig(env: Env): AppConfig {
   }
   const container = reader.matching("EVIDENCE_CONTAINER", "evidence", CONTAINER_NAME, "must be a valid container name (3-63 lowercase letters, digits, single hyphens)");
   const prefix = reader.matching("EVIDENCE_PREFIX", "liveresponse", PREFIX, "must be path segments of letters, digits, '.', '_', '-' separated by '/'");
+  const chunkMiB = reader.positiveInt("EVIDENCE_CHUNK_MIB", 512);
+  if (chunkMiB % 8 !== 0) problems.push({ setting: "EVIDENCE_CHUNK_MIB", problem: "must be a multiple of 8 (the evidence writer's block size in MiB)" });
 
   const minute = 60_000;
   const collection: CollectionSettings = {
@@ -129,7 +137,7 @@ export function loadConfig(env: Env): AppConfig {
       managedIdentityClientId: reader.optional("MDE_MANAGED_IDENTITY_CLIENT_ID"),
       useDevelopmentToken: localDevelopment && loopbackMde,
     },
-    evidence: { connectionString, accountUrl, container: container!, prefix: prefix!, allowLoopbackHttp: localDevelopment },
+    evidence: { connectionString, accountUrl, container: container!, prefix: prefix!, allowLoopbackHttp: localDevelopment, chunkBytes: chunkMiB * 1024 * 1024 },
     collection,
     playbooks: playbooks.catalog,
     plans: planSettings,
