@@ -12,6 +12,8 @@ import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { connectionString } from "../../devhost/azurite";
 import { createMdeSimulator, type MdeSimulator } from "../../simulator";
+import { eventGridEvent } from "../fixtures/alerts/envelopes";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";
 import { testAzurite } from "../support/azurite";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -208,6 +210,58 @@ describe("npm start (the start script, over HTTP only)", () => {
       expect(status.status).toBe(200);
       expect(await json<{ runtimeStatus: string }>(status)).toMatchObject({ runtimeStatus: "Completed" });
       expect(app.output()).not.toMatch(/sig=|AccountKey=/);
+    } finally {
+      await stopAndExpectNothingLeft(app, [app.api, app.simulator, app.blob]);
+    }
+  });
+
+  it("accepts an alert delivered twice through the Event Grid endpoint as one collection, and runs the timer once through the admin endpoint", async () => {
+    const planMachine = fastMachine();
+    const app = await startApp({
+      PLAYBOOKS: JSON.stringify([
+        { name: "alert-file", comment: "Alert {{alert.id}}", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
+        { name: "triage", comment: "Triage ({{plan.name}})", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] }] },
+      ]),
+      ALERT_RULES: JSON.stringify([{ name: "defense-evasion", playbook: "alert-file", minSeverity: "low", categories: ["DefenseEvasion"] }]),
+      COLLECTION_PLANS: JSON.stringify([{ name: "nightly", playbook: "triage", machineIds: [planMachine.machineId] }]),
+    });
+    try {
+      for (const m of [{ ...fastMachine(), machineId: GRAPH_ALERT_DEVICE }, planMachine]) {
+        expect((await fetch(`${app.simulator}/simulator/machines`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(m) })).status).toBe(201);
+      }
+      const deliver = () =>
+        fetch(`${app.api.replace(/\/api$/, "")}/runtime/webhooks/EventGrid?functionName=alertCollection`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "aeg-event-type": "Notification" },
+          body: JSON.stringify([eventGridEvent(GRAPH_ALERT)]),
+        });
+      // Event Grid delivers at least once: the same event twice. The host accepts notifications with 202.
+      expect((await deliver()).status).toBe(202);
+      expect((await deliver()).status).toBe(202);
+      const timer = await fetch(`${app.api.replace(/\/api$/, "")}/admin/functions/scheduledCollection`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+      expect(timer.status).toBe(202);
+
+      const actionsOf = async (machineId: string) => {
+        const res = await fetch(`${app.simulator}/api/machineactions?$filter=${encodeURIComponent(`machineId eq '${machineId}'`)}`, { headers: { authorization: "Bearer e2e" } });
+        return (await json<{ value: Array<{ status: string }> }>(res)).value;
+      };
+      const manifests = async (machineId: string) => {
+        const container = BlobServiceClient.fromConnectionString(connectionString("devstoreaccount1", app.blob)).getContainerClient("evidence");
+        const found: Array<{ trigger: { kind: string } }> = [];
+        for await (const b of container.listBlobsFlat({ prefix: `liveresponse/${machineId}/` })) {
+          if (b.name.endsWith("/manifest.json")) found.push(JSON.parse((await container.getBlockBlobClient(b.name).downloadToBuffer()).toString("utf8")));
+        }
+        return found;
+      };
+      const deadline = Date.now() + 40_000;
+      while ((await manifests(GRAPH_ALERT_DEVICE)).length + (await manifests(planMachine.machineId)).length < 2) {
+        if (Date.now() > deadline) throw new Error(`collections did not finish:\n${app.output()}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(await actionsOf(GRAPH_ALERT_DEVICE)).toHaveLength(1);
+      expect(await actionsOf(planMachine.machineId)).toHaveLength(1);
+      expect((await manifests(GRAPH_ALERT_DEVICE)).map((m) => m.trigger.kind)).toEqual(["alert"]);
+      expect((await manifests(planMachine.machineId)).map((m) => m.trigger.kind)).toEqual(["schedule"]);
     } finally {
       await stopAndExpectNothingLeft(app, [app.api, app.simulator, app.blob]);
     }
