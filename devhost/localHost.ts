@@ -26,7 +26,7 @@ import { flattenHeaders, readBody, writeAnswer, type HostAnswer } from "./localH
 import { defaultRegistry, type FunctionRegistry, type RegisteredFunction } from "./registry";
 import { TimerScheduler } from "./timerScheduler";
 import { adminInvocation, invokeTrigger } from "./triggerInvoker";
-import type { ScheduleTimeZone } from "./ncrontab";
+import type { ScheduleTimeZone } from "../shared/ncrontab";
 
 /** One request, as the request log prints it. */
 export interface RequestLogEntry {
@@ -239,7 +239,7 @@ export class LocalHost {
 
   async #invoke(fn: RegisteredFunction, triggerValue: unknown): Promise<unknown> {
     try {
-      return await invokeTrigger(fn, triggerValue, { bindingData: this.durable.bindingData(this.#origin), logger: this.#log });
+      return await invokeTrigger(fn, triggerValue, { durable: this.durable.bindingData(this.#origin), logger: this.#log });
     } catch (error) {
       this.#log({ level: "error", functionName: fn.name, message: `Executed with an error: ${(error as Error).stack ?? String(error)}` });
       throw error;

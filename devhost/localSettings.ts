@@ -80,6 +80,19 @@ export function mergeWithEnvironment(values: Record<string, string>, env: Record
 }
 
 /**
+ * Replaces `%NAME%` references with app settings, as the host's name resolver does for binding
+ * expressions (a whole timer schedule like `%COLLECTION_SCHEDULE%`, or part of one).
+ * @throws Error naming a setting that is missing or empty
+ */
+export function resolveSettingReferences(value: string, settings: Record<string, string | undefined>): string {
+  return value.replace(/%([^%\s]+)%/g, (_match, name: string) => {
+    const resolved = settings[name];
+    if (resolved === undefined || resolved.trim() === "") throw new Error(`'%${name}%' does not resolve to a value: set the app setting ${name}`);
+    return resolved.trim();
+  });
+}
+
+/**
  * A port from an environment variable: unset or empty gives `fallback`, `0` means "a free port".
  * @throws Error naming the variable when the value is not a port number
  */

@@ -6,7 +6,8 @@
  * occurrences missed meanwhile are skipped).
  */
 import type { Timer } from "@azure/functions";
-import { NcrontabError, parseNcrontab, resolveSettingReferences, type NcrontabSchedule, type ScheduleTimeZone } from "./ncrontab";
+import { NcrontabError, parseNcrontabOrThrow, type NcrontabSchedule, type ScheduleTimeZone } from "../shared/ncrontab";
+import { resolveSettingReferences } from "./localSettings";
 import type { RegisteredFunction } from "./registry";
 import { timerInfo } from "./triggerInvoker";
 
@@ -51,7 +52,7 @@ export class TimerScheduler {
       .map((fn) => {
         const raw = typeof fn.trigger.schedule === "string" ? fn.trigger.schedule : "";
         try {
-          return { fn, schedule: parseNcrontab(resolveSettingReferences(raw, options.settings)) };
+          return { fn, schedule: parseNcrontabOrThrow(resolveSettingReferences(raw, options.settings), { allowFiveFields: true }) };
         } catch (e) {
           throw new NcrontabError(`Timer function '${fn.name}': the schedule '${raw}' is not valid: ${(e as Error).message}`);
         }

@@ -1,30 +1,61 @@
 /**
  * Invokes a registered non-HTTP function (timer, Event Grid, activity...) the way the worker does:
  * the trigger value first, a fresh InvocationContext second, with durable client inputs bound to
- * the local host's Durable HTTP API so `df.getClient(context)` works in any trigger.
+ * the binding data of a {@link DurableHttpApi} (the local host's, or a test's) so
+ * `df.getClient(context)` works in any trigger. Also what the admin API and the timer scheduler
+ * pass as trigger values.
  */
 import type { Timer } from "@azure/functions";
-import type { DurableClientBindingData } from "./durableHttpApi";
+import { DurableHttpApi, type DurableClientBindingData } from "./durableHttpApi";
 import { tryJsonParse } from "./history";
-import { createInvocationContext, type DevhostLogger } from "./invocation";
-import type { RegisteredFunction } from "./registry";
+import { createInvocationContext, silentDevhostLogger, type DevhostLogger } from "./invocation";
+import { defaultRegistry, type FunctionRegistry, type RegisteredFunction, type TriggerType } from "./registry";
 
 /** Trigger types the admin API refuses: the host starts these itself (orchestrations through a client). */
 const NOT_INVOCABLE = new Set(["httpTrigger", "orchestrationTrigger", "entityTrigger"]);
 
+/** Options of {@link invokeTrigger}. */
+export interface InvokeTriggerOptions {
+  /** Binding data for durableClient inputs, or the API that produces it (for its own origin). Without it those inputs are undefined. */
+  durable?: DurableClientBindingData | DurableHttpApi;
+  /** Where the function's logs go. @default silentDevhostLogger */
+  logger?: DevhostLogger;
+}
+
+/** Options of {@link invokeFunction}. */
+export interface InvokeFunctionOptions extends InvokeTriggerOptions {
+  /** Refuse a function registered with another trigger type. */
+  triggerType?: TriggerType;
+  /** @default the registry filled by the functions-core stub */
+  registry?: FunctionRegistry;
+}
+
 /**
- * Calls `fn` with `triggerValue`. @returns whatever the handler returns
+ * Calls `fn` with `triggerValue`.
+ * @returns whatever the handler returns
  * @throws whatever the handler throws
  */
-export async function invokeTrigger(fn: RegisteredFunction, triggerValue: unknown, options: { bindingData: DurableClientBindingData; logger: DevhostLogger }): Promise<unknown> {
-  const context = createInvocationContext(fn, options.logger);
+export async function invokeTrigger(fn: RegisteredFunction, triggerValue: unknown, options: InvokeTriggerOptions = {}): Promise<unknown> {
+  const context = createInvocationContext(fn, options.logger ?? silentDevhostLogger);
+  const bindingData = options.durable instanceof DurableHttpApi ? options.durable.bindingData() : options.durable;
   for (const input of context.options.extraInputs) {
     if (input.type === "durableClient" || input.type === "orchestrationClient") {
       // The worker parses the binding data from JSON for every invocation: a fresh copy each time.
-      context.extraInputs.set(input.name, structuredClone(options.bindingData));
+      context.extraInputs.set(input.name, bindingData === undefined ? undefined : structuredClone(bindingData));
     }
   }
   return fn.handler(triggerValue, context);
+}
+
+/**
+ * Calls the registered function `name` with `triggerValue` (see {@link invokeTrigger}).
+ * @returns whatever the handler returns
+ * @throws Error when no such function (of `options.triggerType`) is registered; whatever the handler throws
+ */
+export async function invokeFunction(name: string, triggerValue: unknown, options: InvokeFunctionOptions = {}): Promise<unknown> {
+  const fn = (options.registry ?? defaultRegistry).findFunction(name, options.triggerType);
+  if (!fn) throw new Error(`No ${options.triggerType ?? ""} function named '${name}' is registered`);
+  return invokeTrigger(fn, triggerValue, options);
 }
 
 /** The timer object a timerTrigger handler receives (`@azure/functions` Timer). */

@@ -8,7 +8,7 @@ import { planInstanceId, staggeredStart, type CollectionPlanSettings } from "../
 import type { CollectionSettings } from "../shared/config";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
-import { parseNcrontab, previousOccurrence } from "../shared/ncrontab";
+import { parseNcrontab } from "../shared/ncrontab";
 import { renderPlaybook, type PlaybookCatalog } from "../shared/playbooks";
 import { DEFAULT_COMMENT } from "../shared/validation";
 
@@ -35,7 +35,7 @@ export function createScheduledCollection(deps: ScheduledCollectionDeps) {
     const log = jsonLogger(context, { function: "scheduledCollection" });
     const now = deps.now();
     // The occurrence this firing belongs to, not the clock: a retried or duplicate firing names the same one.
-    const scheduledFor = ((cron.ok ? previousOccurrence(cron.schedule, now) : undefined) ?? now).toISOString();
+    const scheduledFor = ((cron.ok ? cron.schedule.previous(now) : undefined) ?? now).toISOString();
     const planned: PlannedCollection[] = await planMachines(deps.mde, deps.plans.plans, log);
     const selected = planned.slice(0, deps.plans.maxMachinesPerRun);
     if (planned.length > selected.length) {

@@ -9,7 +9,7 @@ import { MAX_LIST_TOP } from "./mde/limits";
 import { MACHINE_ID_PATTERN } from "./mde/models";
 import { checkPlaybookUse } from "./playbookUse";
 import { parseJsonArray, type PlaybookCatalog } from "./playbooks";
-import { PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
+import { CONTROL_CHARS, isRecord, PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
 
 export type MachineSelector = { machineIds: string[] } | { filter: string; top: number };
 
@@ -35,9 +35,6 @@ export interface CollectionPlanSettings {
 /** `$top` when a plan's filter gives none. */
 export const DEFAULT_PLAN_TOP = 100;
 const FIELDS = new Set(["name", "playbook", "parameters", "machineIds", "filter", "top"]);
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Parses and validates `COLLECTION_PLANS`: a JSON array of

@@ -6,7 +6,7 @@
  */
 import type { SettingProblem } from "./errors";
 import type { LiveResponseCommand } from "./mde/models";
-import { commentProblem, PARAMETER_NAME_PATTERN, PLAYBOOK_NAME_PATTERN, validateCommands, type Validated } from "./validation";
+import { commentProblem, isRecord, PARAMETER_NAME_PATTERN, PLAYBOOK_NAME_PATTERN, validateCommands, type Validated } from "./validation";
 
 /** Every placeholder a playbook may use besides `{{params.<name>}}`, and what fills it. */
 export const PLACEHOLDERS = {
@@ -49,7 +49,6 @@ export type PlaybookCatalog = ReadonlyMap<string, Playbook>;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const PLAYBOOK_FIELDS = new Set(["name", "description", "comment", "commands"]);
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Why a template string is unusable (unknown or malformed placeholder), or undefined. */
 function templateProblem(text: string): string | undefined {

@@ -60,10 +60,12 @@ const PARAMS_BY_TYPE: Record<LiveResponseCommandType, { required: string[]; opti
 const TYPE_ORDER: Record<LiveResponseCommandType, number> = { PutFile: 0, RunScript: 1, GetFile: 2 };
 
 const TOP_LEVEL_FIELDS = new Set(["machineId", "commands", "playbook", "comment", "idempotencyKey"]);
+/** Control characters (C0 and DEL), refused in names, comments and filters. */
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** True for a plain JSON object (not null, not an array). */
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Validates a webhook body completely, collecting every problem rather than stopping at the first,

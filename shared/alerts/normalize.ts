@@ -41,7 +41,7 @@ export interface NormalizedAlert {
 
 export type AlertParse = { ok: true; alert: NormalizedAlert } | { ok: false; reason: string };
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export { isRecord } from "../validation";
 export const str = (v: unknown): string | undefined => (typeof v === "string" && v.trim() !== "" ? v : undefined);
 
 /** Maps Graph (`low`), MDE (`Low`, `UnSpecified`) and Sentinel (`Low`) severities to one scale. */

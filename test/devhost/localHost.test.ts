@@ -7,7 +7,7 @@ import { app, type EventGridEvent, type HttpRequest, type InvocationContext, typ
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { LocalHost, type RequestLogEntry } from "../../devhost/localHost";
-import { NcrontabError } from "../../devhost/ncrontab";
+import { NcrontabError } from "../../shared/ncrontab";
 import { defaultRegistry, findFunction, type FunctionRegistry, type RegisteredFunction } from "../../devhost/registry";
 
 const timerCalls: Array<{ name: string; timer: Timer; startedId?: string }> = [];

@@ -9,6 +9,7 @@ import {
   portFrom,
   readLocalSettings,
   readSettingsFile,
+  resolveSettingReferences,
   withLocalServices,
 } from "../../devhost/localSettings";
 import { loadConfig } from "../../shared/config";
@@ -81,5 +82,18 @@ describe("which local services the settings ask for", () => {
     expect(evidenceEndpointOf({ EVIDENCE_STORAGE_ACCOUNT_URL: "https://acct.blob.core.windows.net?sv=x&sig=SECRET" })).toBe("https://acct.blob.core.windows.net");
     expect(evidenceEndpointOf({ EVIDENCE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=SECRET;EndpointSuffix=core.windows.net" })).toBe("https://acct.blob.core.windows.net");
     expect(evidenceEndpointOf({ EVIDENCE_STORAGE_CONNECTION_STRING: "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=x&sig=SECRET" })).toBe("https://acct.blob.core.windows.net/");
+  });
+});
+
+describe("%SETTING% references in schedules", () => {
+  it("resolves a whole-schedule reference and embedded ones from the settings", () => {
+    expect(resolveSettingReferences("%COLLECTION_SCHEDULE%", { COLLECTION_SCHEDULE: " 0 0 2 * * * " })).toBe("0 0 2 * * *");
+    expect(resolveSettingReferences("0 %MIN% * * * *", { MIN: "*/10" })).toBe("0 */10 * * * *");
+    expect(resolveSettingReferences("0 0 * * * *", {})).toBe("0 0 * * * *");
+  });
+
+  it("names the setting that is missing or empty", () => {
+    expect(() => resolveSettingReferences("%NOPE%", {})).toThrow(/set the app setting NOPE/);
+    expect(() => resolveSettingReferences("%EMPTY%", { EMPTY: "" })).toThrow(/EMPTY/);
   });
 });

@@ -5,7 +5,7 @@
  * blobs and a manifest that records what triggered each collection.
  */
 import { alertInstanceId } from "../../functions/alertCollection";
-import { invokeFunction, timerTriggerValue } from "../../devhost/invokeFunction";
+import { invokeFunction, timerInfo } from "../../devhost/triggerInvoker";
 import type { DevhostLogEntry } from "../../devhost/invocation";
 import { planInstanceId } from "../../shared/collectionPlans";
 import { eventGridEvent } from "../fixtures/alerts/envelopes";
@@ -79,8 +79,8 @@ describe("three ways in, one orchestration", () => {
     const firedAt = h.clock.now();
     const scheduledFor = new Date(Date.UTC(firedAt.getUTCFullYear(), firedAt.getUTCMonth(), firedAt.getUTCDate(), 9)).toISOString();
 
-    await invoke("scheduledCollection", timerTriggerValue(firedAt), "timerTrigger");
-    await invoke("scheduledCollection", timerTriggerValue(firedAt), "timerTrigger"); // a duplicate firing
+    await invoke("scheduledCollection", timerInfo({ now: firedAt }), "timerTrigger");
+    await invoke("scheduledCollection", timerInfo({ now: firedAt }), "timerTrigger"); // a duplicate firing
     const ids = [dc, pki].map((m) => planInstanceId("nightly-tier0", m.machineId, scheduledFor));
     expect(h.engine.listInstances({ instanceIdPrefix: "plan-" }).map((i) => i.instanceId).sort()).toEqual([...ids].sort());
 

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import { createMdeSimulator, getFileContent, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "../support/azurite";
-import { getFile, machine, runScript, SECOND, startSimulator, stopSimulators, type StartedSimulator } from "./simulatorFixture";
+import { machine, SECOND } from "../support/machines";
+import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 
@@ -33,7 +34,7 @@ const count = (xs: unknown[], x: unknown) => xs.filter((y) => y === x).length;
 async function completedAction(s: StartedSimulator, machineId: string, commands: unknown[]): Promise<string> {
   const res = await s.call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands });
   expect(res.status).toBe(201);
-  s.clock.advance(commands.length * 30 * SECOND);
+  s.clock.advanceBy(commands.length * 30 * SECOND);
   return res.json.id as string;
 }
 

@@ -1,4 +1,5 @@
-import { DAY, getFile, HOUR, machine, MINUTE, putFile, runScript, SECOND, startSimulator, stopSimulators } from "./simulatorFixture";
+import { DAY, HOUR, machine, MINUTE, SECOND } from "../support/machines";
+import { getFile, putFile, runScript, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 
@@ -23,7 +24,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     expect(a.commands.map((c) => c.commandStatus)).toEqual(["InProgress", "Created"]);
     expect(a.commands[0]!.startTime).toBe("2026-03-02T09:00:00.0000000Z");
 
-    clock.advance(45 * SECOND);
+    clock.advanceBy(45 * SECOND);
     a = await get();
     expect(a.status).toBe("InProgress");
     expect(a.commands.map((c) => c.commandStatus)).toEqual(["Completed", "InProgress"]);
@@ -31,7 +32,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     expect(a.commands[1]!.startTime).toBe("2026-03-02T09:00:30.0000000Z");
     expect(a.lastUpdateDateTimeUtc).toBe("2026-03-02T09:00:30.0000000Z");
 
-    clock.advance(15 * SECOND);
+    clock.advanceBy(15 * SECOND);
     a = await get();
     expect(a.status).toBe("Succeeded");
     expect(a.commands.map((c) => c.commandStatus)).toEqual(["Completed", "Completed"]);
@@ -43,11 +44,11 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     const m = machine({ onlineAfterMs: 2 * DAY, commandDurationMs: MINUTE });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [getFile("C:\\a.txt")]);
-    clock.advance(2 * DAY - SECOND);
+    clock.advanceBy(2 * DAY - SECOND);
     expect((await call("GET", `/api/machineactions/${id}`)).json.status).toBe("Pending");
-    clock.advance(SECOND);
+    clock.advanceBy(SECOND);
     expect((await call("GET", `/api/machineactions/${id}`)).json.status).toBe("InProgress");
-    clock.advance(MINUTE);
+    clock.advanceBy(MINUTE);
     const a = (await call("GET", `/api/machineactions/${id}`)).json as Wire;
     expect(a.status).toBe("Succeeded");
     expect(a.commands[0]!.startTime).toBe("2026-03-04T09:00:00.0000000Z");
@@ -57,9 +58,9 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     const m = machine({ onlineAfterMs: null });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [runScript()]);
-    clock.advance(3 * DAY - SECOND);
+    clock.advanceBy(3 * DAY - SECOND);
     expect((await call("GET", `/api/machineactions/${id}`)).json.status).toBe("Pending");
-    clock.advance(SECOND);
+    clock.advanceBy(SECOND);
     const a = (await call("GET", `/api/machineactions/${id}`)).json as Wire;
     expect(a.status).toBe("TimeOut");
     expect(a.lastUpdateDateTimeUtc).toBe("2026-03-05T09:00:00.0000000Z");
@@ -70,7 +71,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     const m = machine({ onlineAfterMs: 3 * HOUR });
     const { call, clock } = await startSimulator({ machines: [m], queueWindowInMs: 2 * HOUR });
     const id = await submit(call, m.machineId, [runScript()]);
-    clock.advance(2 * HOUR);
+    clock.advanceBy(2 * HOUR);
     expect((await call("GET", `/api/machineactions/${id}`)).json.status).toBe("TimeOut");
   });
 
@@ -78,7 +79,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     const m = machine({ failCommandIndex: 1, failError: "File not found", commandDurationMs: 10 * SECOND });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [putFile(), runScript(), getFile("C:\\a")]);
-    clock.advance(20 * SECOND);
+    clock.advanceBy(20 * SECOND);
     const a = (await call("GET", `/api/machineactions/${id}`)).json as Wire;
     expect(a.status).toBe("Failed");
     expect(a.commands.map((c) => c.commandStatus)).toEqual(["Completed", "Failed", "Created"]);
@@ -90,9 +91,9 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     const m = machine({ commandDurationMs: { RunScript: 11 * MINUTE } });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [runScript(), getFile("C:\\a")]);
-    clock.advance(10 * MINUTE - SECOND);
+    clock.advanceBy(10 * MINUTE - SECOND);
     expect((await call("GET", `/api/machineactions/${id}`)).json.status).toBe("InProgress");
-    clock.advance(SECOND);
+    clock.advanceBy(SECOND);
     const a = (await call("GET", `/api/machineactions/${id}`)).json as Wire;
     expect(a.status).toBe("Failed");
     expect(a.commands[0]!.commandStatus).toBe("Failed");
@@ -113,7 +114,7 @@ describe("POST /api/machineactions/{id}/cancel", () => {
     const m = machine({ commandDurationMs: 30 * SECOND });
     const { call, clock } = await startSimulator({ machines: [m], requestor: "collector-app" });
     const id = await submit(call, m.machineId, [runScript(), getFile("C:\\a")]);
-    clock.advance(40 * SECOND);
+    clock.advanceBy(40 * SECOND);
     const res = await call("POST", `/api/machineactions/${id}/cancel`, { Comment: "analyst stopped it" });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({
@@ -125,7 +126,7 @@ describe("POST /api/machineactions/{id}/cancel", () => {
     });
     expect(res.json.commands[0].commandStatus).toBe("Completed");
     // Frozen: time passing changes nothing, and the action is final.
-    clock.advance(HOUR);
+    clock.advanceBy(HOUR);
     const later = (await call("GET", `/api/machineactions/${id}`)).json as Wire;
     expect(later.status).toBe("Cancelled");
     expect(later.commands[0]!.commandStatus).toBe("Completed");
@@ -151,7 +152,7 @@ describe("POST /api/machineactions/{id}/cancel", () => {
     expect(missing.json.error.code).toBe("MissingRequiredParameter");
     const wrongCase = await call("POST", `/api/machineactions/${id}/cancel`, { comment: "lower case" });
     expect(wrongCase.status).toBe(400);
-    clock.advance(SECOND);
+    clock.advanceBy(SECOND);
     const final = await call("POST", `/api/machineactions/${id}/cancel`, { Comment: "too late" });
     expect(final.status).toBe(400);
     expect(final.json.error.code).toBe("BadRequest");

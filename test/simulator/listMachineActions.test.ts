@@ -1,4 +1,5 @@
-import { getFile, HOUR, machine, MINUTE, runScript, SECOND, startSimulator, stopSimulators, type StartedSimulator } from "./simulatorFixture";
+import { HOUR, machine, MINUTE, SECOND } from "../support/machines";
+import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 
@@ -10,9 +11,9 @@ async function threeActions() {
   const s = await startSimulator({ machines: [online, offline, other] });
   const post = async (machineId: string, commands: unknown[]) => (await s.call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands })).json.id as string;
   const a = await post(online.machineId, [runScript()]);
-  s.clock.advance(HOUR);
+  s.clock.advanceBy(HOUR);
   const b = await post(offline.machineId, [getFile("C:\\a")]);
-  s.clock.advance(HOUR);
+  s.clock.advanceBy(HOUR);
   const c = await post(other.machineId, [runScript()]);
   await s.call("POST", `/api/machineactions/${c}/cancel`, { Comment: "stop" });
   return { s, a, b, c, online, offline };
@@ -87,7 +88,7 @@ describe("GET /api/machineactions?$filter=...", () => {
     expect(res.headers.get("retry-after")).toBe("60");
     // Windows are per endpoint: GET machineaction has its own.
     expect((await s.call("GET", "/api/machineactions/7c4b2b1e-0000-4000-8000-000000000000")).status).toBe(404);
-    s.clock.advance(MINUTE);
+    s.clock.advanceBy(MINUTE);
     expect((await s.call("GET", "/api/machineactions")).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
-import { machine, startSimulator, stopSimulators } from "./simulatorFixture";
+import { machine } from "../support/machines";
+import { startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 

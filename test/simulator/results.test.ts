@@ -1,7 +1,8 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { getFileContent } from "../../simulator";
-import { getFile, machine, MINUTE, putFile, runScript, SECOND, startSimulator, stopSimulators, type StartedSimulator } from "./simulatorFixture";
+import { machine, MINUTE, SECOND } from "../support/machines";
+import { getFile, putFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 
@@ -10,7 +11,7 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 async function completedAction(s: StartedSimulator, machineId: string, commands: unknown[]): Promise<string> {
   const res = await s.call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands });
   expect(res.status).toBe(201);
-  s.clock.advance(commands.length * 30 * SECOND);
+  s.clock.advanceBy(commands.length * 30 * SECOND);
   expect((await s.call("GET", `/api/machineactions/${res.json.id}`)).json.status).toBe("Succeeded");
   return res.json.id as string;
 }
@@ -94,7 +95,7 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     const s = await startSimulator({ machines: [m] });
     const res = await s.call("POST", `/api/machines/${m.machineId}/runliveresponse`, { Commands: [putFile(), runScript()] });
     const id = res.json.id as string;
-    s.clock.advance(45 * SECOND); // PutFile done, RunScript InProgress
+    s.clock.advanceBy(45 * SECOND); // PutFile done, RunScript InProgress
     const running = await link(s, id, 1);
     expect(running.status).toBe(400);
     expect(running.json.error.code).toBe("BadRequest");
@@ -120,7 +121,7 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     const perMinute = await link(s, id, 0);
     expect(perMinute.status).toBe(429);
     expect(perMinute.headers.get("retry-after")).toBe("60");
-    s.clock.advance(MINUTE);
+    s.clock.advanceBy(MINUTE);
     for (let i = 0; i < 2; i++) expect((await link(s, id, 0)).status).toBe(200);
     const perHour = await link(s, id, 0);
     expect(perHour.status).toBe(429);

@@ -1,4 +1,5 @@
-import { getFile, machine, MINUTE, runScript, SECOND, startSimulator, stopSimulators, putFile } from "./simulatorFixture";
+import { machine, MINUTE, SECOND } from "../support/machines";
+import { getFile, putFile, runScript, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 
@@ -125,9 +126,9 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     const busy = await call("POST", path, { Commands: [runScript()] });
     expect(busy.status).toBe(400);
     expect(busy.json.error.code).toBe("ActiveRequestAlreadyExists");
-    clock.advance(15 * SECOND); // InProgress
+    clock.advanceBy(15 * SECOND); // InProgress
     expect((await call("POST", path, { Commands: [runScript()] })).json.error.code).toBe("ActiveRequestAlreadyExists");
-    clock.advance(15 * SECOND); // Succeeded
+    clock.advanceBy(15 * SECOND); // Succeeded
     expect((await call("POST", path, { Commands: [runScript()] })).status).toBe(201);
   });
 
@@ -136,16 +137,16 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     const { call, clock, sim } = await startSimulator({ machines });
     for (let i = 0; i < 10; i++) {
       expect((await call("POST", `/api/machines/${machines[i]!.machineId}/runliveresponse`, { Commands: [runScript()] })).status).toBe(201);
-      clock.advance(5 * SECOND);
+      clock.advanceBy(5 * SECOND);
     }
     // 50 s after the first call: the first call leaves the window in 10 s.
     const throttled = await call("POST", `/api/machines/${machines[10]!.machineId}/runliveresponse`, { Commands: [runScript()] });
     expect(throttled.status).toBe(429);
     expect(throttled.json.error.code).toBe("TooManyRequests");
     expect(throttled.headers.get("retry-after")).toBe("10");
-    clock.advance(9 * SECOND);
+    clock.advanceBy(9 * SECOND);
     expect((await call("POST", `/api/machines/${machines[10]!.machineId}/runliveresponse`, { Commands: [runScript()] })).status).toBe(429);
-    clock.advance(1 * SECOND);
+    clock.advanceBy(1 * SECOND);
     expect((await call("POST", `/api/machines/${machines[10]!.machineId}/runliveresponse`, { Commands: [runScript()] })).status).toBe(201);
     expect(sim.stats()).toMatchObject({ tooManyRequests: 2, calls: { runLiveResponse: 13 }, throttled: { runLiveResponse: 2 } });
   });
@@ -155,14 +156,14 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     const { call, clock } = await startSimulator({ machines, queueWindowInMs: 3 * 24 * 60 * MINUTE });
     for (let i = 0; i < 25; i++) {
       expect((await call("POST", `/api/machines/${machines[i]!.machineId}/runliveresponse`, { Commands: [runScript()] })).status).toBe(201);
-      clock.advance(6 * SECOND + 1); // stay under 10 calls per minute
+      clock.advanceBy(6 * SECOND + 1); // stay under 10 calls per minute
     }
     const res = await call("POST", `/api/machines/${machines[25]!.machineId}/runliveresponse`, { Commands: [runScript()] });
     expect(res.status).toBe(429);
     expect(res.json.error.code).toBe("TooManyRequests");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
     // Cancelling one session frees a slot (a minute later: every call above counted against 10/min).
-    clock.advance(MINUTE);
+    clock.advanceBy(MINUTE);
     const first = (await call("GET", `/api/machineactions?$filter=machineId eq '${machines[0]!.machineId}'`)).json.value[0];
     expect((await call("POST", `/api/machineactions/${first.id}/cancel`, { Comment: "free a slot" })).status).toBe(200);
     expect((await call("POST", `/api/machines/${machines[25]!.machineId}/runliveresponse`, { Commands: [runScript()] })).status).toBe(201);

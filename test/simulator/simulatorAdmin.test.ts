@@ -1,6 +1,7 @@
 import { createMdeSimulator, defaultMachines } from "../../simulator";
 import { testAzurite } from "../support/azurite";
-import { machine, runScript, startSimulator, stopSimulators } from "./simulatorFixture";
+import { machine } from "../support/machines";
+import { runScript, startSimulator, stopSimulators } from "./simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -1,32 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createMdeSimulator, type MachineScenario, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
+import { VirtualClock } from "../../devhost/clock";
+import { createMdeSimulator, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "../support/azurite";
 
-/** A clock the test moves by hand: the simulator computes every state from it. */
-export class VirtualClock {
-  private ms: number;
-  constructor(start = Date.parse("2026-03-02T09:00:00.000Z")) {
-    this.ms = start;
-  }
-  readonly now = (): Date => new Date(this.ms);
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
-
-/** A machine id (40 lowercase hex) unique to this run. */
-export function newMachineId(): string {
-  return (randomUUID() + randomUUID()).replace(/-/g, "").slice(0, 40);
-}
-
-export function machine(overrides: Partial<MachineScenario> = {}): MachineScenario {
-  return { machineId: newMachineId(), computerDnsName: `host-${randomUUID().slice(0, 6)}`, onlineAfterMs: 0, ...overrides };
-}
+/** Where the simulator's virtual clock starts. */
+const SIMULATOR_START = "2026-03-02T09:00:00.000Z";
 
 export interface StartedSimulator {
   sim: MdeSimulator;
@@ -40,9 +18,9 @@ const started: MdeSimulator[] = [];
 
 /** Starts a simulator on a virtual clock, with a fresh result container in the jest-started Azurite. */
 export async function startSimulator(options: Partial<MdeSimulatorOptions> = {}): Promise<StartedSimulator> {
-  const clock = new VirtualClock();
+  const clock = new VirtualClock(SIMULATOR_START);
   const sim = createMdeSimulator({
-    clock: clock.now,
+    clock: () => clock.now(),
     resultStore: { connectionString: testAzurite.sourceConnectionString, containerName: `mde-${randomUUID().slice(0, 8)}` },
     ...options,
   });

@@ -11,19 +11,9 @@ import type { Manifest } from "../../shared/evidence/manifest";
 import { silentLogger, type Logger } from "../../shared/log";
 import { createMdeSimulator, type MachineScenario, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "./azurite";
+import { DAY } from "./machines";
 
-export const SECOND = 1000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
-export const DAY = 24 * HOUR;
-
-export function newMachineId(): string {
-  return (randomUUID() + randomUUID()).replace(/-/g, "").slice(0, 40);
-}
-
-export function machine(overrides: Partial<MachineScenario> = {}): MachineScenario {
-  return { machineId: newMachineId(), computerDnsName: `host-${randomUUID().slice(0, 6)}`, onlineAfterMs: 0, ...overrides };
-}
+export { DAY, HOUR, machine, MINUTE, newMachineId, SECOND } from "./machines";
 
 /**
  * The whole product on one virtual clock: the real app registered through its composition root,

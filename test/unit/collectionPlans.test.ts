@@ -1,5 +1,4 @@
 import { DEFAULT_PLAN_TOP, parseCollectionPlans, planInstanceId, staggeredStart } from "../../shared/collectionPlans";
-import { parseNcrontab, previousOccurrence } from "../../shared/ncrontab";
 import { parsePlaybooks } from "../../shared/playbooks";
 
 const { catalog } = parsePlaybooks(
@@ -56,27 +55,4 @@ describe("planInstanceId and staggeredStart", () => {
     const now = new Date("2026-03-02T02:00:00Z");
     expect([0, 4, 5, 9, 10].map((slot) => staggeredStart(slot, 5, now).toISOString().slice(11, 19))).toEqual(["02:00:00", "02:00:00", "02:01:00", "02:01:00", "02:02:00"]);
   });
-});
-
-describe("NCRONTAB", () => {
-  const schedule = (e: string) => {
-    const r = parseNcrontab(e);
-    if (!r.ok) throw new Error(r.problem);
-    return r.schedule;
-  };
-
-  it("finds the occurrence a firing belongs to", () => {
-    expect(previousOccurrence(schedule("0 0 2 * * *"), new Date("2026-03-02T02:00:00.400Z"))?.toISOString()).toBe("2026-03-02T02:00:00.000Z");
-    expect(previousOccurrence(schedule("0 0 2 * * *"), new Date("2026-03-02T01:59:59Z"))?.toISOString()).toBe("2026-03-01T02:00:00.000Z");
-    expect(previousOccurrence(schedule("0 */15 * * * *"), new Date("2026-03-02T10:44:10Z"))?.toISOString()).toBe("2026-03-02T10:30:00.000Z");
-    expect(previousOccurrence(schedule("0 30 9 * * Mon-Fri"), new Date("2026-03-01T12:00:00Z"))?.toISOString()).toBe("2026-02-27T09:30:00.000Z");
-    expect(previousOccurrence(schedule("0 0 0 1 Jan *"), new Date("2026-03-01T00:00:00Z"))?.toISOString()).toBe("2026-01-01T00:00:00.000Z");
-  });
-
-  it.each([["0 2 * * *", /six-field/], ["0 0 25 * * *", /hour field/], ["0 0 2 * * Funday", /day-of-week/], ["0 */0 * * * *", /step/], ["00:05:00", /six-field/]])(
-    "refuses %s",
-    (expression, problem) => {
-      expect(parseNcrontab(expression)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
-    },
-  );
 });

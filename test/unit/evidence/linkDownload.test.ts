@@ -1,6 +1,7 @@
 import { CollectorError } from "../../../shared/errors";
 import { silentLogger } from "../../../shared/log";
 import { downloadWithResume, parseContentRange, type LinkDownloadStats } from "../../../shared/evidence/linkDownload";
+import { streamedResponse } from "./streamedResponse";
 
 const source = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
 const SIG = "sig=TOPSECRET";
@@ -22,21 +23,7 @@ function scriptedFetch(steps: Step[]) {
     const headers: Record<string, string> = { etag: '"0x1"', "content-length": String(body.length) };
     if (partial) headers["content-range"] = `bytes ${step === "wrongRange" ? start + 1 : start}-${source.length - 1}/${source.length}`;
     if (step === "shortEnd") body = body.subarray(0, 100);
-    const cut = typeof step === "object" ? step.breakAfter : undefined;
-    // Pull-based, so a cut delivers its bytes before the error (error() would drop queued chunks).
-    let at = 0;
-    const end = cut ?? body.length;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (at < end) {
-          const next = Math.min(end, at + 1000);
-          controller.enqueue(new Uint8Array(body.subarray(at, next)));
-          at = next;
-        } else if (cut !== undefined) controller.error(new TypeError("terminated"));
-        else controller.close();
-      },
-    });
-    return new Response(stream, { status: partial ? 206 : 200, headers });
+    return streamedResponse(body, typeof step === "object" ? step.breakAfter : undefined, { status: partial ? 206 : 200, headers });
   }) as typeof globalThis.fetch;
   return { fetch, ranges };
 }

@@ -1,5 +1,6 @@
 import { silentLogger } from "../../../shared/log";
 import { downloadWithResume, type DownloadWindow, type LinkDownloadStats } from "../../../shared/evidence/linkDownload";
+import { streamedResponse } from "./streamedResponse";
 
 const source = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) % 253));
 
@@ -21,20 +22,7 @@ function servingFetch(answers: Answer[]) {
     const headers: Record<string, string> = { etag: answer === "otherEtag" ? '"0x2"' : '"0x1"', "content-length": String(body.length) };
     if (m) headers["content-range"] = `bytes ${from}-${to}/${size}`;
     if (answer === "gzipEncoded") headers["content-encoding"] = "gzip";
-    const cut = typeof answer === "object" ? answer.breakAfter : undefined;
-    let at = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const end = cut ?? body.length;
-        if (at < end) {
-          const next = Math.min(end, at + 1000);
-          controller.enqueue(new Uint8Array(body.subarray(at, next)));
-          at = next;
-        } else if (cut !== undefined) controller.error(new TypeError("terminated"));
-        else controller.close();
-      },
-    });
-    return new Response(stream, { status: m ? 206 : 200, headers });
+    return streamedResponse(body, typeof answer === "object" ? answer.breakAfter : undefined, { status: m ? 206 : 200, headers });
   }) as typeof globalThis.fetch;
   return { fetch, ranges };
 }

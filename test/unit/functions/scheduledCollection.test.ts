@@ -2,7 +2,7 @@ import { createScheduledCollection } from "../../../functions/scheduledCollectio
 import { planInstanceId } from "../../../shared/collectionPlans";
 import { loadConfig } from "../../../shared/config";
 import { MdeApiError } from "../../../shared/errors";
-import { timerTriggerValue } from "../../../devhost/invokeFunction";
+import { timerInfo } from "../../../devhost/triggerInvoker";
 import { fakeMde } from "../activities/fakes";
 import { capturingContext, fakeDurableClient } from "./triggerFakes";
 
@@ -46,7 +46,7 @@ describe("scheduledCollection", () => {
   it("starts one collection per planned machine, with the playbook rendered for each and the occurrence as scheduledFor", async () => {
     const { durable, mde, handler } = setup();
     const { context, lines } = capturingContext("scheduledCollection");
-    await handler(timerTriggerValue(FIRED_AT), context);
+    await handler(timerInfo({ now: FIRED_AT }), context);
 
     expect(mde.listMachines).toHaveBeenCalledWith({ filter: "machineTags/any(tag: tag eq 'tier0')", top: 10 });
     expect(durable.started.map((s) => s.instanceId)).toEqual([planInstanceId("servers", M1, OCCURRENCE), planInstanceId("servers", M2, OCCURRENCE), planInstanceId("tier0", M3, OCCURRENCE)]);
@@ -69,9 +69,9 @@ describe("scheduledCollection", () => {
 
   it("starts nothing twice when the timer fires again for the same occurrence", async () => {
     const { durable, handler } = setup();
-    await handler(timerTriggerValue(FIRED_AT), capturingContext("scheduledCollection").context);
+    await handler(timerInfo({ now: FIRED_AT }), capturingContext("scheduledCollection").context);
     const again = capturingContext("scheduledCollection");
-    await handler(timerTriggerValue(FIRED_AT), again.context);
+    await handler(timerInfo({ now: FIRED_AT }), again.context);
     expect(durable.started).toHaveLength(3);
     expect(again.lines.filter((l) => l.message === "scheduled collection already started")).toHaveLength(3);
     expect(again.lines.at(-1)).toMatchObject({ message: "scheduled run finished", started: 0, existing: 3 });
@@ -80,7 +80,7 @@ describe("scheduledCollection", () => {
   it("skips a plan whose machines cannot be listed, logging why, and runs the others", async () => {
     const { durable, handler } = setup(jest.fn(async () => { throw new MdeApiError({ statusCode: 400, code: "InvalidInput", message: "Invalid $filter" }); }));
     const { context, lines } = capturingContext("scheduledCollection");
-    await handler(timerTriggerValue(FIRED_AT), context);
+    await handler(timerInfo({ now: FIRED_AT }), context);
     expect(durable.started).toHaveLength(2);
     expect(lines).toContainEqual(expect.objectContaining({ level: "error", message: "plan machines could not be listed; plan skipped", plan: "tier0", status: 400, code: "InvalidInput" }));
   });
@@ -88,7 +88,7 @@ describe("scheduledCollection", () => {
   it("refuses, with a log line, a machine the playbook cannot be rendered for", async () => {
     const { durable, handler } = setup(jest.fn(async () => [{ id: M3, computerDnsName: null }]));
     const { context, lines } = capturingContext("scheduledCollection");
-    await handler(timerTriggerValue(FIRED_AT), context);
+    await handler(timerInfo({ now: FIRED_AT }), context);
     expect(durable.started).toHaveLength(2);
     expect(lines).toContainEqual(expect.objectContaining({ level: "warn", message: "scheduled collection refused", plan: "tier0", machineId: M3, problems: expect.stringContaining("{{machine.computerDnsName}} has no value") }));
   });

@@ -1,11 +1,17 @@
-import { NcrontabError, nextOccurrence, parseNcrontab, resolveSettingReferences } from "../../devhost/ncrontab";
+import { NcrontabError, parseNcrontab, parseNcrontabOrThrow } from "../../shared/ncrontab";
 
 const at = (iso: string) => new Date(iso);
-const next = (expr: string, after: string) => nextOccurrence(expr, at(after))?.toISOString();
+const next = (expr: string, after: string) => parseNcrontabOrThrow(expr).next(at(after))?.toISOString();
+/** A six-field schedule, for the product's reading (scheduled collection). */
+const schedule = (e: string) => {
+  const r = parseNcrontab(e);
+  if (!r.ok) throw new Error(r.problem);
+  return r.schedule;
+};
 
 /** Consecutive occurrences from `after`. */
 function occurrences(expr: string, after: string, count: number): string[] {
-  const schedule = parseNcrontab(expr);
+  const schedule = parseNcrontabOrThrow(expr);
   const out: string[] = [];
   let t = at(after);
   for (let i = 0; i < count; i++) {
@@ -67,7 +73,7 @@ describe("NCRONTAB next occurrence (UTC)", () => {
   });
 
   it("the 5-field form has no seconds and fires at second 0", () => {
-    const schedule = parseNcrontab("*/15 * * * *");
+    const schedule = parseNcrontabOrThrow("*/15 * * * *", { allowFiveFields: true });
     expect(schedule.includesSeconds).toBe(false);
     expect(schedule.next(at("2026-03-02T09:01:00Z"))?.toISOString()).toBe("2026-03-02T09:15:00.000Z");
   });
@@ -88,7 +94,7 @@ describe("NCRONTAB next occurrence (UTC)", () => {
   });
 
   it("evaluates in the local time zone on request", () => {
-    const schedule = parseNcrontab("0 30 9 * * *");
+    const schedule = parseNcrontabOrThrow("0 30 9 * * *");
     const local = schedule.next(new Date(2026, 2, 2, 10, 0, 0), "local")!;
     expect([local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(), local.getMinutes()]).toEqual([2026, 2, 3, 9, 30]);
   });
@@ -108,20 +114,51 @@ describe("NCRONTAB next occurrence (UTC)", () => {
     ["1-2-3 * * * * *", /not a valid second range/],
     ["a/b * * * * *", /not a valid second/],
   ])("refuses %s", (expr, message) => {
-    expect(() => parseNcrontab(expr)).toThrow(NcrontabError);
-    expect(() => parseNcrontab(expr)).toThrow(message);
+    expect(() => parseNcrontabOrThrow(expr, { allowFiveFields: true })).toThrow(NcrontabError);
+    expect(() => parseNcrontabOrThrow(expr, { allowFiveFields: true })).toThrow(message);
   });
 });
 
-describe("%SETTING% references in schedules", () => {
-  it("resolves a whole-schedule reference and embedded ones from the settings", () => {
-    expect(resolveSettingReferences("%COLLECTION_SCHEDULE%", { COLLECTION_SCHEDULE: " 0 0 2 * * * " })).toBe("0 0 2 * * *");
-    expect(resolveSettingReferences("0 %MIN% * * * *", { MIN: "*/10" })).toBe("0 */10 * * * *");
-    expect(resolveSettingReferences("0 0 * * * *", {})).toBe("0 0 * * * *");
+describe("NCRONTAB latest occurrence at or before (UTC)", () => {
+  it("finds the occurrence a firing belongs to", () => {
+    expect(schedule("0 0 2 * * *").previous(new Date("2026-03-02T02:00:00.400Z"))?.toISOString()).toBe("2026-03-02T02:00:00.000Z");
+    expect(schedule("0 0 2 * * *").previous(new Date("2026-03-02T01:59:59Z"))?.toISOString()).toBe("2026-03-01T02:00:00.000Z");
+    expect(schedule("0 */15 * * * *").previous(new Date("2026-03-02T10:44:10Z"))?.toISOString()).toBe("2026-03-02T10:30:00.000Z");
+    expect(schedule("0 30 9 * * Mon-Fri").previous(new Date("2026-03-01T12:00:00Z"))?.toISOString()).toBe("2026-02-27T09:30:00.000Z");
+    expect(schedule("0 0 0 1 Jan *").previous(new Date("2026-03-01T00:00:00Z"))?.toISOString()).toBe("2026-01-01T00:00:00.000Z");
   });
 
-  it("names the setting that is missing or empty", () => {
-    expect(() => resolveSettingReferences("%NOPE%", {})).toThrow(/set the app setting NOPE/);
-    expect(() => resolveSettingReferences("%EMPTY%", { EMPTY: "" })).toThrow(/EMPTY/);
+  it("matches day AND day-of-week going back too, and reads the 5-field form", () => {
+    expect(schedule("0 0 0 13 * FRI").previous(at("2026-03-12T23:59:59Z"))?.toISOString()).toBe("2026-02-13T00:00:00.000Z");
+    expect(parseNcrontabOrThrow("*/15 * * * *", { allowFiveFields: true }).previous(at("2026-03-02T09:14:59Z"))?.toISOString()).toBe("2026-03-02T09:00:00.000Z");
   });
+
+  it("returns undefined when no occurrence lies within maxDays (400 by default)", () => {
+    expect(schedule("0 0 0 30 2 *").previous(at("2026-03-01T00:00:00Z"))).toBeUndefined();
+    expect(schedule("0 0 0 1 Jan *").previous(at("2026-03-01T00:00:00Z"), "utc", 30)).toBeUndefined();
+  });
+
+  it("evaluates in the local time zone on request", () => {
+    const local = schedule("0 30 9 * * *").previous(new Date(2026, 2, 3, 9, 0, 0), "local")!;
+    expect([local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(), local.getMinutes()]).toEqual([2026, 2, 2, 9, 30]);
+  });
+
+  it.each(["0 */5 * * * *", "0 30 9 * * Mon-Fri", "0 0 0 13 * FRI", "5,20,40 * 9-17 * JUN,Dec *", "0 0 12 29 2 *"])("agrees with next(): %s", (expr) => {
+    const s = parseNcrontabOrThrow(expr);
+    for (const iso of ["2026-03-02T09:03:27.250Z", "2026-06-30T23:59:59Z", "2027-12-31T12:00:00Z"]) {
+      const latest = s.previous(at(iso), "utc", 3000);
+      if (latest === undefined) continue;
+      expect(latest.getTime()).toBeLessThanOrEqual(at(iso).getTime());
+      expect(s.next(latest)!.getTime()).toBeGreaterThan(at(iso).getTime());
+    }
+  });
+});
+
+describe("NCRONTAB settings (six fields only)", () => {
+  it.each([["0 2 * * *", /six-field/], ["0 0 25 * * *", /hour field/], ["0 0 2 * * Funday", /day-of-week/], ["0 */0 * * * *", /step/], ["00:05:00", /six-field/]])(
+    "refuses %s",
+    (expression, problem) => {
+      expect(parseNcrontab(expression)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
+    },
+  );
 });
