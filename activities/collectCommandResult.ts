@@ -58,22 +58,10 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
       }
       throw e;
     }
-    const evidence: EvidenceRecord = {
-      index,
-      type: command.type,
-      blobName: copy.blobName,
-      blobUrl: copy.blobUrl,
-      size: copy.size,
-      sha256: copy.sha256,
-      md5: copy.md5,
-      contentFormat: copy.contentFormat,
-      committedAt: copy.committedAt,
-      created: copy.created,
-      linkFetches: copy.linkFetches,
-    };
-    if (copy.decompressed) evidence.decompressed = copy.decompressed;
+    const { head, ...stored } = copy;
+    const evidence: EvidenceRecord = { ...stored, index, type: command.type };
     if (isScript) {
-      const parsed = copy.head ? parseTranscript(copy.head, copy.size) : { error: "RunScript result was not read back for parsing" };
+      const parsed = head ? parseTranscript(head, copy.size) : { error: "RunScript result was not read back for parsing" };
       if ("transcript" in parsed) evidence.transcript = parsed.transcript;
       else evidence.transcriptError = parsed.error;
     }

@@ -3,7 +3,7 @@
  * names, no I/O). Expected outcomes are returned as values because error classes do not survive the
  * activity boundary; only transient or unknown faults are thrown, and `callActivityWithRetry` retries them.
  */
-import type { ChunkedCopyState, ContentFormat } from "../shared/evidence/types";
+import type { ChunkedCopyState, CopyResult } from "../shared/evidence/types";
 import type { LiveResponseCommand, MachineAction, RunScriptTranscript } from "../shared/mde/models";
 
 export const ActivityNames = {
@@ -62,20 +62,9 @@ export interface CollectInput {
 }
 
 /** One command result as it landed in the evidence container. */
-export interface EvidenceRecord {
+export interface EvidenceRecord extends Omit<CopyResult, "head"> {
   index: number;
   type: string;
-  blobName: string;
-  blobUrl: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  contentFormat: ContentFormat;
-  decompressed?: { size: number; sha256: string } | { error: string };
-  committedAt: string;
-  /** false when the blob was already there (a retried or replayed activity). */
-  created: boolean;
-  linkFetches: number;
   /** RunScript only: the parsed transcript (long outputs truncated here; the blob holds them whole). */
   transcript?: RunScriptTranscript & { truncated?: boolean };
   transcriptError?: string;
