@@ -58,18 +58,24 @@ interface Started {
   output: () => string;
 }
 
-/** Spawns the start script on Node 22 (this jest process's node) and waits for its `ready:` line. */
-function startApp(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [START_SCRIPT], {
+/**
+ * Spawns the start script on Node 22 (this jest process's node) and waits for its `ready:` line.
+ * With `viaNpm`, spawns `npm start` itself (build included) in its own process group, as a terminal does.
+ */
+function startApp(env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<Started> {
+  const npmCli = process.env.npm_execpath;
+  const [command, args] = options.viaNpm ? (npmCli ? [process.execPath, [npmCli, "start"]] : ["npm", ["start"]]) : [process.execPath, [START_SCRIPT]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...LOCAL_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.viaNpm,
   });
   let out = "";
   child.stdout!.on("data", (d) => (out += String(d)));
   child.stderr!.on("data", (d) => (out += String(d)));
   return new Promise((resolve, reject) => {
-    const timeout = setTimeout(() => reject(new Error(`no ready line within 20 s:\n${out}`)), 20_000);
+    const timeout = setTimeout(() => reject(new Error(`no ready line within 60 s:\n${out}`)), 60_000);
     const onData = () => {
       const m = /^ready: api=(\S+) simulator=(\S+) blob=(\S+)$/m.exec(out);
       if (!m) return;
@@ -129,12 +135,25 @@ function portAccepts(url: string): Promise<boolean> {
 }
 
 /** SIGTERM, then: the process exited 0, its children (Azurite) are gone and no port still answers. */
-async function stopAndExpectNothingLeft(app: Started, urls: string[]): Promise<void> {
-  const children = childPids(app.child.pid!);
+/** Every process below `pid`, children first found through /proc. */
+function descendants(pid: number): number[] {
+  return childPids(pid).flatMap((child) => [child, ...descendants(child)]);
+}
+
+/**
+ * SIGTERM, then nothing may be left: not the app, not Azurite, not the simulator's port. For `npm start`
+ * the signal goes to the whole process group, as Ctrl-C in a terminal does.
+ */
+async function stopAndExpectNothingLeft(app: Started, urls: string[], options: { group?: boolean } = {}): Promise<void> {
+  const tree = descendants(app.child.pid!);
   const exited = new Promise<number | null>((resolve) => app.child.once("exit", (code) => resolve(code)));
-  app.child.kill("SIGTERM");
-  expect(await exited).toBe(0);
-  expect(children.filter(isAlive)).toEqual([]);
+  if (options.group) process.kill(-app.child.pid!, "SIGTERM");
+  else app.child.kill("SIGTERM");
+  const code = await exited;
+  if (!options.group) expect(code).toBe(0);
+  // npm exits at once on the signal while the app is still stopping Azurite: give the tree a bounded time.
+  for (let waited = 0; tree.some(isAlive) && waited < 10_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
+  expect(tree.filter(isAlive)).toEqual([]);
   for (const url of urls) expect(await portAccepts(url)).toBe(false);
 }
 
@@ -192,8 +211,8 @@ beforeAll(() => {
 }, 60_000);
 
 describe("npm start (the start script, over HTTP only)", () => {
-  it("serves the real triggers and Durable HTTP API: a collection from the simulator lands in its Azurite, then SIGTERM leaves nothing running", async () => {
-    const app = await startApp({});
+  it("npm start serves the real triggers and Durable HTTP API: a collection from the simulator lands in its Azurite, then SIGTERM leaves nothing running", async () => {
+    const app = await startApp({}, { viaNpm: true });
     try {
       expect(app.simulator).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       await waitForOutput(app, "desktop-online");
@@ -211,7 +230,7 @@ describe("npm start (the start script, over HTTP only)", () => {
       expect(await json<{ runtimeStatus: string }>(status)).toMatchObject({ runtimeStatus: "Completed" });
       expect(app.output()).not.toMatch(/sig=|AccountKey=/);
     } finally {
-      await stopAndExpectNothingLeft(app, [app.api, app.simulator, app.blob]);
+      await stopAndExpectNothingLeft(app, [app.api, app.simulator, app.blob], { group: true });
     }
   });
 
