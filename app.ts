@@ -8,6 +8,7 @@ import * as df from "durable-functions";
 import { createCancelMachineAction } from "./activities/cancelMachineAction";
 import { createCollectCommandResult } from "./activities/collectCommandResult";
 import { ActivityNames } from "./activities/contracts";
+import { createFindLiveResponse } from "./activities/findLiveResponse";
 import { createGetMachineAction } from "./activities/getMachineAction";
 import { createSubmitLiveResponse } from "./activities/submitLiveResponse";
 import { createWriteManifest } from "./activities/writeManifest";
@@ -67,6 +68,7 @@ export function registerApp(services: AppServices): void {
 
   df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
   df.app.activity(ActivityNames.submitLiveResponse, { handler: createSubmitLiveResponse({ mde }) });
+  df.app.activity(ActivityNames.findLiveResponse, { handler: createFindLiveResponse({ mde }) });
   df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
   df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }) });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });

@@ -8,6 +8,7 @@ import type { LiveResponseCommand, MachineAction, RunScriptTranscript } from "..
 
 export const ActivityNames = {
   submitLiveResponse: "submitLiveResponse",
+  findLiveResponse: "findLiveResponse",
   getMachineAction: "getMachineAction",
   collectCommandResult: "collectCommandResult",
   cancelMachineAction: "cancelMachineAction",
@@ -45,6 +46,9 @@ export type SubmitOutput =
   | { kind: "deviceBusy"; message: string }
   | Throttled
   | Rejected;
+
+/** The lookup half of a submission: the action an earlier attempt created, if MDE accepted it although its answer was lost. */
+export type FindOutput = { kind: "found"; action: MachineAction } | { kind: "notFound" } | Throttled;
 
 export interface GetActionInput {
   actionId: string;

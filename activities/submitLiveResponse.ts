@@ -37,7 +37,8 @@ export function createSubmitLiveResponse(deps: { mde: MdeApi }) {
   };
 }
 
-async function findOwnAction(mde: MdeApi, input: SubmitInput, log: Logger): Promise<MachineAction | Throttled | undefined> {
+/** The action this orchestration already created (its comment carries the marker), a throttled answer, or undefined. */
+export async function findOwnAction(mde: MdeApi, input: SubmitInput, log: Logger): Promise<MachineAction | Throttled | undefined> {
   // machineId is validated hex and notBefore an ISO date we produced: both safe inside the OData filter.
   const filter = `machineId eq '${input.machineId}' and type eq 'LiveResponse' and creationDateTimeUtc ge ${input.notBefore}`;
   try {

@@ -3,7 +3,9 @@ import { ActivityNames, type WriteManifestInput, type WriteManifestOutput } from
 import type { CollectEvidenceInput, CollectionOutcome } from "../shared/collection";
 import { buildManifest } from "../shared/evidence/manifest";
 import { evidenceSummary, newProgress, type CollectionSummary, type Phase } from "./progress";
-import { cancelAction, MAX_TRANSIENT_ROUNDS, nextCheckAt, poll, publisher, submit, TRANSIENT_ROUND_DELAY_IN_MS, tryActivity, waitOrCancel, type Done, type Run, type StepResult } from "./steps";
+import { cancelAction } from "./cancel";
+import { cancelRequested, createRun, deadlineOf, MAX_TRANSIENT_ROUNDS, nextCheckAt, stopRequested, TRANSIENT_ROUND_DELAY_IN_MS, tryActivity, waitOrCancel, type Done, type Run, type StepResult } from "./run";
+import { poll, submit } from "./steps";
 
 /**
  * Waits per execution before continueAsNew. Each wait costs about 10 history events (timer, event
@@ -18,6 +20,7 @@ const PHASE_OF_OUTCOME: Record<CollectionOutcome, Phase> = {
   Rejected: "failed",
   TimedOut: "timedOut",
   Cancelled: "cancelled",
+  DeviceBusy: "failed",
 };
 
 /**
@@ -28,25 +31,28 @@ export const collectEvidence: OrchestrationHandler = function* (context: Orchest
   const input = context.df.getInput() as CollectEvidenceInput;
   // Progress is mutated as the execution goes; never mutate the input it came in.
   const p = input.progress ? structuredClone(input.progress) : newProgress(context.df.currentUtcDateTime);
-  const run: Run = { context, input, p, deadline: new Date(input.policy.deadline), publish: publisher(context, input, p) };
+  const run = createRun(context, input, p);
 
   // A staggered start (scheduled runs): one durable timer before the first submission, only in the
   // first execution; a cancel request during the wait is honoured like any other.
   const startAfter = input.policy.startAfter ? new Date(input.policy.startAfter) : undefined;
   if (!input.progress && startAfter && startAfter > context.df.currentUtcDateTime) {
     run.publish("waitingToStart", { nextCheckAt: startAfter, message: "waiting for its staggered start" });
-    const cancel = yield* waitOrCancel(run, startAfter.getTime() - context.df.currentUtcDateTime.getTime());
-    if (cancel) p.cancellation = cancel;
+    yield* waitOrCancel(run, startAfter.getTime() - context.df.currentUtcDateTime.getTime());
   }
 
   let done: Done;
   for (let waits = 0; ; ) {
-    if (p.cancellation) {
-      done = yield* cancelAction(run, "Cancelled", `cancelled by ${p.cancellation.requestedBy}: ${p.cancellation.reason}`);
+    const cancel = cancelRequested(run);
+    if (cancel) {
+      done = yield* cancelAction(run, "Cancelled", `cancelled by ${cancel.requestedBy}: ${cancel.reason}`);
       break;
     }
-    if (context.df.currentUtcDateTime >= run.deadline) {
-      done = yield* cancelAction(run, "TimedOut", "the collector's deadline passed before MDE finished the action");
+    if (context.df.currentUtcDateTime >= deadlineOf(run)) {
+      done =
+        !p.action && p.busyStreak > 0
+          ? { done: true, outcome: "DeviceBusy", reason: "the device had another live response session (MDE allows one per device) until the deadline; nothing was submitted" }
+          : yield* cancelAction(run, "TimedOut", "the collector's deadline passed before MDE finished the action");
       break;
     }
     const hadAction = p.action !== undefined;
@@ -58,12 +64,14 @@ export const collectEvidence: OrchestrationHandler = function* (context: Orchest
       done = result;
       break;
     }
+    // A cancel that arrived while an activity ran, or the deadline, is acted on at once.
+    if (stopRequested(run)) continue;
 
     run.publish(result.phase, { nextCheckAt: nextCheckAt(run, result.delayInMs), message: result.message });
-    const cancel = yield* waitOrCancel(run, result.delayInMs);
-    if (cancel) p.cancellation = cancel;
+    yield* waitOrCancel(run, result.delayInMs);
     if (++waits >= MAX_WAITS_PER_EXECUTION) {
-      // Bounded history: start a fresh execution carrying only the state that matters.
+      // Bounded history: start a fresh execution carrying only the state that matters (a cancel included).
+      cancelRequested(run);
       context.df.continueAsNew({ ...input, progress: { ...p, execution: p.execution + 1 } } satisfies CollectEvidenceInput);
       return undefined;
     }

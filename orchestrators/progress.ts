@@ -8,7 +8,11 @@ export interface CollectionProgress {
   /** 1 for the first execution, +1 at each continueAsNew. */
   execution: number;
   submitAttempts: number;
+  /** Submissions in a row that found the device busy with another session (drives their backoff). */
+  busyStreak: number;
   action?: MachineAction;
+  /** ISO 8601: the accepted action's own deadline (acceptance + the policy's action window). */
+  actionDeadline?: string;
   /** Consecutive polls that saw the same action status (drives the backoff). */
   pollsInStatus: number;
   totalPolls: number;
@@ -70,7 +74,7 @@ export interface CollectionSummary {
 }
 
 export function newProgress(now: Date): CollectionProgress {
-  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, transientFailures: 0, collected: [], chunks: {}, collectAttempts: {}, collectionErrors: [] };
+  return { startedAt: now.toISOString(), execution: 1, submitAttempts: 0, busyStreak: 0, pollsInStatus: 0, totalPolls: 0, throttled: 0, transientFailures: 0, collected: [], chunks: {}, collectAttempts: {}, collectionErrors: [] };
 }
 
 export function buildStatus(
@@ -85,7 +89,7 @@ export function buildStatus(
     machineId: request.machineId,
     actionId: p.action?.id ?? null,
     actionStatus: p.action?.status ?? null,
-    deadline: policy.deadline,
+    deadline: p.actionDeadline ?? policy.deadline,
     nextCheckAt: extra.nextCheckAt?.toISOString() ?? null,
     submitAttempts: p.submitAttempts,
     polls: p.totalPolls,

@@ -13,7 +13,8 @@ export type CollectionTrigger =
   /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
   | { kind: "alert"; alertId: string; source: "graph" | "mde" | "sentinel"; severity?: string; title?: string; playbook: string; rule: string };
 
-export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected";
+/** `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted. */
+export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy";
 
 /** Sent as the `CancelCollection` external event by the cancel endpoint. */
 export interface CancelRequest {
@@ -31,8 +32,16 @@ export interface CollectionRequest {
 
 /** Timing the orchestrator follows, fixed when the collection starts. */
 export interface CollectionPolicy {
-  /** ISO 8601: past it the collector cancels the action and keeps what completed. */
+  /**
+   * ISO 8601: past it the collector gives up submitting (a device that stays busy with another
+   * session) or, once MDE accepted the action, cancels it and keeps what completed.
+   */
   deadline: string;
+  /**
+   * Once MDE accepts the action, its own deadline is this long after acceptance (queue window +
+   * command timeout + margin), so time spent waiting for a busy device does not eat MDE's queue window.
+   */
+  actionWindowInMs?: number;
   pollInitialDelayInMs: number;
   pollMaxDelayInMs: number;
   busyRetryDelayInMs: number;
@@ -59,9 +68,11 @@ export interface CollectEvidenceInput {
  */
 export function buildCollectionPolicy(settings: CollectionSettings, now: Date, startAfter?: Date): CollectionPolicy {
   const start = startAfter && startAfter > now ? startAfter : now;
+  const actionWindowInMs = settings.queueWindowInMs + settings.commandTimeoutInMs + settings.deadlineMarginInMs;
   return {
     ...(start !== now ? { startAfter: start.toISOString() } : {}),
-    deadline: new Date(start.getTime() + settings.queueWindowInMs + settings.commandTimeoutInMs + settings.deadlineMarginInMs).toISOString(),
+    deadline: new Date(start.getTime() + actionWindowInMs).toISOString(),
+    actionWindowInMs,
     pollInitialDelayInMs: settings.pollInitialDelayInMs,
     pollMaxDelayInMs: settings.pollMaxDelayInMs,
     busyRetryDelayInMs: settings.busyRetryDelayInMs,

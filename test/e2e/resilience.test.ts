@@ -52,7 +52,7 @@ describe("MDE failing beyond the activity's own retries", () => {
     const summary = await h.finish(id);
     outage.active = false;
     expect(summary.outcome).toBe("Failed");
-    expect(summary.outcomeReason).toMatch(/MDE kept failing after 7 rounds of retries; last error: .*ServiceUnavailable|try later/);
+    expect(summary.outcomeReason).toMatch(/^MDE kept failing after 7 rounds of retries; last error: .*(ServiceUnavailable|try later)/);
     const manifest = await h.readManifest(summary.manifest!.blobName);
     expect(manifest.outcome).toBe("Failed");
   });
