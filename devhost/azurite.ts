@@ -85,7 +85,8 @@ export async function startAzurite(options: { port?: number } = {}): Promise<Azu
     sourceConnectionString: connectionString(SOURCE_ACCOUNT, blobEndpoint),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // A child killed by a signal has signalCode set and exitCode null, and its exit event is past.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 3000).unref();

@@ -32,6 +32,10 @@ export function createLiveResponseStart(deps: { collection: CollectionSettings; 
     const problems = validated.ok ? [] : [...validated.problems];
     const headerProblem = headerKey !== undefined ? idempotencyKeyProblem(headerKey) : undefined;
     if (headerProblem) problems.push({ field: "Idempotency-Key (header)", message: headerProblem });
+    const bodyKey = validated.ok ? validated.value.idempotencyKey : undefined;
+    if (headerKey !== undefined && bodyKey !== undefined && headerKey !== bodyKey) {
+      problems.push({ field: "idempotencyKey", message: "differs from the Idempotency-Key header; send one key" });
+    }
     if (!validated.ok || problems.length > 0) {
       log.warn("live response request refused", { problems: problems.map((p) => p.field).join(",") });
       return errorResponse(400, "InvalidRequest", "The request is not valid; nothing was started. See details.", problems);

@@ -29,13 +29,18 @@ export interface ScheduledCollectionDeps {
  * `maxMachinesPerRun`, so a large plan does not spend MDE's 10 submissions per minute on 429s.
  * A plan whose machines cannot be listed is logged and skipped; the others still run.
  */
+/** How early a firing may come and still belong to the occurrence just ahead (Azure/azure-functions-host#7398). */
+export const EARLY_FIRING_TOLERANCE_IN_MS = 5_000;
+
 export function createScheduledCollection(deps: ScheduledCollectionDeps) {
   const cron = parseNcrontab(deps.plans.schedule);
   return async function scheduledCollection(_timer: Timer, context: InvocationContext): Promise<void> {
     const log = jsonLogger(context, { function: "scheduledCollection" });
     const now = deps.now();
     // The occurrence this firing belongs to, not the clock: a retried or duplicate firing names the same one.
-    const scheduledFor = ((cron.ok ? cron.schedule.previous(now) : undefined) ?? now).toISOString();
+    // Timers have been seen to fire a few milliseconds early; without the tolerance that firing would
+    // name yesterday's occurrence, find its collections already started and start nothing.
+    const scheduledFor = ((cron.ok ? cron.schedule.previous(new Date(now.getTime() + EARLY_FIRING_TOLERANCE_IN_MS)) : undefined) ?? now).toISOString();
     const planned: PlannedCollection[] = await planMachines(deps.mde, deps.plans.plans, log);
     const selected = planned.slice(0, deps.plans.maxMachinesPerRun);
     if (planned.length > selected.length) {

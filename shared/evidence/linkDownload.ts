@@ -126,7 +126,7 @@ export async function* downloadWithResume(
     if (offset > 0) {
       const range = parseContentRange(response.headers.get("content-range"));
       const answerTotal = response.status === 206 ? range?.total : expectedTotal(response);
-      const sameSource = (total === undefined || answerTotal === undefined || answerTotal === total) && (!etag || !answerEtag || etag === answerEtag);
+      const sameSource = (total === undefined || answerTotal === undefined || answerTotal === total) && (!etag || !answerEtag || sameEtag(etag, answerEtag));
       const resumed = response.status === 206 && range?.start === offset && sameSource;
       if (start > 0 && (!sameSource || isEncoded(response))) {
         await discard(response);
@@ -244,4 +244,10 @@ async function discard(response: Response): Promise<void> {
   } catch {
     // Nothing to keep from a failed answer.
   }
+}
+
+/** Weak comparison (RFC 9110 8.8.3.2): a proxy may mark the same ETag weak (`W/"x"` and `"x"`). */
+function sameEtag(a: string, b: string): boolean {
+  const opaque = (e: string) => e.replace(/^W\//, "");
+  return opaque(a) === opaque(b);
 }

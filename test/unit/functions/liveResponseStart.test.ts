@@ -39,6 +39,13 @@ describe("POST /api/liveresponse refuses bad input before starting anything", ()
     expect(JSON.stringify((res as { jsonBody: unknown }).jsonBody)).toContain("Idempotency-Key (header)");
   });
 
+  it("answers 400 when the body's idempotencyKey and the Idempotency-Key header differ", async () => {
+    const body = JSON.stringify({ machineId: "f70f9fe6b29cd9511652434919c6530618f06606", commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\a" }] }], idempotencyKey: "INC-1" });
+    const res = await handler(post(body, { "idempotency-key": "INC-2" }), ctx());
+    expect(res.status).toBe(400);
+    expect(JSON.stringify((res as { jsonBody: unknown }).jsonBody)).toContain("differs from the Idempotency-Key header");
+  });
+
   it("answers 413 for an oversized body", async () => {
     const res = await handler(post("x".repeat(REQUEST_LIMITS.maxBodyBytes + 1)), ctx());
     expect(res.status).toBe(413);

@@ -67,6 +67,21 @@ describe("scheduledCollection", () => {
     expect(lines.at(-1)).toMatchObject({ message: "scheduled run finished", scheduledFor: OCCURRENCE, started: 3, existing: 0, refused: 0 });
   });
 
+  it("names the occurrence just ahead when the timer fires a few milliseconds early", async () => {
+    const durable = fakeDurableClient();
+    const early = createScheduledCollection({
+      mde: fakeMde({ listMachines: jest.fn(async () => []) }),
+      plans: config.plans,
+      playbooks: config.playbooks,
+      collection: config.collection,
+      now: () => new Date("2026-03-02T01:59:59.996Z"),
+      durableClient: () => durable.client,
+    });
+    const { context, lines } = capturingContext("scheduledCollection");
+    await early(timerInfo({ now: new Date("2026-03-02T01:59:59.996Z") }), context);
+    expect(lines.at(-1)).toMatchObject({ message: "scheduled run finished", scheduledFor: OCCURRENCE, started: 2 });
+  });
+
   it("starts nothing twice when the timer fires again for the same occurrence", async () => {
     const { durable, handler } = setup();
     await handler(timerInfo({ now: FIRED_AT }), capturingContext("scheduledCollection").context);
