@@ -35,6 +35,8 @@ export function parseGraphAlert(payload: Record<string, unknown>): AlertParse {
   for (const e of evidence.filter((x) => x["@odata.type"] === FILE && isRecord(x.fileDetails))) {
     const d = e.fileDetails as Record<string, unknown>;
     const file: AlertFile = { directory: str(d.filePath), name: str(d.fileName), sha256: str(d.sha256)?.toLowerCase() };
+    const seenOn = str(e.mdeDeviceId)?.toLowerCase();
+    if (seenOn) file.machineId = seenOn;
     if (file.directory || file.name || file.sha256) alert.files.push(file);
   }
   return { ok: true, alert };

@@ -29,7 +29,7 @@ describe("alert payloads from Microsoft's published examples", () => {
       detectionSource: "antivirus",
       product: "microsoftDefenderForEndpoint",
       devices: [{ machineId: GRAPH_ALERT_DEVICE, computerDnsName: "tempDns" }],
-      files: [{ directory: "C:\\Program Files\\temp", name: "MsSense.exe", sha256: "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec" }],
+      files: [{ directory: "C:\\Program Files\\temp", name: "MsSense.exe", sha256: "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec", machineId: "73e7e2de709dff64ef64b1d0c30e67fab63279db" }],
     });
   });
 
@@ -65,6 +65,17 @@ describe("alert payloads from Microsoft's published examples", () => {
     const second = { ...GRAPH_ALERT.evidence[0], mdeDeviceId: "F70F9FE6B29CD9511652434919C6530618F06606", deviceDnsName: "desktop-test" };
     const alert = parsed({ ...GRAPH_ALERT, evidence: [...GRAPH_ALERT.evidence, second] });
     expect(alert.devices.map((d) => d.machineId)).toEqual([GRAPH_ALERT_DEVICE, "f70f9fe6b29cd9511652434919c6530618f06606"]);
+  });
+
+  it("gives each device of a multi-device Graph alert the file seen on that device", () => {
+    const other = "f70f9fe6b29cd9511652434919c6530618f06606";
+    const files = GRAPH_ALERT.evidence.filter((e) => e["@odata.type"] === "#microsoft.graph.security.fileEvidence");
+    const otherFile = { ...files[0], mdeDeviceId: other, fileDetails: { ...(files[0] as { fileDetails: object }).fileDetails, filePath: "D:\\drop", fileName: "other.exe" } };
+    const device = { ...GRAPH_ALERT.evidence[0], mdeDeviceId: other, deviceDnsName: "desktop-test" };
+    // The other device's file comes first, so taking the first file would give the wrong path.
+    const alert = parsed({ ...GRAPH_ALERT, evidence: [otherFile, ...GRAPH_ALERT.evidence, device] });
+    const paths = Object.fromEntries(alert.devices.map((d) => [d.machineId, alertPlaceholderValues(alert, d)["alert.filePath"]]));
+    expect(paths).toEqual({ [GRAPH_ALERT_DEVICE]: "C:\\Program Files\\temp\\MsSense.exe", [other]: "D:\\drop\\other.exe" });
   });
 
   it("fills the playbook placeholders, joining directory and file name", () => {
