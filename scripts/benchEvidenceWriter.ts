@@ -7,7 +7,7 @@
  *   (d) Azurite's own ingest of the same number of bytes from memory (stageBlock + commit).
  * Azurite saturates one core, so the fair ceiling for (c) is min(a, d) (see shared notes, blob-copy.md).
  *
- * Settings (environment): BENCH_MIB (default 256), BENCH_BLOCK_MIB (8), BENCH_BLOCKS_IN_FLIGHT (4).
+ * Settings (environment): BENCH_MIB (default 256), BENCH_BLOCK_MIB (8), BENCH_BLOCKS_IN_FLIGHT (4), BENCH_CHUNK_MIB (512).
  * Run after a build: `node dist/scripts/benchEvidenceWriter.js` (Node 22).
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -16,6 +16,7 @@ import { startAzurite } from "../devhost/azurite";
 import { BlobEvidenceStore } from "../shared/evidence/blobWriter";
 import { blockIdOf } from "../shared/evidence/blockStager";
 import { EvidenceHasher } from "../shared/evidence/hashing";
+import type { ChunkedCopyState } from "../shared/evidence/types";
 
 const MiB = 1024 * 1024;
 
@@ -115,10 +116,19 @@ async function main(): Promise<void> {
       }),
     );
     const store = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, blockSizeInBytes: blockSize, maxBlocksInFlight: inFlight });
+    // The product's path: chunk by chunk, as the collect activity calls it (BENCH_CHUNK_MIB, default 512 as EVIDENCE_CHUNK_MIB).
+    const chunkBytes = Number(process.env.BENCH_CHUNK_MIB ?? 512) * MiB;
     results.push(
-      await measure("(c) evidence writer", total, async () => {
-        const copied = await store.copyFromLink(async () => url, { blobName: "evidence.bin", contentType: "application/octet-stream", metadata: {} });
-        if (copied.size !== total) throw new Error(`copied ${copied.size} bytes, expected ${total}`);
+      await measure(`(c) evidence writer, ${chunkBytes / MiB} MiB chunks`, total, async () => {
+        let state: ChunkedCopyState | undefined;
+        for (;;) {
+          const progress = await store.copyChunk(async () => url, state, { blobName: "evidence.bin", contentType: "application/octet-stream", metadata: {}, chunkBytes });
+          if (progress.result) {
+            if (progress.result.size !== total) throw new Error(`copied ${progress.result.size} bytes, expected ${total}`);
+            return;
+          }
+          state = progress.state;
+        }
       }),
     );
     results.push(await measure("(d) Azurite ingest from memory", total, () => ingestFromMemory(evidence.getBlockBlobClient("ingest.bin"), total, blockSize, inFlight)));
