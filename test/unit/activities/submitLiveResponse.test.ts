@@ -59,8 +59,19 @@ describe("submitLiveResponse", () => {
     expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "rejected", statusCode: status, code, message: `${code} happened`, target: "t-1" });
   });
 
-  it("throws on 5xx so the durable retry runs (and the retry finds the action if the 500 came after acceptance)", async () => {
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), runLiveResponse: jest.fn(async () => { throw apiError(500, "InternalServerError"); }) });
-    await expect(createSubmitLiveResponse({ mde })(input, context())).rejects.toThrow("InternalServerError happened");
+  it("throws on 5xx so the durable retry runs, and the retry finds the action if the 500 came after acceptance", async () => {
+    const accepted = machineAction({ id: "accepted-then-500" });
+    const created: typeof accepted[] = [];
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => created),
+      runLiveResponse: jest.fn(async () => {
+        created.push(accepted); // MDE accepted the request, then the answer was lost
+        throw apiError(500, "InternalServerError");
+      }),
+    });
+    const submit = createSubmitLiveResponse({ mde });
+    await expect(submit(input, context())).rejects.toThrow("InternalServerError happened");
+    expect(await submit(input, context())).toEqual({ kind: "submitted", action: accepted, reused: true });
+    expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
   });
 });
