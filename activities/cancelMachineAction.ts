@@ -2,7 +2,7 @@ import type { InvocationContext } from "@azure/functions";
 import { MdeApiError } from "../shared/errors";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
-import type { CancelInput, CancelOutput } from "./contracts";
+import type { CancelInput, CancelOutput } from "../shared/contract";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**

@@ -6,7 +6,7 @@ import { CollectorError } from "../shared/errors";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { LiveResponseCommand } from "../shared/mde/models";
-import type { CollectInput, CollectOutput, EvidenceRecord } from "./contracts";
+import type { CollectInput, CollectOutput, EvidenceRecord } from "../shared/contract";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**

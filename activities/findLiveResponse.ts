@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
-import type { FindOutput, SubmitInput } from "./contracts";
+import type { FindOutput, SubmitInput } from "../shared/contract";
 import { findOwnAction } from "./submitLiveResponse";
 
 /**

@@ -1,5 +1,5 @@
 import type { MdeApi } from "../shared/mde/api";
-import type { GetActionInput, GetActionOutput } from "./contracts";
+import type { GetActionInput, GetActionOutput } from "../shared/contract";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /** Reads the machine action once; the orchestrator does the waiting, on durable timers. */

@@ -1,5 +1,5 @@
 import { MdeApiError } from "../shared/errors";
-import type { Rejected, Throttled } from "./contracts";
+import type { Rejected, Throttled } from "../shared/contract";
 
 /**
  * Turns an MDE error that retrying cannot fix (or that only a durable wait can) into a value;

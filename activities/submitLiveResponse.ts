@@ -3,7 +3,7 @@ import { MdeApiError } from "../shared/errors";
 import { jsonLogger, type Logger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { MachineAction } from "../shared/mde/models";
-import type { SubmitInput, SubmitOutput, Throttled } from "./contracts";
+import type { SubmitInput, SubmitOutput, Throttled } from "../shared/contract";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**

@@ -2,7 +2,7 @@ import type { InvocationContext } from "@azure/functions";
 import { manifestBlobName } from "../shared/evidence/blobPath";
 import type { EvidenceStore } from "../shared/evidence/types";
 import { jsonLogger } from "../shared/log";
-import type { WriteManifestInput, WriteManifestOutput } from "./contracts";
+import type { WriteManifestInput, WriteManifestOutput } from "../shared/contract";
 
 /**
  * Writes the manifest last, conditionally: a retried or replayed call finds it and leaves it as it is.

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { CANCEL_EVENT, type CancelRequest } from "../shared/collection";
+import { CANCEL_EVENT, type CancelRequest } from "../shared/contract";
 import { jsonLogger } from "../shared/log";
 import { callerOf, errorResponse, getStatusOrUndefined, INSTANCE_ID_PATTERN, readJsonBody, TERMINAL_RUNTIME_STATUSES } from "./http";
 

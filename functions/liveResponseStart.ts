@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { buildCollectionPolicy, type CollectEvidenceInput } from "../shared/collection";
+import { buildCollectionPolicy } from "../shared/collectionPolicy";
+import { type CollectEvidenceInput } from "../shared/contract";
 import type { CollectionSettings } from "../shared/config";
 import { jsonLogger } from "../shared/log";
 import type { LiveResponseCommand } from "../shared/mde/models";

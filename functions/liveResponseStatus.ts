@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import type { CollectionStatus } from "../orchestrators/progress";
+import type { CollectionStatus } from "../shared/contract";
 import { errorResponse, getStatusOrUndefined, INSTANCE_ID_PATTERN } from "./http";
 
 /** Phase shown when the orchestration itself ended abnormally (crash, terminate) rather than through the collector's own outcome. */

@@ -1,5 +1,5 @@
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import { COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../shared/collection";
+import { COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../shared/contract";
 import { getStatusOrUndefined } from "./http";
 
 export type StartOutcome = { kind: "started"; instanceId: string } | { kind: "exists"; instanceId: string; existing: DurableOrchestrationStatus };

@@ -1,4 +1,4 @@
-import { ActivityNames, type CancelInput, type CancelOutput, type FindOutput } from "../activities/contracts";
+import { ActivityNames, type CancelInput, type CancelOutput, type FindOutput } from "../shared/contract";
 import { isFinalActionStatus } from "../shared/mde/models";
 import { collectCompleted, pendingIndexes, recordError } from "./collectResults";
 import { outcomeOfFinalAction } from "./outcome";

@@ -1,8 +1,9 @@
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { ActivityNames, type WriteManifestInput, type WriteManifestOutput } from "../activities/contracts";
-import type { CollectEvidenceInput, CollectionOutcome } from "../shared/collection";
+import { ActivityNames, type WriteManifestInput, type WriteManifestOutput } from "../shared/contract";
+import type { CollectEvidenceInput, CollectionOutcome } from "../shared/contract";
 import { buildManifest } from "../shared/evidence/manifest";
-import { evidenceSummary, newProgress, type CollectionSummary, type Phase } from "./progress";
+import { evidenceSummary, newProgress } from "./progress";
+import type { CollectionSummary, Phase } from "../shared/contract";
 import { cancelAction } from "./cancel";
 import { cancelRequested, createRun, deadlineOf, MAX_TRANSIENT_ROUNDS, nextCheckAt, stopRequested, TRANSIENT_ROUND_DELAY_IN_MS, tryActivity, waitOrCancel, type Done, type Run, type StepResult } from "./run";
 import { poll, submit } from "./steps";

@@ -1,6 +1,6 @@
-import { ActivityNames, type CollectInput, type CollectOutput } from "../activities/contracts";
+import { ActivityNames, type CollectInput, type CollectOutput } from "../shared/contract";
 import { producesResult } from "../shared/evidence/manifest";
-import type { CollectionProgress } from "./progress";
+import type { CollectionProgress } from "../shared/contract";
 import { stopRequested, tryActivity, type Gen, type Run, type StepResult } from "./run";
 
 /** A result whose copy keeps failing (or whose source keeps changing) after this many rounds is recorded as an error, not retried forever. */

@@ -1,4 +1,4 @@
-import type { CollectionOutcome } from "../shared/collection";
+import type { CollectionOutcome } from "../shared/contract";
 import type { MachineAction } from "../shared/mde/models";
 
 /** Maps MDE's final action status to the collection's outcome and a reason a SOC engineer can act on. Pure. */

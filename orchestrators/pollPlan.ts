@@ -1,4 +1,4 @@
-import type { CollectionPolicy } from "../shared/collection";
+import type { CollectionPolicy } from "../shared/contract";
 
 /** Once the device runs the commands, results come within minutes: poll at least this often. */
 const IN_PROGRESS_MAX_DELAY_IN_MS = 60_000;

@@ -5,10 +5,11 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, Task, TimerTask } from "durable-functions";
-import type { SubmitOutput } from "../activities/contracts";
-import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/collection";
+import type { SubmitOutput } from "../shared/contract";
+import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/contract";
 import { clampToDeadline } from "./pollPlan";
-import { buildStatus, type CollectionProgress, type Phase } from "./progress";
+import { buildStatus } from "./progress";
+import type { CollectionProgress, Phase } from "../shared/contract";
 
 /** Transient faults (5xx, network, storage) are retried by the Durable runtime itself, with backoff. */
 export const activityRetry = new df.RetryOptions(5_000, 4);

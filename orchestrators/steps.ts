@@ -2,12 +2,12 @@
  * The two steps the orchestrator alternates with its waits: submitting the live response, then
  * polling the action and collecting results. Every delay and outcome decision is a pure helper.
  */
-import { ActivityNames, type GetActionInput, type GetActionOutput, type SubmitInput, type SubmitOutput } from "../activities/contracts";
+import { ActivityNames, type GetActionInput, type GetActionOutput, type SubmitInput, type SubmitOutput } from "../shared/contract";
 import { isFinalActionStatus } from "../shared/mde/models";
 import { collectCompleted, pendingIndexes } from "./collectResults";
 import { outcomeOfFinalAction } from "./outcome";
 import { nextPollDelayInMs } from "./pollPlan";
-import type { Phase } from "./progress";
+import type { Phase } from "../shared/contract";
 import { transientFailure, tryActivity, type Gen, type Run, type StepResult } from "./run";
 
 /** The submission, or the lookup of an action an earlier attempt created: identified by a marker in the comment. */

@@ -13,7 +13,7 @@ import { DurableEngine } from "../devhost/durableEngine";
 import { DurableHttpApi } from "../devhost/durableHttpApi";
 import { invokeHttp } from "../devhost/invokeHttp";
 import { loadApp } from "../devhost/loadApp";
-import type { CollectionStatus, CollectionSummary } from "../orchestrators/progress";
+import type { CollectionStatus, CollectionSummary } from "../shared/contract";
 import { createMdeSimulator } from "../simulator";
 
 const DEMO_MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";

@@ -1,41 +1,5 @@
-import type { EvidenceRecord } from "../../activities/contracts";
-import type { CollectionOutcome, CollectionTrigger, CancelRequest } from "../collection";
-import type { LiveResponseCommand, MachineAction } from "../mde/models";
-
-/** Written last, at `{prefix}/{machineId}/{actionId}/manifest.json`: its presence means the collection is finished. */
-export interface Manifest {
-  schema: "mde-live-response-evidence-manifest/v1";
-  instanceId: string;
-  trigger: CollectionTrigger;
-  request: { machineId: string; comment: string; commands: LiveResponseCommand[] };
-  outcome: CollectionOutcome;
-  /** Why the collection ended this way, in words a SOC engineer can act on. */
-  outcomeReason: string;
-  /** true when every command that produces a result has its evidence blob. */
-  complete: boolean;
-  startedAt: string;
-  finishedAt: string;
-  cancellation?: CancelRequest;
-  /** The machine action as MDE last returned it. */
-  machineAction: MachineAction | null;
-  commands: ManifestCommand[];
-}
-
-export interface ManifestCommand {
-  index: number;
-  type: string;
-  params: LiveResponseCommand["params"];
-  /** MDE's commandStatus; `Created` after a failed command means MDE never ran it. */
-  status: string;
-  executed: boolean;
-  errors: string[];
-  startTime: string | null;
-  endTime: string | null;
-  evidence?: Omit<EvidenceRecord, "index" | "type" | "transcript" | "transcriptError" | "created">;
-  transcript?: EvidenceRecord["transcript"];
-  transcriptError?: string;
-  collectionError?: { code: string; message: string };
-}
+import type { CancelRequest, CollectionOutcome, CollectionTrigger, EvidenceRecord, Manifest, ManifestCommand } from "../contract";
+import type { MachineAction } from "../mde/models";
 
 export interface ManifestInput {
   instanceId: string;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { CollectionSummary } from "../../orchestrators/progress";
+import type { CollectionSummary } from "../../shared/contract";
 import type { Logger } from "../../shared/log";
 import { HOUR, machine, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
 

@@ -1,4 +1,4 @@
-import type { EvidenceRecord } from "../../activities/contracts";
+import type { EvidenceRecord } from "../../shared/contract";
 import { buildManifest, type ManifestInput } from "../../shared/evidence/manifest";
 import type { MachineAction } from "../../shared/mde/models";
 

@@ -1,4 +1,4 @@
-import type { SubmitInput } from "../../../activities/contracts";
+import type { SubmitInput } from "../../../shared/contract";
 import { createSubmitLiveResponse } from "../../../activities/submitLiveResponse";
 import { MdeApiError } from "../../../shared/errors";
 import { context, fakeMde, machineAction } from "./fakes";

@@ -1,6 +1,6 @@
 import { InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
-import type { CollectEvidenceInput } from "../../../shared/collection";
+import type { CollectEvidenceInput } from "../../../shared/contract";
 
 /** A DurableClient with just what the starters use; the 404 it throws is the real client's message shape. */
 export function fakeDurableClient() {

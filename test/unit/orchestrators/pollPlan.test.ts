@@ -1,5 +1,5 @@
 import { clampToDeadline, nextPollDelayInMs } from "../../../orchestrators/pollPlan";
-import type { CollectionPolicy } from "../../../shared/collection";
+import type { CollectionPolicy } from "../../../shared/contract";
 
 const policy: CollectionPolicy = { deadline: "2026-01-04T00:00:00Z", pollInitialDelayInMs: 15_000, pollMaxDelayInMs: 900_000, busyRetryDelayInMs: 300_000, throttleDelayInMs: 60_000 };
 

@@ -1,0 +1,278 @@
+/**
+ * The orchestration's data contract, in one place: what a trigger hands the orchestrator (input,
+ * policy), what the orchestrator carries between executions (progress), what a person sees (status,
+ * summary), what each activity takes and returns, and the manifest written last. Types and constants
+ * only: orchestrators, activities and triggers all import it, and it imports nothing of theirs.
+ *
+ * Expected activity outcomes are values (discriminated unions) because error classes do not survive
+ * the activity boundary; only transient or unknown faults are thrown, and `callActivityWithRetry` retries them.
+ */
+import type { ChunkedCopyState, CopyResult } from "./evidence/types";
+import type { LiveResponseCommand, MachineAction, RunScriptTranscript } from "./mde/models";
+
+export type { ChunkedCopyState };
+
+export const COLLECT_EVIDENCE_ORCHESTRATOR = "collectEvidence";
+/** The external event the cancel endpoint raises. */
+export const CANCEL_EVENT = "CancelCollection";
+
+// ---- Input: resolved by the trigger, so the orchestrator reads no settings and a changed setting never alters a replay.
+
+/** What started a collection; recorded in the manifest. */
+export type CollectionTrigger =
+  | { kind: "webhook"; caller?: string; idempotencyKey?: string; receivedAt: string; playbook?: string }
+  /** A collection plan run by the `scheduledCollection` timer; `scheduledFor` is the schedule occurrence (ISO). */
+  | { kind: "schedule"; plan: string; scheduledFor: string; playbook: string }
+  /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
+  | { kind: "alert"; alertId: string; source: "graph" | "mde" | "sentinel"; severity?: string; title?: string; playbook: string; rule: string };
+
+/** `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted. */
+export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy";
+
+/** Sent as the `CancelCollection` external event by the cancel endpoint. */
+export interface CancelRequest {
+  requestedBy: string;
+  reason: string;
+  requestedAt: string;
+}
+
+export interface CollectionRequest {
+  machineId: string;
+  commands: LiveResponseCommand[];
+  comment: string;
+  trigger: CollectionTrigger;
+}
+
+/** Timing the orchestrator follows, fixed when the collection starts. */
+export interface CollectionPolicy {
+  /**
+   * ISO 8601: past it the collector gives up submitting (a device that stays busy with another
+   * session) or, once MDE accepted the action, cancels it and keeps what completed.
+   */
+  deadline: string;
+  /**
+   * Once MDE accepts the action, its own deadline is this long after acceptance (queue window +
+   * command timeout + margin), so time spent waiting for a busy device does not eat MDE's queue window.
+   */
+  actionWindowInMs?: number;
+  pollInitialDelayInMs: number;
+  pollMaxDelayInMs: number;
+  busyRetryDelayInMs: number;
+  /** Used when a 429 carries no Retry-After. */
+  throttleDelayInMs: number;
+  /**
+   * ISO 8601: the orchestrator waits on a durable timer until then before its first submission.
+   * Scheduled runs stagger their collections with it so the tenant's runliveresponse rate limit is not
+   * spent on 429s. Absent: submit at once.
+   */
+  startAfter?: string;
+}
+
+export interface CollectEvidenceInput {
+  request: CollectionRequest;
+  policy: CollectionPolicy;
+  /** Present only after continueAsNew: what the previous execution already did. */
+  progress?: CollectionProgress;
+}
+
+// ---- Progress and status
+
+/** Everything an execution hands to the next one through continueAsNew. */
+export interface CollectionProgress {
+  startedAt: string;
+  /** 1 for the first execution, +1 at each continueAsNew. */
+  execution: number;
+  submitAttempts: number;
+  /** Submissions in a row that found the device busy with another session (drives their backoff). */
+  busyStreak: number;
+  action?: MachineAction;
+  /** ISO 8601: the accepted action's own deadline (acceptance + the policy's action window). */
+  actionDeadline?: string;
+  /** Consecutive polls that saw the same action status (drives the backoff). */
+  pollsInStatus: number;
+  totalPolls: number;
+  throttled: number;
+  /** Consecutive rounds in which MDE kept failing after the activity's own retries (5xx, network). */
+  transientFailures: number;
+  collected: EvidenceRecord[];
+  /** Results being copied in chunks: where each copy stands, by command index. */
+  chunks: Record<number, ChunkedCopyState>;
+  /** Collection rounds that failed, per command index; a command gives up after a few. */
+  collectAttempts: Record<number, number>;
+  collectionErrors: { index: number; code: string; message: string }[];
+  cancellation?: CancelRequest;
+}
+
+export type Phase =
+  /** A scheduled collection waiting for its staggered start (policy.startAfter). */
+  | "waitingToStart"
+  | "submitting"
+  | "deviceBusy"
+  | "throttled"
+  | "retrying"
+  | "queuedOnDevice"
+  | "running"
+  | "collecting"
+  | "cancelling"
+  | "writingManifest"
+  | "completed"
+  | "failed"
+  | "timedOut"
+  | "cancelled";
+
+/** Custom status: what a person following the status URL sees. Never holds SAS links or evidence content. */
+export interface CollectionStatus {
+  phase: Phase;
+  machineId: string;
+  actionId: string | null;
+  actionStatus: string | null;
+  deadline: string;
+  nextCheckAt: string | null;
+  submitAttempts: number;
+  polls: number;
+  commands: { index: number; type: string; status: string }[];
+  evidence: { index: number; type: string; blobUrl: string; size: number; sha256: string }[];
+  message?: string;
+}
+
+export interface CollectionSummary {
+  outcome: CollectionOutcome;
+  outcomeReason: string;
+  complete: boolean;
+  machineId: string;
+  actionId: string | null;
+  actionStatus: string | null;
+  manifest: { blobName: string; blobUrl: string; sha256: string } | null;
+  evidence: CollectionStatus["evidence"];
+  errors: { index: number; code: string; message: string }[];
+  rejection?: { statusCode?: number; code: string; message: string; target?: string };
+}
+
+// ---- Activities
+
+export const ActivityNames = {
+  submitLiveResponse: "submitLiveResponse",
+  findLiveResponse: "findLiveResponse",
+  getMachineAction: "getMachineAction",
+  collectCommandResult: "collectCommandResult",
+  cancelMachineAction: "cancelMachineAction",
+  writeManifest: "writeManifest",
+} as const;
+
+/** MDE answered 429: wait `retryAfterInMs` (or a backoff) on a durable timer, never inside an activity. */
+export interface Throttled {
+  kind: "throttled";
+  retryAfterInMs?: number;
+}
+
+/** MDE refused for good (400 validation, 401, 403, 404): retrying cannot help. */
+export interface Rejected {
+  kind: "rejected";
+  statusCode?: number;
+  code: string;
+  message: string;
+  /** MDE's correlation id, what Microsoft support asks for. */
+  target?: string;
+}
+
+export interface SubmitInput {
+  machineId: string;
+  commands: LiveResponseCommand[];
+  /** The comment sent to MDE, already carrying the correlation marker. */
+  comment: string;
+  /** Text unique to this orchestration inside the comment, used to find an action a lost answer created. */
+  correlationMarker: string;
+  /** Only actions created after this (ISO 8601) can belong to this orchestration. */
+  notBefore: string;
+}
+export type SubmitOutput =
+  | { kind: "submitted"; action: MachineAction; /** true when an earlier attempt's action was found and reused */ reused: boolean }
+  | { kind: "deviceBusy"; message: string }
+  | Throttled
+  | Rejected;
+
+/** The lookup half of a submission: the action an earlier attempt created, if MDE accepted it although its answer was lost. */
+export type FindOutput = { kind: "found"; action: MachineAction } | { kind: "notFound" } | Throttled;
+
+export interface GetActionInput {
+  actionId: string;
+}
+export type GetActionOutput = { kind: "action"; action: MachineAction } | Throttled | Rejected;
+
+export interface CollectInput {
+  instanceId: string;
+  machineId: string;
+  actionId: string;
+  index: number;
+  command: LiveResponseCommand;
+  /** Where the previous call stopped, for a result copied in chunks; absent on the first call. */
+  chunk?: ChunkedCopyState;
+}
+
+/** One command result as it landed in the evidence container. */
+export interface EvidenceRecord extends Omit<CopyResult, "head"> {
+  index: number;
+  type: string;
+  /** RunScript only: the parsed transcript (long outputs truncated here; the blob holds them whole). */
+  transcript?: RunScriptTranscript & { truncated?: boolean };
+  transcriptError?: string;
+}
+/**
+ * `inProgress`: one bounded chunk was staged; call again with `chunk` (a fresh link is fetched each
+ * time, so no link outlives a chunk). `chunk` is absent when the copy must start over (the source changed).
+ */
+export type CollectOutput = { kind: "collected"; evidence: EvidenceRecord } | { kind: "inProgress"; chunk?: ChunkedCopyState } | Throttled | Rejected;
+
+export interface CancelInput {
+  actionId: string;
+  comment: string;
+}
+/** `action` is re-read after cancelling: a cancel can race with completion and completed results are kept. */
+export type CancelOutput = { kind: "cancelled" | "alreadyFinal"; action: MachineAction } | Throttled | Rejected;
+
+export interface WriteManifestInput {
+  manifest: Manifest;
+}
+export interface WriteManifestOutput {
+  blobName: string;
+  blobUrl: string;
+  sha256: string;
+  created: boolean;
+}
+
+// ---- Manifest
+
+/** Written last, at `{prefix}/{machineId}/{actionId}/manifest.json`: its presence means the collection is finished. */
+export interface Manifest {
+  schema: "mde-live-response-evidence-manifest/v1";
+  instanceId: string;
+  trigger: CollectionTrigger;
+  request: { machineId: string; comment: string; commands: LiveResponseCommand[] };
+  outcome: CollectionOutcome;
+  /** Why the collection ended this way, in words a SOC engineer can act on. */
+  outcomeReason: string;
+  /** true when every command that produces a result has its evidence blob. */
+  complete: boolean;
+  startedAt: string;
+  finishedAt: string;
+  cancellation?: CancelRequest;
+  /** The machine action as MDE last returned it. */
+  machineAction: MachineAction | null;
+  commands: ManifestCommand[];
+}
+
+export interface ManifestCommand {
+  index: number;
+  type: string;
+  params: LiveResponseCommand["params"];
+  /** MDE's commandStatus; `Created` after a failed command means MDE never ran it. */
+  status: string;
+  executed: boolean;
+  errors: string[];
+  startTime: string | null;
+  endTime: string | null;
+  evidence?: Omit<EvidenceRecord, "index" | "type" | "transcript" | "transcriptError" | "created">;
+  transcript?: EvidenceRecord["transcript"];
+  transcriptError?: string;
+  collectionError?: { code: string; message: string };
+}
