@@ -9,8 +9,7 @@ const DIR = path.join(__dirname, "../../../orchestrators");
 const ALLOWED_IMPORTS = [
   /^durable-functions$/,
   /^\.\/[A-Za-z]+$/,
-  /^\.\.\/activities\/contracts$/,
-  /^\.\.\/shared\/collection$/,
+  /^\.\.\/shared\/contract$/,
   /^\.\.\/shared\/evidence\/manifest$/,
   /^\.\.\/shared\/mde\/models$/,
 ];
