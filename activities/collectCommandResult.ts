@@ -37,7 +37,7 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
           commandtype: command.type,
           instanceid: input.instanceId,
           // Metadata values travel as HTTP headers: percent-encode the path or script name.
-          source: encodeURIComponent(resultName(command)),
+          source: encodeURIComponent(wellFormed(resultName(command))),
         },
         tags: { machineId, actionId },
         captureHeadBytes: isScript ? TRANSCRIPT_MAX_BYTES : undefined,
@@ -68,6 +68,14 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     log.info(copy.created ? "evidence committed" : "evidence already present", { blobName: copy.blobName, size: copy.size, sha256: copy.sha256, linkFetches: copy.linkFetches });
     return { kind: "collected", evidence };
   };
+}
+
+/**
+ * The text with each lone UTF-16 surrogate replaced by U+FFFD: valid JSON and the request validation
+ * let one through in a GetFile path, and encodeURIComponent throws URIError on it.
+ */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
 }
 
 /** The script name, or the file path a GetFile collected (the blob name keeps only its base name). */

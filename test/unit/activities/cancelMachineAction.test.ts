@@ -1,26 +1,44 @@
 import { createCancelMachineAction } from "../../../activities/cancelMachineAction";
 import { MdeApiError } from "../../../shared/errors";
-import { context, fakeMde, machineAction } from "./fakes";
+import { context, fakeMde, machineAction } from "../../support/fakes";
 
 describe("cancelMachineAction", () => {
   it("cancels, then re-reads the action so results that completed meanwhile are kept", async () => {
     const after = machineAction({ status: "Cancelled" });
-    const mde = fakeMde({ cancelMachineAction: jest.fn(async () => machineAction({ status: "Pending" })), getMachineAction: jest.fn(async () => after) });
-    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "deadline" }, context())).toEqual({ kind: "cancelled", action: after });
+    const mde = fakeMde({
+      cancelMachineAction: jest.fn(async () => machineAction({ status: "Pending" })),
+      getMachineAction: jest.fn(async () => after),
+    });
+    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "deadline" }, context())).toEqual({
+      kind: "cancelled",
+      action: after,
+    });
     expect(mde.cancelMachineAction).toHaveBeenCalledWith("a", "deadline");
   });
 
   it("treats a 400 (already final) as harmless and reports the action as it is", async () => {
     const final = machineAction({ status: "Succeeded" });
     const mde = fakeMde({
-      cancelMachineAction: jest.fn(async () => { throw new MdeApiError({ statusCode: 400, code: "BadRequest", message: "final" }); }),
+      cancelMachineAction: jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 400, code: "BadRequest", message: "final" });
+      }),
       getMachineAction: jest.fn(async () => final),
     });
-    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "c" }, context())).toEqual({ kind: "alreadyFinal", action: final });
+    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "c" }, context())).toEqual({
+      kind: "alreadyFinal",
+      action: final,
+    });
   });
 
   it("returns throttled on 429", async () => {
-    const mde = fakeMde({ cancelMachineAction: jest.fn(async () => { throw new MdeApiError({ statusCode: 429, code: "TooManyRequests", message: "m", retryAfterInMs: 1000 }); }) });
-    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "c" }, context())).toEqual({ kind: "throttled", retryAfterInMs: 1000 });
+    const mde = fakeMde({
+      cancelMachineAction: jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 429, code: "TooManyRequests", message: "m", retryAfterInMs: 1000 });
+      }),
+    });
+    expect(await createCancelMachineAction({ mde })({ actionId: "a", comment: "c" }, context())).toEqual({
+      kind: "throttled",
+      retryAfterInMs: 1000,
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { SubmitInput } from "../../../shared/contract";
 import { createSubmitLiveResponse } from "../../../activities/submitLiveResponse";
 import { MdeApiError } from "../../../shared/errors";
-import { context, fakeMde, machineAction } from "./fakes";
+import { context, fakeMde, machineAction } from "../../support/fakes";
 
 const input: SubmitInput = {
   machineId: "f70f9fe6b29cd9511652434919c6530618f06606",
@@ -10,15 +10,20 @@ const input: SubmitInput = {
   correlationMarker: "[collector:abc]",
   notBefore: "2026-01-01T00:00:00.000Z",
 };
-const apiError = (statusCode: number, code: string, retryAfterInMs?: number) => new MdeApiError({ statusCode, code, message: `${code} happened`, target: "t-1", retryAfterInMs });
+const apiError = (statusCode: number, code: string, retryAfterInMs?: number) =>
+  new MdeApiError({ statusCode, code, message: `${code} happened`, target: "t-1", retryAfterInMs });
 
 describe("submitLiveResponse", () => {
   it("submits when no earlier attempt created an action, looking only at this machine's recent live responses", async () => {
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => [machineAction({ requestorComment: "someone else's" })]), runLiveResponse: jest.fn(async () => machineAction()) });
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => [machineAction({ requestorComment: "someone else's" })]),
+      runLiveResponse: jest.fn(async () => machineAction()),
+    });
     const r = await createSubmitLiveResponse({ mde })(input, context());
     expect(r).toMatchObject({ kind: "submitted", reused: false });
     expect(mde.listMachineActions).toHaveBeenCalledWith({
-      filter: "machineId eq 'f70f9fe6b29cd9511652434919c6530618f06606' and type eq 'LiveResponse' and creationDateTimeUtc ge 2026-01-01T00:00:00.000Z",
+      filter:
+        "machineId eq 'f70f9fe6b29cd9511652434919c6530618f06606' and type eq 'LiveResponse' and creationDateTimeUtc ge 2026-01-01T00:00:00.000Z",
       top: 100,
     });
     expect(mde.runLiveResponse).toHaveBeenCalledWith(input.machineId, { commands: input.commands, comment: input.comment });
@@ -33,20 +38,45 @@ describe("submitLiveResponse", () => {
   });
 
   it("still submits when the API refuses the lookup filter", async () => {
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => { throw apiError(400, "InvalidInput"); }), runLiveResponse: jest.fn(async () => machineAction()) });
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => {
+        throw apiError(400, "InvalidInput");
+      }),
+      runLiveResponse: jest.fn(async () => machineAction()),
+    });
     expect((await createSubmitLiveResponse({ mde })(input, context())).kind).toBe("submitted");
   });
 
   it("returns deviceBusy when MDE answers 400 ActiveRequestAlreadyExists", async () => {
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), runLiveResponse: jest.fn(async () => { throw apiError(400, "ActiveRequestAlreadyExists"); }) });
-    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "deviceBusy", message: "ActiveRequestAlreadyExists happened" });
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      runLiveResponse: jest.fn(async () => {
+        throw apiError(400, "ActiveRequestAlreadyExists");
+      }),
+    });
+    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({
+      kind: "deviceBusy",
+      message: "ActiveRequestAlreadyExists happened",
+    });
   });
 
   it("returns throttled with MDE's Retry-After on 429, from the lookup or the submission", async () => {
-    const lookupThrottled = fakeMde({ listMachineActions: jest.fn(async () => { throw apiError(429, "TooManyRequests", 7000); }) });
+    const lookupThrottled = fakeMde({
+      listMachineActions: jest.fn(async () => {
+        throw apiError(429, "TooManyRequests", 7000);
+      }),
+    });
     expect(await createSubmitLiveResponse({ mde: lookupThrottled })(input, context())).toEqual({ kind: "throttled", retryAfterInMs: 7000 });
-    const submitThrottled = fakeMde({ listMachineActions: jest.fn(async () => []), runLiveResponse: jest.fn(async () => { throw apiError(429, "TooManyRequests", 30_000); }) });
-    expect(await createSubmitLiveResponse({ mde: submitThrottled })(input, context())).toEqual({ kind: "throttled", retryAfterInMs: 30_000 });
+    const submitThrottled = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      runLiveResponse: jest.fn(async () => {
+        throw apiError(429, "TooManyRequests", 30_000);
+      }),
+    });
+    expect(await createSubmitLiveResponse({ mde: submitThrottled })(input, context())).toEqual({
+      kind: "throttled",
+      retryAfterInMs: 30_000,
+    });
   });
 
   it.each([
@@ -55,13 +85,24 @@ describe("submitLiveResponse", () => {
     [403, "DisallowedOperation"],
     [404, "ResourceNotFound"],
   ])("returns rejected for %i %s, keeping MDE's correlation id", async (status, code) => {
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), runLiveResponse: jest.fn(async () => { throw apiError(status, code); }) });
-    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "rejected", statusCode: status, code, message: `${code} happened`, target: "t-1" });
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      runLiveResponse: jest.fn(async () => {
+        throw apiError(status, code);
+      }),
+    });
+    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({
+      kind: "rejected",
+      statusCode: status,
+      code,
+      message: `${code} happened`,
+      target: "t-1",
+    });
   });
 
   it("throws on 5xx so the durable retry runs, and the retry finds the action if the 500 came after acceptance", async () => {
     const accepted = machineAction({ id: "accepted-then-500" });
-    const created: typeof accepted[] = [];
+    const created: (typeof accepted)[] = [];
     const mde = fakeMde({
       listMachineActions: jest.fn(async () => created),
       runLiveResponse: jest.fn(async () => {
