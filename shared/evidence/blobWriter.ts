@@ -9,13 +9,21 @@ import {
 import type { TokenCredential } from "@azure/identity";
 import { CollectorError } from "../errors";
 import { silentLogger, type Logger } from "../log";
-import { BlockStager } from "./blockStager";
 import { stageChunk } from "./chunkedCopy";
-import { ContentInspector, type ContentInspection } from "./contentFormat";
+import type { ContentInspection } from "./contentFormat";
 import { evidenceMetadata, storedEvidenceFrom } from "./evidenceMetadata";
-import { EvidenceHasher, type ContentDigest } from "./hashing";
-import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
-import type { ChunkedCopyOptions, ChunkedCopyProgress, ChunkedCopyState, CopyOptions, CopyResult, EvidenceStore, LinkSource, StoredEvidence } from "./types";
+import type { LinkDownloadOptions } from "./linkDownload";
+import type {
+  ChunkedCopyOptions,
+  ChunkedCopyProgress,
+  ChunkedCopyState,
+  ContentDigest,
+  CopyOptions,
+  CopyResult,
+  EvidenceStore,
+  LinkSource,
+  StoredEvidence,
+} from "./types";
 
 /** Settings of {@link BlobEvidenceStore}. */
 export interface BlobEvidenceStoreOptions {
@@ -81,52 +89,17 @@ export class BlobEvidenceStore implements EvidenceStore {
     return storedEvidenceFrom(blobName, this.urlOf(blobName), properties, this.now);
   }
 
-  async copyFromLink(link: LinkSource, options: CopyOptions): Promise<CopyResult> {
-    const { blobName } = options;
-    const blob = this.container.getBlockBlobClient(blobName);
-    const existing = await this.find(blobName);
-    if (existing) return this.alreadyStored(blob, existing, options.captureHeadBytes);
-
-    const started = this.now().getTime();
-    const stats: LinkDownloadStats = { linkFetches: 0 };
-    const stager = new BlockStager(blob, this.blockSize, this.maxBlocksInFlight, options.abortSignal);
-    let pass = new Pass(options.captureHeadBytes ?? 0);
-    let blockIds: string[];
-    try {
-      const events = downloadWithResume(link, this.downloadOptions(options), stats);
-      for await (const event of events) {
-        if (event.kind === "restart") {
-          // The source answered something other than the bytes that follow: hash and stage afresh.
-          pass.dispose();
-          pass = new Pass(options.captureHeadBytes ?? 0);
-          await stager.reset();
-          continue;
-        }
-        pass.update(event.chunk);
-        await pass.inspector.write(event.chunk);
-        await stager.write(event.chunk);
-      }
-      blockIds = await stager.finish();
-    } catch (e) {
-      pass.dispose();
-      await stager.settle();
-      throw e;
-    }
-
-    const digest = pass.hasher.digest();
-    const inspection = await pass.inspector.finish();
-    const committed = await this.commitBlocks(blob, blockIds, options, { digest, inspection, contentEncoding: stats.contentEncoding, linkFetches: stats.linkFetches }, started);
-    return { ...committed, ...pass.headResult() };
-  }
-
   /**
-   * Chunked copy for results too large for one activity (see {@link EvidenceStore.copyChunk} and
-   * {@link stageChunk} for why a retried call is safe). Each call asks for a fresh link, so no
-   * link ever outlives a chunk and none is kept in the state; an expired link or a broken stream
-   * within the chunk is resumed with a new one (at most `maxLinkFetches` per call). The commit is
-   * the one copyFromLink makes. The head, when asked for, is read back from the committed blob.
-   * @throws as copyFromLink, plus CollectorError `InvalidCopyState` and `SourceChanged` (the source
-   * is no longer the one earlier chunks read: call again with `undefined` to copy from byte 0).
+   * The one copy path, for a result of any size (see {@link EvidenceStore.copyChunk}, and
+   * {@link stageChunk} for why a retried call is safe): a result no larger than `chunkBytes` is
+   * copied and committed in one call. Each call asks for a fresh link, so no link ever outlives a
+   * chunk and none is kept in the state; an expired link (403/404) or a broken stream within the
+   * chunk is resumed with a Range request on a new one (at most `maxLinkFetches` per call). The
+   * head, when asked for, is read back from the committed blob.
+   * @throws CollectorError `DownloadFailed`, `UntrustedDownloadLink`, `NotEvidence` (a foreign
+   * blob holds the name), `InvalidCopyState` and `SourceChanged` (the source is no longer the one
+   * earlier chunks read: call again with `undefined` to copy from byte 0); RangeError for a
+   * `chunkBytes` that is not a positive multiple of the block size; the abort error when aborted.
    */
   async copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress> {
     const { blobName } = options;
@@ -254,33 +227,6 @@ export class BlobEvidenceStore implements EvidenceStore {
     const count = Math.min(captureHeadBytes, size);
     if (count === 0) return { head: Buffer.alloc(0) };
     return { head: await blob.downloadToBuffer(0, count) };
-  }
-}
-
-/** One pass over the content from byte 0: digests, format inspection, captured head. */
-class Pass {
-  readonly hasher = new EvidenceHasher();
-  readonly inspector = new ContentInspector();
-  private readonly headChunks: Buffer[] = [];
-  private headBytes = 0;
-
-  constructor(private readonly captureHeadBytes: number) {}
-
-  update(chunk: Uint8Array): void {
-    this.hasher.update(chunk);
-    if (this.headBytes < this.captureHeadBytes) {
-      const take = chunk.subarray(0, this.captureHeadBytes - this.headBytes);
-      this.headChunks.push(Buffer.from(take));
-      this.headBytes += take.byteLength;
-    }
-  }
-
-  headResult(): { head?: Buffer } {
-    return this.captureHeadBytes > 0 ? { head: Buffer.concat(this.headChunks) } : {};
-  }
-
-  dispose(): void {
-    this.inspector.dispose();
   }
 }
 

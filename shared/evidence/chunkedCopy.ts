@@ -2,19 +2,18 @@ import type { BlockBlobClient } from "@azure/storage-blob";
 import { CollectorError } from "../errors";
 import { BlockStager } from "./blockStager";
 import { ContentInspector, detectFormat, FORMAT_SNIFF_BYTES, type ContentInspection } from "./contentFormat";
-import type { ContentDigest } from "./hashing";
 import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
 import { ResumableHasher } from "./resumableHashing";
-import type { ChunkedCopyState, ContentFormat, LinkSource } from "./types";
+import type { ChunkedCopyState, ContentDigest, ContentFormat, LinkSource } from "./types";
 
 /**
  * Recorded as the decompressed "error" of a gzip result copied in more than one chunk. The
  * decompressed SHA-256 needs the inflater's state carried from chunk to chunk, and node:zlib
  * cannot save it; a read-back pass would hit the same wall (one uninterrupted pass over up to
  * 3 GB compressed, tens of GB inflated, does not fit an activity). So it is computed only when
- * the whole result fits in the first chunk (then a chunked copy records exactly what
- * copyFromLink does), and otherwise said to be missing, never guessed. The stored bytes and
- * their SHA-256 stay the evidence; an analyst can inflate the blob offline.
+ * the whole result fits in the first chunk (then the copy takes one call and records it), and
+ * otherwise said to be missing, never guessed. The stored bytes and their SHA-256 stay the
+ * evidence; an analyst can inflate the blob offline.
  */
 export const NOT_DECOMPRESSED_IN_CHUNKS = "decompressed SHA-256 not computed: content larger than one chunk was copied in chunks";
 
@@ -122,7 +121,7 @@ function afterChunks(format: ContentFormat): ContentInspection {
 
 /**
  * The first chunk's view of the content start: the format sniff, and (when the whole content
- * may fit in the chunk) the full inspection copyFromLink runs, gzip decompression included.
+ * may fit in the chunk) the full inspection, gzip decompression included.
  */
 class FirstBytes {
   private head = Buffer.alloc(0);

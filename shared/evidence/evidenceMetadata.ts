@@ -1,8 +1,7 @@
 import type { BlobGetPropertiesResponse } from "@azure/storage-blob";
 import { CollectorError } from "../errors";
 import type { ContentInspection } from "./contentFormat";
-import type { ContentDigest } from "./hashing";
-import type { ContentFormat, StoredEvidence } from "./types";
+import type { ContentDigest, ContentFormat, StoredEvidence } from "./types";
 
 /**
  * Metadata keys the store owns; they override a caller's keys of the same name. Lowercase,

@@ -132,31 +132,26 @@ export async function* downloadWithResume(
         await discard(response);
         throw new CollectorError("SourceChanged", `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); copy it again from byte 0`);
       }
-      if (!resumed && start > 0) {
-        // The bytes before the window are already staged: read past them rather than start over.
-        const reason = `range at byte ${offset} answered HTTP ${response.status}; reading from byte 0 and discarding up to byte ${start}`;
-        logger.warn("Evidence download restarting at the chunk start", { ...logProperties, reason, source: where });
+      if (!resumed) {
+        // Not the bytes that follow: the window starts again. Before a later window the bytes are
+        // already staged, so a full answer is read past them; at byte 0 it is the whole content
+        // again, of a source that may have changed (its size and ETag are taken afresh).
+        const contentRange = response.status === 206 ? ` with Content-Range ${response.headers.get("content-range") ?? "missing"}` : "";
+        const reason = `resume at byte ${offset} answered HTTP ${response.status}${contentRange}`;
+        logger.warn("Evidence download restarting at the window start", { ...logProperties, reason, restartAt: start, source: where });
         offset = start;
+        if (start === 0) {
+          total = undefined;
+          etag = undefined;
+        }
         yield { kind: "restart", reason };
         if (response.status !== 200) {
           await discard(response);
           lastFailure = reason;
           continue;
         }
+        // A full 200 answer is the whole content again: read it from the window start rather than fetch once more.
         skip = start;
-      } else if (!resumed) {
-        const reason = `resume at byte ${offset} answered HTTP ${response.status}${response.status === 206 ? ` with Content-Range ${response.headers.get("content-range") ?? "missing"}` : ""}`;
-        logger.warn("Evidence download restarting from byte 0", { ...logProperties, reason, source: where });
-        offset = 0;
-        total = undefined;
-        etag = undefined;
-        yield { kind: "restart", reason };
-        // A full 200 answer is the whole content again: use it rather than fetch once more.
-        if (response.status !== 200) {
-          await discard(response);
-          lastFailure = reason;
-          continue;
-        }
       }
     }
     if (offset === 0 && response.status !== 200) {

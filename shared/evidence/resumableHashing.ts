@@ -1,6 +1,6 @@
 import { createMD5, createSHA256, type IHasher } from "hash-wasm";
 import { CollectorError } from "../errors";
-import type { ContentDigest } from "./hashing";
+import type { ContentDigest } from "./types";
 
 /** SHA-256 and MD5 both work on 64-byte blocks. */
 const HASH_BLOCK = 64;
@@ -15,8 +15,8 @@ export interface SavedHashState {
  * SHA-256 and MD5 whose state can be saved between activities and resumed in another process,
  * so a chunked copy still yields the digests of the whole file from one read of each byte.
  * node:crypto cannot export a hash state; hash-wasm can (`save()`/`load()`), at about
- * 440 MiB/s for SHA-256 here, faster than the blob ingest it feeds. Same interface as
- * EvidenceHasher, which single-pass copies keep using (node:crypto is faster still).
+ * 440 MiB/s for SHA-256 here, faster than the blob ingest it feeds. The collector's only hasher
+ * of evidence: every copy goes through copyChunk, whether it takes one chunk or many.
  *
  * The hashers are fed whole 64-byte hash blocks only, the remainder waiting here: hash-wasm's
  * saved state includes its leftover buffer, which would otherwise carry up to 64 stale bytes of

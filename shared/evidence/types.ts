@@ -1,6 +1,17 @@
 /** What the bytes received look like, detected from their first bytes (MDE does not say). */
 export type ContentFormat = "gzip" | "zip" | "raw";
 
+/** The digests of a byte stream, as written to evidence metadata. */
+export interface ContentDigest {
+  /** Lowercase hex SHA-256: what chain of custody and analysts compare. */
+  sha256: string;
+  /** Base64 MD5: Azure's Content-MD5 format. */
+  md5: string;
+  /** The raw MD5 bytes, for the blob's Content-MD5 header. */
+  md5Bytes: Buffer;
+  size: number;
+}
+
 /** Facts about one committed evidence blob, read back from its properties and metadata. */
 export interface StoredEvidence {
   blobName: string;
@@ -94,14 +105,14 @@ export type LinkSource = () => Promise<string>;
 export interface EvidenceStore {
   /** Properties of an already committed evidence blob, or undefined. */
   find(blobName: string): Promise<StoredEvidence | undefined>;
-  /** Streams the link's content into `blobName`, hashing in flight; a no-op returning the existing blob when it is already committed. */
-  copyFromLink(link: LinkSource, options: CopyOptions): Promise<CopyResult>;
   /**
-   * Copies the next chunk of a result too large for one activity: stages up to `chunkBytes` with
-   * a Range request and returns the new state; the call that reaches the end commits (as
-   * {@link copyFromLink} does) and returns the result. Call it with `undefined` first, then with
-   * the state it returned, until `result` is set. Retrying a call with the same input state is
-   * always safe. A no-op returning the existing blob when it is already committed.
+   * Streams the next chunk of the link's content into `blobName`, hashing in flight: stages up to
+   * `chunkBytes` (with a Range request after the first chunk) and returns the new state; the call
+   * that reaches the end commits once, never over an existing blob, with Content-MD5, hashes and
+   * metadata in the commit itself, and returns the result. Call it with `undefined` first, then
+   * with the state it returned, until `result` is set; a result no larger than `chunkBytes` takes
+   * one call. Retrying a call with the same input state is always safe. A no-op returning the
+   * existing blob when it is already committed.
    */
   copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress>;
   /** Writes a small JSON document (the manifest) conditionally; returns the existing one untouched if present. */

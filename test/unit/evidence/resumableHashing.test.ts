@@ -48,3 +48,22 @@ describe("ResumableHasher saved states", () => {
     for (const state of [a.sha256State, a.md5State]) expect(Buffer.from(state, "base64").includes(Buffer.from([0xab, 0xab, 0xab, 0xab]))).toBe(false);
   });
 });
+
+describe("ResumableHasher digests", () => {
+  it("match node:crypto over data fed in uneven pieces, none a multiple of 64", async () => {
+    const input = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) % 256));
+    const hasher = await ResumableHasher.create();
+    for (let at = 0, step = 1; at < input.length; at += step, step = (step * 7) % 65_537) hasher.update(input.subarray(at, at + step));
+    const digest = hasher.digest();
+    expect(digest).toMatchObject({ sha256: createHash("sha256").update(input).digest("hex"), md5: createHash("md5").update(input).digest("base64"), size: input.length });
+    expect(digest.md5Bytes.toString("base64")).toBe(digest.md5);
+  });
+
+  it("are the well-known digests of empty input and the published SHA-256 of 'abc'", async () => {
+    const empty = (await ResumableHasher.create()).digest();
+    expect(empty).toMatchObject({ sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", md5: "1B2M2Y8AsgTpgAmY7PhCfg==", size: 0 });
+    const abc = await ResumableHasher.create();
+    abc.update(Buffer.from("abc"));
+    expect(abc.digest().sha256).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
