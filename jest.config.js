@@ -10,6 +10,7 @@ module.exports = {
   },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   // The Functions worker injects @azure/functions-core; outside the host the project's own stub captures registrations.
+  // The one path into devhost/ that is not its front door (devhost/index.ts): a module mapping, not an import.
   moduleNameMapper: { "^@azure/functions-core$": "<rootDir>/devhost/functionsCoreStub.ts" },
   globalSetup: "<rootDir>/test/support/globalSetup.ts",
   globalTeardown: "<rootDir>/test/support/globalTeardown.ts",

@@ -22,8 +22,10 @@ export const EventType = {
   EventSent: 14,
   EventRaised: 15,
   ContinueAsNew: 16,
-  ExecutionSuspended: 17,
-  ExecutionResumed: 18,
+  GenericEvent: 17,
+  HistoryState: 18,
+  ExecutionSuspended: 19,
+  ExecutionResumed: 20,
 } as const;
 export type EventTypeValue = (typeof EventType)[keyof typeof EventType];
 

@@ -2,20 +2,20 @@
  * Benchmark (not a test) of the evidence writer against Azurite, with the baselines that make
  * its figure meaningful, measured in the same run:
  *   (a) plain fetch of the SAS link, bytes thrown away;
- *   (b) fetch + SHA-256 + MD5, bytes thrown away;
+ *   (b) fetch + SHA-256 + MD5 with the writer's own (resumable) hasher, bytes thrown away;
  *   (c) the evidence writer: fetch, hashes, format detection, staged blocks, conditional commit;
  *   (d) Azurite's own ingest of the same number of bytes from memory (stageBlock + commit).
  * Azurite saturates one core, so the fair ceiling for (c) is min(a, d) (see shared notes, blob-copy.md).
  *
  * Settings (environment): BENCH_MIB (default 256), BENCH_BLOCK_MIB (8), BENCH_BLOCKS_IN_FLIGHT (4), BENCH_CHUNK_MIB (512).
- * Run after a build: `node dist/scripts/benchEvidenceWriter.js` (Node 22).
+ * Run with `npm run bench:evidence` (Node 22).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { BlobSASPermissions, BlobServiceClient, type BlockBlobClient } from "@azure/storage-blob";
-import { startAzurite } from "../devhost/azurite";
+import { startAzurite } from "../simulator";
 import { BlobEvidenceStore } from "../shared/evidence/blobWriter";
 import { blockIdOf } from "../shared/evidence/blockStager";
-import { EvidenceHasher } from "../shared/evidence/hashing";
+import { ResumableHasher } from "../shared/evidence/resumableHashing";
 import type { ChunkedCopyState } from "../shared/evidence/types";
 
 const MiB = 1024 * 1024;
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     results.push(await measure("(a) fetch to nowhere", total, async () => void (await drain(url))));
     results.push(
       await measure("(b) fetch + SHA-256 + MD5 to nowhere", total, async () => {
-        const hasher = new EvidenceHasher();
+        const hasher = await ResumableHasher.create();
         await drain(url, (chunk) => hasher.update(chunk));
         hasher.digest();
       }),

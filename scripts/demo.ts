@@ -7,14 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { startAzurite } from "../devhost/azurite";
-import { WallClock } from "../devhost/clock";
-import { DurableEngine } from "../devhost/durableEngine";
-import { DurableHttpApi } from "../devhost/durableHttpApi";
-import { invokeHttp } from "../devhost/invokeHttp";
-import { loadApp } from "../devhost/loadApp";
+import { DurableEngine, DurableHttpApi, invokeHttp, loadApp, WallClock } from "../devhost";
 import type { CollectionStatus, CollectionSummary } from "../shared/contract";
-import { createMdeSimulator } from "../simulator";
+import { createMdeSimulator, startAzurite } from "../simulator";
 
 const DEMO_MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
 const TIMEOUT_MS = 120_000;

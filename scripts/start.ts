@@ -11,20 +11,28 @@
  */
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
-import { loadAppWithSettings, LocalHost } from "../devhost/localHost";
 import {
   DEFAULT_PORTS,
   evidenceEndpointOf,
+  loadAppWithSettings,
+  LocalHost,
   mergeWithEnvironment,
+  methodsOf,
   planLocalServices,
   portFrom,
   readLocalSettings,
+  routeTemplateOf,
   withLocalServices,
-} from "../devhost/localSettings";
-import { routeTemplateOf, methodsOf } from "../devhost/httpTriggerRoutes";
+} from "../devhost";
 import { loadConfig } from "../shared/config";
-import { createMdeSimulator, defaultMachines, type MdeSimulator, type ResolvedMachineScenario } from "../simulator";
+import {
+  createMdeSimulator,
+  defaultMachines,
+  startAzurite,
+  type AzuriteInstance,
+  type MdeSimulator,
+  type ResolvedMachineScenario,
+} from "../simulator";
 
 /** Everything started so far, stopped in reverse order. */
 const running: Array<{ name: string; stop: () => Promise<void> }> = [];
@@ -53,7 +61,7 @@ async function stopAll(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // dist/scripts/start.js -> the package root, wherever npm was run from.
+  // dist-tools/scripts/start.js -> the package root, wherever npm was run from.
   const root = path.resolve(__dirname, "..", "..");
   const file = readLocalSettings(root);
   const { settings, fromEnvironment } = mergeWithEnvironment(file.values, process.env);

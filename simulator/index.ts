@@ -1,4 +1,8 @@
-/** The MDE live response simulator: local development without a tenant, and the test double. */
+/**
+ * Local stand-ins for the services the app talks to, for development without a tenant and as the
+ * tests' doubles: the MDE live response simulator, and the Azurite launcher (Azure Storage).
+ */
+export { connectionString, startAzurite, type AzuriteInstance } from "./azurite";
 export { createMdeSimulator, type MdeSimulator, type MdeSimulatorOptions } from "./server";
 export { defaultMachines, type MachineScenario, type ResolvedMachineScenario, type RunScriptOutcome } from "./scenarios";
 export { DEFAULT_LIMITS, DEFAULT_LINK_TTL_IN_MS, DEFAULT_QUEUE_WINDOW_IN_MS, type SimulatorLimits } from "./limits";

@@ -1,10 +1,10 @@
 /**
  * `npm run simulator`: the MDE live response simulator with the demo machines, on the real clock.
- * Starts Azurite (devhost/azurite.ts) for the result store unless
+ * Starts Azurite (./azurite.ts) for the result store unless
  * SIMULATOR_RESULT_STORE_CONNECTION_STRING names one; listens on SIMULATOR_PORT (default 7072).
  */
-import { startAzurite, type AzuriteInstance } from "../devhost/azurite";
 import { jsonLogger } from "../shared/log";
+import { startAzurite, type AzuriteInstance } from "./azurite";
 import { defaultMachines } from "./scenarios";
 import { createMdeSimulator } from "./server";
 

@@ -15,7 +15,7 @@ import { needsDownloadProxy } from "./scenarioFaults";
 
 /** Options of {@link createMdeSimulator}. */
 export interface MdeSimulatorOptions {
-  /** The simulated MDE result store: a connection string to Azurite's `mdesource` account (devhost/azurite.ts). */
+  /** The simulated MDE result store: a connection string to Azurite's `mdesource` account (./azurite.ts). */
   resultStore: { connectionString: string; containerName?: string };
   /** Every state transition and rate-limit window is computed from this clock at request time. @default () => new Date() */
   clock?: () => Date;

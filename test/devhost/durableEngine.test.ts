@@ -1,7 +1,5 @@
 import "./fixtures/toyApp";
-import { VirtualClock } from "../../devhost/clock";
-import { DurableEngine } from "../../devhost/durableEngine";
-import { getRegisteredFunctions } from "../../devhost/registry";
+import { DurableEngine, getRegisteredFunctions, VirtualClock } from "../../devhost";
 import { echoInputs, flakyAttempts } from "./fixtures/toyActivities";
 
 const START = "2026-03-01T08:00:00.000Z";

@@ -1,8 +1,5 @@
 import "./fixtures/toyApp";
-import { VirtualClock, WallClock } from "../../devhost/clock";
-import { DurableEngine } from "../../devhost/durableEngine";
-import { DurableHttpApi, INSTANCE_ID_PLACEHOLDER } from "../../devhost/durableHttpApi";
-import { invokeHttp, matchRoute } from "../../devhost/invokeHttp";
+import { DurableEngine, DurableHttpApi, INSTANCE_ID_PLACEHOLDER, invokeHttp, matchRoute, VirtualClock, WallClock } from "../../devhost";
 
 describe("DurableHttpApi with the real DurableClient", () => {
   let engine: DurableEngine;

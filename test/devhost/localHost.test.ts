@@ -6,9 +6,8 @@
 import { app, type EventGridEvent, type HttpRequest, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import { LocalHost, type RequestLogEntry } from "../../devhost/localHost";
+import { defaultRegistry, findFunction, LocalHost, type FunctionRegistry, type RegisteredFunction, type RequestLogEntry } from "../../devhost";
 import { NcrontabError } from "../../shared/ncrontab";
-import { defaultRegistry, findFunction, type FunctionRegistry, type RegisteredFunction } from "../../devhost/registry";
 
 const timerCalls: Array<{ name: string; timer: Timer; startedId?: string }> = [];
 const eventCalls: unknown[] = [];

@@ -11,7 +11,7 @@ import {
   readSettingsFile,
   resolveSettingReferences,
   withLocalServices,
-} from "../../devhost/localSettings";
+} from "../../devhost";
 import { loadConfig } from "../../shared/config";
 
 const sample = readSettingsFile(path.join(__dirname, "..", "..", "local.settings.sample.json"));

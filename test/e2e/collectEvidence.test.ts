@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { findFunction } from "../../devhost/registry";
-import { createInvocationContext, silentDevhostLogger } from "../../devhost/invocation";
+import { createInvocationContext, findFunction, silentDevhostLogger } from "../../devhost";
 import { DAY, HOUR, machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -10,14 +10,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { connectionString } from "../../devhost/azurite";
-import { createMdeSimulator, type MdeSimulator } from "../../simulator";
+import { connectionString, createMdeSimulator, type MdeSimulator } from "../../simulator";
 import { eventGridEvent } from "../fixtures/alerts/envelopes";
 import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";
 import { testAzurite } from "../support/azurite";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const START_SCRIPT = path.join(ROOT, "dist", "scripts", "start.js");
+const START_SCRIPT = path.join(ROOT, "dist-tools", "scripts", "start.js");
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Seed 001's request: a RunScript then a GetFile (as in collectEvidence.test.ts). */
@@ -204,10 +203,12 @@ async function expectEvidence(app: Started, machineId: string, summary: NonNulla
 }
 
 beforeAll(() => {
-  // Build once with this process's node (v22 under npm); `npm start` itself would rebuild each time.
-  // --noCheck: emit only; `npm test` type-checks the same files in its typecheck step.
-  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--noCheck"], { cwd: ROOT, encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`build failed:\n${tsc.stdout}${tsc.stderr}`);
+  // Build once with this process's node (v22 under npm), as `npm start` does: the app into dist/, the
+  // start script and devhost into dist-tools/. --noCheck: emit only; `npm test` type-checks the same files.
+  for (const project of ["tsconfig.build.json", "tsconfig.tools.json"]) {
+    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--noCheck"], { cwd: ROOT, encoding: "utf8" });
+    if (tsc.status !== 0) throw new Error(`build of ${project} failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
 }, 60_000);
 
 describe("npm start (the start script, over HTTP only)", () => {

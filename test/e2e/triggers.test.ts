@@ -5,8 +5,7 @@
  * blobs and a manifest that records what triggered each collection.
  */
 import { alertInstanceId } from "../../functions/alertCollection";
-import { invokeFunction, timerInfo } from "../../devhost/triggerInvoker";
-import type { DevhostLogEntry } from "../../devhost/invocation";
+import { invokeFunction, timerInfo, type DevhostLogEntry } from "../../devhost";
 import { planInstanceId } from "../../shared/collectionPlans";
 import { eventGridEvent } from "../fixtures/alerts/envelopes";
 import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";

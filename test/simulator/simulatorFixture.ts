@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { VirtualClock } from "../../devhost/clock";
+import { VirtualClock } from "../../devhost";
 import { createMdeSimulator, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "../support/azurite";
 

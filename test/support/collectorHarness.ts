@@ -1,10 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { createServices, registerApp, type AppServices } from "../../app";
-import { VirtualClock } from "../../devhost/clock";
-import { DurableEngine } from "../../devhost/durableEngine";
-import { DurableHttpApi } from "../../devhost/durableHttpApi";
-import { invokeHttp, type NormalizedHttpResponse } from "../../devhost/invokeHttp";
+import { DurableEngine, DurableHttpApi, invokeHttp, VirtualClock, type NormalizedHttpResponse } from "../../devhost";
 import type { CollectionSummary } from "../../shared/contract";
 import { loadConfig, type AppConfig } from "../../shared/config";
 import type { Manifest } from "../../shared/contract";

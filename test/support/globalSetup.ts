@@ -1,4 +1,4 @@
-import { startAzurite } from "../../devhost/azurite";
+import { startAzurite } from "../../simulator";
 
 /** One Azurite for the whole run; each test makes its own container. */
 export default async function globalSetup(): Promise<void> {

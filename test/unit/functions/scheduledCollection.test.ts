@@ -2,7 +2,7 @@ import { createScheduledCollection } from "../../../functions/scheduledCollectio
 import { planInstanceId } from "../../../shared/collectionPlans";
 import { loadConfig } from "../../../shared/config";
 import { MdeApiError } from "../../../shared/errors";
-import { timerInfo } from "../../../devhost/triggerInvoker";
+import { timerInfo } from "../../../devhost";
 import { fakeMde } from "../activities/fakes";
 import { capturingContext, fakeDurableClient } from "./triggerFakes";
 

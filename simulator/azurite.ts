@@ -1,13 +1,23 @@
+/**
+ * Starts Azurite, the local stand-in for Azure Storage, for everything that runs the app on this
+ * machine: jest's global setup, `npm start`, `npm run demo`, the benchmark and `npm run simulator`
+ * (whose result store is Azurite's second account). Not part of the durable engine in devhost/,
+ * and never part of the deployed app.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 
-/** Well-known Azurite development key (public, documented by Microsoft); never a production secret. */
+/**
+ * Well-known Azurite development key, public and documented by Microsoft; never a production secret:
+ * https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key
+ */
 export const DEV_ACCOUNT_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 /** Second account that stands in for MDE's own result storage (the source of download links). */
 export const SOURCE_ACCOUNT = "mdesource";
 
+/** A running Azurite blob service and how to reach its two accounts. */
 export interface AzuriteInstance {
   blobEndpoint: string; // http://127.0.0.1:<port>
   port: number;
@@ -18,7 +28,8 @@ export interface AzuriteInstance {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now (the OS picks it). */
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -31,6 +42,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Connection string of `account` on an Azurite blob endpoint, with the well-known development key. */
 export function connectionString(account: string, blobEndpoint: string): string {
   return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${DEV_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint}/${account};`;
 }
