@@ -52,3 +52,7 @@ export {
   type WireRetryOptions,
 } from "./actions";
 export { EventType, type HistoryEvent } from "./history";
+
+// The local development identity: tokens for AUTH_MODE=development (npm start, demo, tests).
+export { createDevelopmentIdentity, loadOrCreateDevelopmentIdentity, type DevelopmentIdentity, type TokenRequest } from "./developmentIdentity";
+export { DEFAULT_ROLES } from "./developmentRoles";

@@ -17,6 +17,9 @@ export const AUTHORITY_HOSTS = Object.keys(V1_ISSUER_HOST);
 
 /** Issuer of the tokens `npm start`, the demo and the tests mint with a local development key. */
 export const DEVELOPMENT_ISSUER = "https://localhost/mde-live-response-collector/development/v2.0";
+/** The tenant and audience development tokens carry when AUTH_TENANT_ID and AUTH_AUDIENCE are not set. */
+export const DEVELOPMENT_TENANT_ID = "00000000-0000-0000-0000-000000000000";
+export const DEVELOPMENT_AUDIENCE = "api://mde-live-response-collector";
 
 export interface TokenValidatorOptions {
   tenantId: string;
