@@ -15,7 +15,7 @@ import { createWriteManifest } from "./activities/writeManifest";
 import { createAlertCollection } from "./functions/alertCollection";
 import { createLiveResponseCancel } from "./functions/liveResponseCancel";
 import { createLiveResponseStart } from "./functions/liveResponseStart";
-import { liveResponseStatus } from "./functions/liveResponseStatus";
+import { createLiveResponseStatus } from "./functions/liveResponseStatus";
 import { createScheduledCollection } from "./functions/scheduledCollection";
 import { collectEvidence } from "./orchestrators/collectEvidence";
 import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/contract";
@@ -87,7 +87,7 @@ export function registerApp(services: AppServices): void {
     methods: ["GET"],
     authLevel: "function",
     extraInputs: [durableClient],
-    handler: liveResponseStatus,
+    handler: createLiveResponseStatus(),
   });
   app.http("liveResponseCancel", {
     route: "liveresponse/{instanceId}/cancel",

@@ -1,28 +1,24 @@
 import { createHash } from "node:crypto";
 import type { InvocationContext } from "@azure/functions";
-import * as df from "durable-functions";
-import type { DurableClient } from "durable-functions";
-import { startCollectionOnce } from "./startCollection";
+import { durableFor, type DurableDeps } from "./durableAccess";
+import { describeProblems, startPlaybookCollection } from "./startCollection";
 import { alertOf } from "./alertFetch";
 import { parseEventEnvelope } from "../shared/alerts/event";
 import { alertPlaceholderValues } from "../shared/alerts/normalize";
 import { matchRule, type AlertRule } from "../shared/alerts/rules";
-import { buildCollectionPolicy } from "../shared/collectionPolicy";
-import { type CollectEvidenceInput } from "../shared/contract";
+import { buildCollectionPolicy } from "../shared/timing";
 import type { CollectionSettings } from "../shared/config";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
-import { renderPlaybook, type PlaybookCatalog } from "../shared/playbooks";
+import type { PlaybookCatalog } from "../shared/playbooks";
 import { DEFAULT_COMMENT } from "../shared/validation";
 
-export interface AlertCollectionDeps {
+export interface AlertCollectionDeps extends DurableDeps {
   mde: MdeApi;
   rules: readonly AlertRule[];
   playbooks: PlaybookCatalog;
   collection: CollectionSettings;
   now: () => Date;
-  /** The durable client for an invocation. @default df.getClient (tests pass a fake) */
-  durableClient?: (context: InvocationContext) => DurableClient;
 }
 
 /** One alert, one device, one collection: Event Grid's at-least-once redelivery maps to the same id. */
@@ -47,28 +43,52 @@ export function createAlertCollection(deps: AlertCollectionDeps) {
     if (!parsed.ok) return log.warn("alert event dropped", { eventId, reason: parsed.reason });
     const alert = parsed.alert;
     const rule = matchRule(deps.rules, alert);
-    if (!rule) return log.info("alert matched no rule; ignored", { eventId, alertId: alert.id, source: alert.source, severity: alert.severity ?? null });
-    if (alert.devices.length === 0) return log.warn("alert event dropped", { eventId, alertId: alert.id, rule: rule.name, reason: "the alert names no MDE device (mdeDeviceId, machineId or MdatpDeviceId)" });
+    if (!rule)
+      return log.info("alert matched no rule; ignored", {
+        eventId,
+        alertId: alert.id,
+        source: alert.source,
+        severity: alert.severity ?? null,
+      });
+    if (alert.devices.length === 0)
+      return log.warn("alert event dropped", {
+        eventId,
+        alertId: alert.id,
+        rule: rule.name,
+        reason: "the alert names no MDE device (mdeDeviceId, machineId or MdatpDeviceId)",
+      });
 
-    const client = (deps.durableClient ?? df.getClient)(context);
-    const now = deps.now();
+    const durable = durableFor(deps, context);
+    const policy = buildCollectionPolicy(deps.collection, deps.now());
     for (const device of alert.devices) {
-      const rendered = renderPlaybook(deps.playbooks.get(rule.playbook)!, "alert", alertPlaceholderValues(alert, device), rule.parameters);
-      if (!rendered.ok) {
-        log.warn("alert collection refused", { eventId, alertId: alert.id, machineId: device.machineId, rule: rule.name, reason: rendered.problems.map((p) => `${p.field}: ${p.message}`).join("; ") });
-        continue;
-      }
-      const input: CollectEvidenceInput = {
-        request: {
-          machineId: device.machineId,
-          commands: rendered.value.commands,
-          comment: rendered.value.comment ?? `${DEFAULT_COMMENT} (alert ${alert.id})`,
-          trigger: { kind: "alert", alertId: alert.id, source: alert.source, severity: alert.severity, title: alert.title, playbook: rule.playbook, rule: rule.name },
+      const about = { eventId, alertId: alert.id, machineId: device.machineId, rule: rule.name };
+      const outcome = await startPlaybookCollection({
+        durable,
+        instanceId: alertInstanceId(alert.id, device.machineId),
+        machineId: device.machineId,
+        run: {
+          playbook: deps.playbooks.get(rule.playbook)!,
+          values: alertPlaceholderValues(alert, device),
+          parameters: rule.parameters,
+          defaultComment: `${DEFAULT_COMMENT} (alert ${alert.id})`,
         },
-        policy: buildCollectionPolicy(deps.collection, now),
-      };
-      const r = await startCollectionOnce(client, alertInstanceId(alert.id, device.machineId), input);
-      log.info(r.kind === "started" ? "alert collection started" : "alert collection already started", { eventId, instanceId: r.instanceId, alertId: alert.id, machineId: device.machineId, rule: rule.name });
+        trigger: {
+          kind: "alert",
+          alertId: alert.id,
+          source: alert.source,
+          severity: alert.severity,
+          title: alert.title,
+          playbook: rule.playbook,
+          rule: rule.name,
+        },
+        policy,
+      });
+      if (outcome.kind === "refused") log.warn("alert collection refused", { ...about, reason: describeProblems(outcome.problems) });
+      else
+        log.info(outcome.kind === "started" ? "alert collection started" : "alert collection already started", {
+          ...about,
+          instanceId: outcome.instanceId,
+        });
     }
   };
 }

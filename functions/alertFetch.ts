@@ -21,7 +21,11 @@ export async function alertOf(event: AlertEvent, mde: MdeApi, log: Logger): Prom
     // An unknown or malformed id will never resolve: drop it. Anything else (429, 5xx, network,
     // 401/403 while Alert.Read.All is missing) may heal: let Event Grid redeliver, then dead-letter.
     if (status === 404 || status === 400) {
-      log.warn("alert event dropped", { eventId: event.id, alertId: reference.id, reason: `MDE refused to return the alert: ${status} ${(e as MdeApiError).code}` });
+      log.warn("alert event dropped", {
+        eventId: event.id,
+        alertId: reference.id,
+        reason: `MDE refused to return the alert: ${status} ${(e as MdeApiError).code}`,
+      });
       return undefined;
     }
     log.error("alert fetch failed; Event Grid will redeliver", { eventId: event.id, alertId: reference.id, error: errorMessage(e) });

@@ -1,5 +1,4 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
-import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { FieldProblem } from "../shared/validation";
 
 /** Errors answered in the same envelope MDE and Azure use: `{ error: { code, message, details } }`. */
@@ -12,17 +11,32 @@ export type BodyResult = { ok: true; value: unknown } | { ok: false; response: H
 /** Reads a JSON body, refusing oversized bodies before parsing them. */
 export async function readJsonBody(request: HttpRequest, maxBytes: number, required = true): Promise<BodyResult> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge = (): BodyResult => ({ ok: false, response: errorResponse(413, "RequestTooLarge", `The request body must be at most ${maxBytes} bytes.`) });
+  const tooLarge = (): BodyResult => ({
+    ok: false,
+    response: errorResponse(413, "RequestTooLarge", `The request body must be at most ${maxBytes} bytes.`),
+  });
   if (declared > maxBytes) return tooLarge();
   const text = await request.text();
   if (Buffer.byteLength(text, "utf8") > maxBytes) return tooLarge();
   if (text.trim() === "") {
-    return required ? { ok: false, response: errorResponse(400, "InvalidRequest", "The request body is empty; send a JSON object.", [{ field: "(body)", message: "required" }]) } : { ok: true, value: {} };
+    return required
+      ? {
+          ok: false,
+          response: errorResponse(400, "InvalidRequest", "The request body is empty; send a JSON object.", [
+            { field: "(body)", message: "required" },
+          ]),
+        }
+      : { ok: true, value: {} };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
-    return { ok: false, response: errorResponse(400, "InvalidRequest", "The request body is not valid JSON.", [{ field: "(body)", message: (e as Error).message }]) };
+    return {
+      ok: false,
+      response: errorResponse(400, "InvalidRequest", "The request body is not valid JSON.", [
+        { field: "(body)", message: (e as Error).message },
+      ]),
+    };
   }
 }
 
@@ -33,15 +47,5 @@ export function callerOf(request: HttpRequest): string | undefined {
 
 /** Instance ids are ours (GUIDs or `lr-<hex>`): anything else cannot be one. */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
-
-/** The durable client throws on 404 rather than returning undefined; this is the one place that knows. */
-export async function getStatusOrUndefined(client: DurableClient, instanceId: string): Promise<DurableOrchestrationStatus | undefined> {
-  try {
-    return await client.getStatus(instanceId, { showInput: true });
-  } catch (e) {
-    if (e instanceof Error && /\b404\b/.test(e.message)) return undefined;
-    throw e;
-  }
-}
 
 export const TERMINAL_RUNTIME_STATUSES = ["Completed", "Failed", "Terminated", "Canceled"];

@@ -1,28 +1,104 @@
-import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import { COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../shared/contract";
-import { getStatusOrUndefined } from "./http";
+import type { DurableOrchestrationStatus } from "durable-functions";
+import {
+  COLLECT_EVIDENCE_ORCHESTRATOR,
+  type CollectEvidenceInput,
+  type CollectionPolicy,
+  type CollectionTrigger,
+} from "../shared/contract";
+import type { LiveResponseCommand } from "../shared/mde/models";
+import { renderPlaybook, type PlaceholderValues, type Playbook } from "../shared/playbooks";
+import type { FieldProblem } from "../shared/validation";
+import type { DurableAccess } from "./durableAccess";
 
-export type StartOutcome = { kind: "started"; instanceId: string } | { kind: "exists"; instanceId: string; existing: DurableOrchestrationStatus };
+/** What a collection runs: a playbook rendered for its trigger, or commands the webhook already validated. */
+export type CollectionCommands =
+  | {
+      playbook: Playbook;
+      values: PlaceholderValues;
+      parameters?: Record<string, string>;
+      /** The caller's own comment, which outranks the playbook's. */
+      comment?: string;
+      /** When neither the caller nor the playbook gives a comment. */
+      defaultComment: string;
+    }
+  | { commands: LiveResponseCommand[]; comment: string };
+
+/** One collection a trigger asks for. */
+export interface CollectionStart {
+  durable: DurableAccess;
+  /** Deterministic for an idempotent start; undefined: a new random id (a webhook without an idempotency key). */
+  instanceId: string | undefined;
+  machineId: string;
+  run: CollectionCommands;
+  trigger: CollectionTrigger;
+  policy: CollectionPolicy;
+}
+
+export type CollectionStartOutcome =
+  | { kind: "started"; instanceId: string; input: CollectEvidenceInput }
+  /** `existing` is the input the instance was started with; `input` is what this start asked for. */
+  | { kind: "alreadyStarted"; instanceId: string; input: CollectEvidenceInput; existing: CollectEvidenceInput | undefined }
+  /** The playbook does not render for this collection: nothing was started. */
+  | { kind: "refused"; problems: FieldProblem[] };
 
 /**
- * Starts `collectEvidence` under a deterministic instance id unless that instance already exists,
- * which is how all three starters make a retried webhook, a duplicate timer firing and an
- * at-least-once Event Grid redelivery start nothing twice. The status is checked first because
- * Durable restarts a finished instance when `startNew` reuses its id; a concurrent duplicate that
- * slips between the check and the start is refused by Durable (instance exists) and reported as such.
- * @param instanceId - undefined: a new random id (webhook without an idempotency key)
+ * The one way every trigger starts a collection: renders the playbook for the trigger, builds the
+ * orchestration input and starts `collectEvidence` once per instance id.
  * @throws what the durable client throws, other than "already exists"
  */
-export async function startCollectionOnce(client: DurableClient, instanceId: string | undefined, input: CollectEvidenceInput): Promise<StartOutcome> {
+export async function startPlaybookCollection(start: CollectionStart): Promise<CollectionStartOutcome> {
+  const run = resolveRun(start.run, start.trigger.kind);
+  if (!run.ok) return { kind: "refused", problems: run.problems };
+  const input: CollectEvidenceInput = {
+    request: { machineId: start.machineId, commands: run.commands, comment: run.comment, trigger: start.trigger },
+    policy: start.policy,
+  };
+  const once = await startOnce(start.durable, start.instanceId, input);
+  if ("instanceId" in once) return { kind: "started", instanceId: once.instanceId, input };
+  return {
+    kind: "alreadyStarted",
+    instanceId: start.instanceId!,
+    input,
+    existing: once.existing.input as CollectEvidenceInput | undefined,
+  };
+}
+
+/** Problems as one log value: `field: message; field: message`. */
+export function describeProblems(problems: readonly FieldProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.message}`).join("; ");
+}
+
+function resolveRun(
+  run: CollectionCommands,
+  context: CollectionTrigger["kind"],
+): { ok: true; commands: LiveResponseCommand[]; comment: string } | { ok: false; problems: FieldProblem[] } {
+  if ("commands" in run) return { ok: true, commands: run.commands, comment: run.comment };
+  const rendered = renderPlaybook(run.playbook, context, run.values, run.parameters);
+  if (!rendered.ok) return rendered;
+  return { ok: true, commands: rendered.value.commands, comment: run.comment ?? rendered.value.comment ?? run.defaultComment };
+}
+
+/**
+ * Starts the instance unless it already exists, which is how a retried webhook, a duplicate timer
+ * firing and an at-least-once Event Grid redelivery start nothing twice. The status is checked
+ * first because Durable restarts a finished instance when `startNew` reuses its id; a concurrent
+ * duplicate that slips between the check and the start is refused by Durable (instance exists).
+ * @returns the new instance's id, or the status of the instance that already exists
+ */
+async function startOnce(
+  durable: DurableAccess,
+  instanceId: string | undefined,
+  input: CollectEvidenceInput,
+): Promise<{ instanceId: string } | { existing: DurableOrchestrationStatus }> {
   if (instanceId) {
-    const existing = await getStatusOrUndefined(client, instanceId);
-    if (existing) return { kind: "exists", instanceId, existing };
+    const existing = await durable.findStatus(instanceId);
+    if (existing) return { existing };
   }
   try {
-    return { kind: "started", instanceId: await client.startNew(COLLECT_EVIDENCE_ORCHESTRATOR, { instanceId, input }) };
+    return { instanceId: await durable.client.startNew(COLLECT_EVIDENCE_ORCHESTRATOR, { instanceId, input }) };
   } catch (e) {
-    const existing = instanceId ? await getStatusOrUndefined(client, instanceId) : undefined;
-    if (existing) return { kind: "exists", instanceId: instanceId!, existing };
+    const existing = instanceId ? await durable.findStatus(instanceId) : undefined;
+    if (existing) return { existing };
     throw e;
   }
 }

@@ -7,16 +7,26 @@ import { GRAPH_ALERT_CREATED } from "../../fixtures/alerts/graphNotification";
 import { MDE_ALERT, MDE_ALERT_MACHINE } from "../../fixtures/alerts/mdeAlert";
 import { SENTINEL_ALERT, SENTINEL_ALERT_MACHINE } from "../../fixtures/alerts/sentinelAlert";
 import { fakeMde } from "../activities/fakes";
-import { capturingContext, fakeDurableClient } from "./triggerFakes";
+import { capturingContext, fakeDurableAccess } from "./triggerFakes";
 
 const config = loadConfig({
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
-    { name: "alert-file", comment: "Alert {{alert.id}} on {{machine.computerDnsName}}", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
+    {
+      name: "alert-file",
+      comment: "Alert {{alert.id}} on {{machine.computerDnsName}}",
+      commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }],
+    },
     {
       name: "execution-triage",
       commands: [
-        { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: "-Alert {{alert.id}} -Depth {{params.depth}}" }] },
+        {
+          type: "RunScript",
+          params: [
+            { key: "ScriptName", value: "Collect-Triage.ps1" },
+            { key: "Args", value: "-Alert {{alert.id}} -Depth {{params.depth}}" },
+          ],
+        },
         { type: "GetFile", params: [{ key: "Path", value: "{{alert.fileDirectory}}\\{{alert.fileName}}" }] },
       ],
     },
@@ -28,9 +38,16 @@ const config = loadConfig({
 });
 
 function setup(getAlert?: jest.Mock) {
-  const durable = fakeDurableClient();
+  const durable = fakeDurableAccess();
   const mde = fakeMde(getAlert ? { getAlert } : {});
-  const handler = createAlertCollection({ mde, rules: config.alertRules, playbooks: config.playbooks, collection: config.collection, now: () => new Date("2026-03-02T09:00:00Z"), durableClient: () => durable.client });
+  const handler = createAlertCollection({
+    mde,
+    rules: config.alertRules,
+    playbooks: config.playbooks,
+    collection: config.collection,
+    now: () => new Date("2026-03-02T09:00:00Z"),
+    durable: () => durable.access,
+  });
   const deliver = async (event: unknown) => {
     const { context, lines } = capturingContext("alertCollection");
     await handler(event, context);
@@ -51,12 +68,28 @@ describe("alertCollection", () => {
             machineId: GRAPH_ALERT_DEVICE,
             commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] }],
             comment: "Alert da637578995287051192_756343937 on tempDns",
-            trigger: { kind: "alert", alertId: GRAPH_ALERT.id, source: "graph", severity: "low", title: "Suspicious execution of hidden file", playbook: "alert-file", rule: "hidden-files" },
+            trigger: {
+              kind: "alert",
+              alertId: GRAPH_ALERT.id,
+              source: "graph",
+              severity: "low",
+              title: "Suspicious execution of hidden file",
+              playbook: "alert-file",
+              rule: "hidden-files",
+            },
           },
         }),
       },
     ]);
-    expect(lines).toEqual([expect.objectContaining({ level: "info", message: "alert collection started", alertId: GRAPH_ALERT.id, machineId: GRAPH_ALERT_DEVICE, rule: "hidden-files" })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "info",
+        message: "alert collection started",
+        alertId: GRAPH_ALERT.id,
+        machineId: GRAPH_ALERT_DEVICE,
+        rule: "hidden-files",
+      }),
+    ]);
   });
 
   it("starts the execution playbook with its parameters for an MDE alert (CloudEvents schema)", async () => {
@@ -66,7 +99,13 @@ describe("alertCollection", () => {
     expect(durable.started[0]!.input.request).toMatchObject({
       machineId: MDE_ALERT_MACHINE,
       commands: [
-        { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: `-Alert ${MDE_ALERT.id} -Depth 2` }] },
+        {
+          type: "RunScript",
+          params: [
+            { key: "ScriptName", value: "Collect-Triage.ps1" },
+            { key: "Args", value: `-Alert ${MDE_ALERT.id} -Depth 2` },
+          ],
+        },
         { type: "GetFile", params: [{ key: "Path", value: "c:\\temp\\suspicious.dll" }] },
       ],
       trigger: { kind: "alert", source: "mde", rule: "execution", playbook: "execution-triage" },
@@ -77,7 +116,11 @@ describe("alertCollection", () => {
     const { durable, deliver } = setup();
     await deliver(eventGridEvent(SENTINEL_ALERT));
     expect(durable.started.map((s) => [s.instanceId, s.input.request.machineId, s.input.request.trigger])).toEqual([
-      [alertInstanceId(SENTINEL_ALERT.SystemAlertId, SENTINEL_ALERT_MACHINE), SENTINEL_ALERT_MACHINE, expect.objectContaining({ alertId: SENTINEL_ALERT.SystemAlertId, source: "sentinel", severity: "medium" })],
+      [
+        alertInstanceId(SENTINEL_ALERT.SystemAlertId, SENTINEL_ALERT_MACHINE),
+        SENTINEL_ALERT_MACHINE,
+        expect.objectContaining({ alertId: SENTINEL_ALERT.SystemAlertId, source: "sentinel", severity: "medium" }),
+      ],
     ]);
   });
 
@@ -86,7 +129,12 @@ describe("alertCollection", () => {
     await deliver(eventGridEvent(GRAPH_ALERT));
     const lines = await deliver(eventGridEvent(GRAPH_ALERT));
     expect(durable.started).toHaveLength(1);
-    expect(lines).toEqual([expect.objectContaining({ message: "alert collection already started", instanceId: alertInstanceId(GRAPH_ALERT.id, GRAPH_ALERT_DEVICE) })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        message: "alert collection already started",
+        instanceId: alertInstanceId(GRAPH_ALERT.id, GRAPH_ALERT_DEVICE),
+      }),
+    ]);
   });
 
   it("starts one collection per device of the alert", async () => {
@@ -105,19 +153,41 @@ describe("alertCollection", () => {
   });
 
   it("drops a reference to an alert MDE does not know, and throws on a transient fetch failure so Event Grid retries", async () => {
-    const missing = setup(jest.fn(async () => { throw new MdeApiError({ statusCode: 404, code: "NotFound", message: "no" }); }));
+    const missing = setup(
+      jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 404, code: "NotFound", message: "no" });
+      }),
+    );
     const lines = await missing.deliver(GRAPH_ALERT_CREATED);
-    expect(lines).toEqual([expect.objectContaining({ level: "warn", message: "alert event dropped", reason: "MDE refused to return the alert: 404 NotFound" })]);
-    const flaky = setup(jest.fn(async () => { throw new MdeApiError({ statusCode: 503, code: "HttpError503", message: "busy" }); }));
+    expect(lines).toEqual([
+      expect.objectContaining({ level: "warn", message: "alert event dropped", reason: "MDE refused to return the alert: 404 NotFound" }),
+    ]);
+    const flaky = setup(
+      jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 503, code: "HttpError503", message: "busy" });
+      }),
+    );
     await expect(flaky.deliver(GRAPH_ALERT_CREATED)).rejects.toThrow(MdeApiError);
   });
 
   it.each([
     ["an event in neither schema", { hello: "world" }, "not an Event Grid event (id, eventType) or a CloudEvent (id, type, specversion)"],
-    ["an unknown payload", eventGridEvent({ foo: 1 }), "event data is not a Graph security alert, an MDE alert or a Sentinel SecurityAlert row"],
-    ["Sentinel Entities that are not JSON", cloudEvent({ ...SENTINEL_ALERT, Entities: "{not json" }), "SecurityAlert Entities is not valid JSON"],
+    [
+      "an unknown payload",
+      eventGridEvent({ foo: 1 }),
+      "event data is not a Graph security alert, an MDE alert or a Sentinel SecurityAlert row",
+    ],
+    [
+      "Sentinel Entities that are not JSON",
+      cloudEvent({ ...SENTINEL_ALERT, Entities: "{not json" }),
+      "SecurityAlert Entities is not valid JSON",
+    ],
     ["data that is a string but not JSON", cloudEvent("<xml/>"), "event data is a string that is not JSON"],
-    ["an alert without a device", eventGridEvent({ ...GRAPH_ALERT, evidence: [] }), "the alert names no MDE device (mdeDeviceId, machineId or MdatpDeviceId)"],
+    [
+      "an alert without a device",
+      eventGridEvent({ ...GRAPH_ALERT, evidence: [] }),
+      "the alert names no MDE device (mdeDeviceId, machineId or MdatpDeviceId)",
+    ],
   ])("drops %s with one structured log line, without throwing", async (_name, event, reason) => {
     const { durable, deliver } = setup();
     const lines = await deliver(event);
@@ -130,7 +200,17 @@ describe("alertCollection", () => {
     const { durable, deliver } = setup();
     const lines = await deliver(eventGridEvent({ ...MDE_ALERT, category: "Exfiltration" }));
     expect(durable.started).toEqual([]);
-    expect(lines).toEqual([{ level: "info", message: "alert matched no rule; ignored", function: "alertCollection", eventId: expect.any(String), alertId: MDE_ALERT.id, source: "mde", severity: "low" }]);
+    expect(lines).toEqual([
+      {
+        level: "info",
+        message: "alert matched no rule; ignored",
+        function: "alertCollection",
+        eventId: expect.any(String),
+        alertId: MDE_ALERT.id,
+        source: "mde",
+        severity: "low",
+      },
+    ]);
   });
 
   it("refuses, with a log line, a playbook that needs a file the alert lacks", async () => {
@@ -138,6 +218,11 @@ describe("alertCollection", () => {
     const withoutFile = { ...GRAPH_ALERT, evidence: [GRAPH_ALERT.evidence[0]] };
     const lines = await deliver(eventGridEvent(withoutFile));
     expect(durable.started).toEqual([]);
-    expect(lines[0]).toMatchObject({ level: "warn", message: "alert collection refused", rule: "hidden-files", reason: "commands[0].params[0].value: {{alert.filePath}} has no value for this collection" });
+    expect(lines[0]).toMatchObject({
+      level: "warn",
+      message: "alert collection refused",
+      rule: "hidden-files",
+      reason: "commands[0].params[0].value: {{alert.filePath}} has no value for this collection",
+    });
   });
 });

@@ -4,7 +4,7 @@ import { loadConfig } from "../../../shared/config";
 import { MdeApiError } from "../../../shared/errors";
 import { timerInfo } from "../../../devhost";
 import { fakeMde } from "../activities/fakes";
-import { capturingContext, fakeDurableClient } from "./triggerFakes";
+import { capturingContext, fakeDurableAccess } from "./triggerFakes";
 
 const M1 = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
 const M2 = "f70f9fe6b29cd9511652434919c6530618f06606";
@@ -19,11 +19,20 @@ const config = loadConfig({
       name: "triage",
       comment: "Nightly triage ({{plan.name}})",
       commands: [
-        { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: "-Ticket {{params.ticket}} -Host {{machine.computerDnsName}}" }] },
+        {
+          type: "RunScript",
+          params: [
+            { key: "ScriptName", value: "Collect-Triage.ps1" },
+            { key: "Args", value: "-Ticket {{params.ticket}} -Host {{machine.computerDnsName}}" },
+          ],
+        },
         { type: "GetFile", params: [{ key: "Path", value: "C:\\ProgramData\\triage-{{machine.id}}.zip" }] },
       ],
     },
-    { name: "by-id", commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\ProgramData\\{{plan.name}}-{{machine.id}}.zip" }] }] },
+    {
+      name: "by-id",
+      commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\ProgramData\\{{plan.name}}-{{machine.id}}.zip" }] }],
+    },
   ]),
   COLLECTION_PLANS: JSON.stringify([
     { name: "servers", playbook: "by-id", machineIds: [M1, M2] },
@@ -35,10 +44,22 @@ const config = loadConfig({
 
 type Listed = { id: string; computerDnsName: string | null }[];
 
-function setup(listMachines: jest.Mock = jest.fn(async (): Promise<Listed> => [{ id: M3, computerDnsName: "dc01.contoso.com" }, { id: "b16f11eb16f11eb16f11eb16f11eb16f11eb16f1", computerDnsName: "dc02.contoso.com" }])) {
-  const durable = fakeDurableClient();
+function setup(
+  listMachines: jest.Mock = jest.fn(async (): Promise<Listed> => [
+    { id: M3, computerDnsName: "dc01.contoso.com" },
+    { id: "b16f11eb16f11eb16f11eb16f11eb16f11eb16f1", computerDnsName: "dc02.contoso.com" },
+  ]),
+) {
+  const durable = fakeDurableAccess();
   const mde = fakeMde({ listMachines });
-  const handler = createScheduledCollection({ mde, plans: config.plans, playbooks: config.playbooks, collection: config.collection, now: () => FIRED_AT, durableClient: () => durable.client });
+  const handler = createScheduledCollection({
+    mde,
+    plans: config.plans,
+    playbooks: config.playbooks,
+    collection: config.collection,
+    now: () => FIRED_AT,
+    durable: () => durable.access,
+  });
   return { durable, mde, handler };
 }
 
@@ -49,13 +70,23 @@ describe("scheduledCollection", () => {
     await handler(timerInfo({ now: FIRED_AT }), context);
 
     expect(mde.listMachines).toHaveBeenCalledWith({ filter: "machineTags/any(tag: tag eq 'tier0')", top: 10 });
-    expect(durable.started.map((s) => s.instanceId)).toEqual([planInstanceId("servers", M1, OCCURRENCE), planInstanceId("servers", M2, OCCURRENCE), planInstanceId("tier0", M3, OCCURRENCE)]);
+    expect(durable.started.map((s) => s.instanceId)).toEqual([
+      planInstanceId("servers", M1, OCCURRENCE),
+      planInstanceId("servers", M2, OCCURRENCE),
+      planInstanceId("tier0", M3, OCCURRENCE),
+    ]);
     const tier0 = durable.started[2]!.input.request;
     expect(tier0).toEqual({
       machineId: M3,
       comment: "Nightly triage (tier0)",
       commands: [
-        { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: "-Ticket CHG-1 -Host dc01.contoso.com" }] },
+        {
+          type: "RunScript",
+          params: [
+            { key: "ScriptName", value: "Collect-Triage.ps1" },
+            { key: "Args", value: "-Ticket CHG-1 -Host dc01.contoso.com" },
+          ],
+        },
         { type: "GetFile", params: [{ key: "Path", value: `C:\\ProgramData\\triage-${M3}.zip` }] },
       ],
       trigger: { kind: "schedule", plan: "tier0", scheduledFor: OCCURRENCE, playbook: "triage" },
@@ -63,19 +94,27 @@ describe("scheduledCollection", () => {
     expect(durable.started[0]!.input.request.commands[0]!.params[0]!.value).toBe(`C:\\ProgramData\\servers-${M1}.zip`);
     // Two submissions per minute: the third waits a minute, and its deadline counts from then.
     expect(durable.started.map((s) => s.input.policy.startAfter ?? null)).toEqual([null, null, "2026-03-02T02:01:00.350Z"]);
-    expect(lines).toContainEqual(expect.objectContaining({ level: "warn", message: "scheduled run capped", machines: 4, started: 3, skipped: 1, limit: 3 }));
-    expect(lines.at(-1)).toMatchObject({ message: "scheduled run finished", scheduledFor: OCCURRENCE, started: 3, existing: 0, refused: 0 });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "scheduled run capped", machines: 4, started: 3, skipped: 1, limit: 3 }),
+    );
+    expect(lines.at(-1)).toMatchObject({
+      message: "scheduled run finished",
+      scheduledFor: OCCURRENCE,
+      started: 3,
+      existing: 0,
+      refused: 0,
+    });
   });
 
   it("names the occurrence just ahead when the timer fires a few milliseconds early", async () => {
-    const durable = fakeDurableClient();
+    const durable = fakeDurableAccess();
     const early = createScheduledCollection({
       mde: fakeMde({ listMachines: jest.fn(async () => []) }),
       plans: config.plans,
       playbooks: config.playbooks,
       collection: config.collection,
       now: () => new Date("2026-03-02T01:59:59.996Z"),
-      durableClient: () => durable.client,
+      durable: () => durable.access,
     });
     const { context, lines } = capturingContext("scheduledCollection");
     await early(timerInfo({ now: new Date("2026-03-02T01:59:59.996Z") }), context);
@@ -93,11 +132,23 @@ describe("scheduledCollection", () => {
   });
 
   it("skips a plan whose machines cannot be listed, logging why, and runs the others", async () => {
-    const { durable, handler } = setup(jest.fn(async () => { throw new MdeApiError({ statusCode: 400, code: "InvalidInput", message: "Invalid $filter" }); }));
+    const { durable, handler } = setup(
+      jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 400, code: "InvalidInput", message: "Invalid $filter" });
+      }),
+    );
     const { context, lines } = capturingContext("scheduledCollection");
     await handler(timerInfo({ now: FIRED_AT }), context);
     expect(durable.started).toHaveLength(2);
-    expect(lines).toContainEqual(expect.objectContaining({ level: "error", message: "plan machines could not be listed; plan skipped", plan: "tier0", status: 400, code: "InvalidInput" }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        message: "plan machines could not be listed; plan skipped",
+        plan: "tier0",
+        status: 400,
+        code: "InvalidInput",
+      }),
+    );
   });
 
   it("refuses, with a log line, a machine the playbook cannot be rendered for", async () => {
@@ -105,6 +156,14 @@ describe("scheduledCollection", () => {
     const { context, lines } = capturingContext("scheduledCollection");
     await handler(timerInfo({ now: FIRED_AT }), context);
     expect(durable.started).toHaveLength(2);
-    expect(lines).toContainEqual(expect.objectContaining({ level: "warn", message: "scheduled collection refused", plan: "tier0", machineId: M3, problems: expect.stringContaining("{{machine.computerDnsName}} has no value") }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        message: "scheduled collection refused",
+        plan: "tier0",
+        machineId: M3,
+        problems: expect.stringContaining("{{machine.computerDnsName}} has no value"),
+      }),
+    );
   });
 });

@@ -1,24 +1,43 @@
 import { InvocationContext } from "@azure/functions";
-import type { DurableClient } from "durable-functions";
+import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
+import type { DurableAccess } from "../../../functions/durableAccess";
 import type { CollectEvidenceInput } from "../../../shared/contract";
 
-/** A DurableClient with just what the starters use; the 404 it throws is the real client's message shape. */
-export function fakeDurableClient() {
+/**
+ * A {@link DurableAccess} with just what the starters use, keeping what it started. A missing
+ * instance is undefined, as the real `findStatus` answers the extension's 404.
+ * @param options.startNew - replaces the start (e.g. to throw as Durable does for a concurrent duplicate)
+ */
+export function fakeDurableAccess(
+  options: { startNew?: (instanceId: string | undefined, input: CollectEvidenceInput) => Promise<string> } = {},
+) {
   const instances = new Map<string, CollectEvidenceInput>();
   const started: { instanceId: string; input: CollectEvidenceInput }[] = [];
+  const lookups: string[] = [];
+  const store = (instanceId: string, input: CollectEvidenceInput) => {
+    instances.set(instanceId, input);
+    started.push({ instanceId, input });
+    return instanceId;
+  };
   const client = {
-    async getStatus(instanceId: string) {
-      const input = instances.get(instanceId);
-      if (!input) throw new Error("Webhook returned unexpected status code 404");
-      return { instanceId, input, runtimeStatus: "Running" };
+    async startNew(_name: string, o: { instanceId?: string; input: CollectEvidenceInput }) {
+      if (options.startNew) return options.startNew(o.instanceId, o.input);
+      return store(o.instanceId ?? `generated-${started.length + 1}`, o.input);
     },
-    async startNew(_name: string, options: { instanceId: string; input: CollectEvidenceInput }) {
-      instances.set(options.instanceId, options.input);
-      started.push({ instanceId: options.instanceId, input: options.input });
-      return options.instanceId;
+    async raiseEvent() {},
+    createCheckStatusResponse(_request: unknown, instanceId: string) {
+      return { status: 202, jsonBody: { id: instanceId } };
     },
   };
-  return { client: client as unknown as DurableClient, started, instances };
+  const access: DurableAccess = {
+    client: client as unknown as DurableClient,
+    async findStatus(instanceId: string) {
+      lookups.push(instanceId);
+      const input = instances.get(instanceId);
+      return input ? ({ instanceId, input, runtimeStatus: "Running" } as unknown as DurableOrchestrationStatus) : undefined;
+    },
+  };
+  return { access, started, instances, lookups, store };
 }
 
 /** An InvocationContext whose log lines are kept, parsed as the JSON the app writes. */

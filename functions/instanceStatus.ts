@@ -1,0 +1,86 @@
+import type { InvocationContext } from "@azure/functions";
+import type { DurableOrchestrationStatus } from "durable-functions";
+import { CollectorError } from "../shared/errors";
+
+/**
+ * Where the Durable extension serves its HTTP API to this worker: the `rpcBaseUrl` of the durable
+ * client binding data, the same loopback endpoint `DurableClient` calls.
+ * @throws CollectorError `DurableClientBindingMissing` when the function has no durable client input, or
+ *   the extension's local RPC endpoint is off (`extensions.durableTask.localRpcEndpointEnabled: false` in host.json)
+ */
+export function rpcBaseUrlOf(context: InvocationContext): string {
+  const input = context.options.extraInputs.find((i) => i.type === "durableClient" || i.type === "orchestrationClient");
+  const data: unknown = input ? context.extraInputs.get(input) : undefined;
+  const rpcBaseUrl = typeof data === "object" && data !== null ? (data as { rpcBaseUrl?: unknown }).rpcBaseUrl : undefined;
+  if (typeof rpcBaseUrl !== "string") {
+    throw new CollectorError(
+      "DurableClientBindingMissing",
+      `Function ${context.functionName} has no durable client binding with an rpcBaseUrl: register it with ` +
+        "extraInputs: [df.input.durableClient()] and keep the Durable extension's local RPC endpoint on.",
+    );
+  }
+  return rpcBaseUrl;
+}
+
+/**
+ * One orchestration's status with its input, or undefined when Durable has no such instance.
+ *
+ * This is the request `DurableClient.getStatus` makes (`GET instances/{id}?showInput=true`), read
+ * here for its status code: the extension answers 404 for an unknown instance
+ * (https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-http-api#get-instance-status),
+ * but durable-functions 3.5 turns that 404 into a plain `Error` whose message is its only trace (no
+ * status, no error class), and none of its other calls tells "no such instance" apart without side
+ * effects (`purgeInstanceHistory` answers 0 for it, but deletes a finished instance).
+ * @param rpcBaseUrl - from {@link rpcBaseUrlOf}
+ * @throws CollectorError `DurableStatusFailed` for any other answer, `DurableStatusInvalid` for a body that is not a status
+ */
+export async function readInstanceStatus(rpcBaseUrl: string, instanceId: string): Promise<DurableOrchestrationStatus | undefined> {
+  const response = await fetch(new URL(`instances/${encodeURIComponent(instanceId)}?showInput=true`, rpcBaseUrl));
+  if (response.status === 404) return undefined;
+  const text = await response.text();
+  // 400 carries the status of a failed or terminated instance, as the client reads it.
+  if (![200, 202, 400].includes(response.status)) {
+    throw new CollectorError(
+      "DurableStatusFailed",
+      `The Durable extension answered ${response.status} to a status query for ${instanceId}: ${text.slice(0, 300)}`,
+    );
+  }
+  return toStatus(text, instanceId);
+}
+
+/** The body as the client's DurableOrchestrationStatus: the same required fields, times as Dates. */
+function toStatus(text: string, instanceId: string): DurableOrchestrationStatus {
+  let body: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    body = undefined;
+  }
+  const isTime = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
+  if (
+    !body ||
+    typeof body.name !== "string" ||
+    typeof body.instanceId !== "string" ||
+    typeof body.runtimeStatus !== "string" ||
+    !isTime(body.createdTime) ||
+    !isTime(body.lastUpdatedTime) ||
+    body.input === undefined ||
+    body.output === undefined
+  ) {
+    throw new CollectorError(
+      "DurableStatusInvalid",
+      `The Durable extension's status of ${instanceId} lacks name, instanceId, runtimeStatus, times, input or output.`,
+    );
+  }
+  return {
+    name: body.name,
+    instanceId: body.instanceId,
+    createdTime: new Date(body.createdTime as string),
+    lastUpdatedTime: new Date(body.lastUpdatedTime as string),
+    input: body.input,
+    output: body.output,
+    runtimeStatus: body.runtimeStatus as DurableOrchestrationStatus["runtimeStatus"],
+    customStatus: body.customStatus,
+  };
+}
