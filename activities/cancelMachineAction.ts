@@ -3,15 +3,16 @@ import { MdeApiError } from "../shared/errors";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { CancelInput, CancelOutput } from "../shared/contract";
+import { withPublicFaults } from "./activityFault";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**
  * Cancels the action, then re-reads it: a cancel can race with completion (MDE may show Cancelled
  * though commands completed), and whatever completed is still collected. Cancelling twice is harmless:
- * MDE answers 400 for an action already final.
+ * MDE answers 400 for an action already final. 401, 403 and 404 come back as `rejected` (MDE's code and correlation id).
  */
 export function createCancelMachineAction(deps: { mde: MdeApi }) {
-  return async function cancelMachineAction(input: CancelInput, context: InvocationContext): Promise<CancelOutput> {
+  return withPublicFaults(async function cancelMachineAction(input: CancelInput, context: InvocationContext): Promise<CancelOutput> {
     const log = jsonLogger(context, { actionId: input.actionId });
     let kind: "cancelled" | "alreadyFinal" = "cancelled";
     try {
@@ -34,5 +35,5 @@ export function createCancelMachineAction(deps: { mde: MdeApi }) {
       if (!outcome) throw e;
       return outcome;
     }
-  };
+  });
 }

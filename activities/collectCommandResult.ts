@@ -7,6 +7,8 @@ import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { LiveResponseCommand } from "../shared/mde/models";
 import type { CollectInput, CollectOutput, EvidenceRecord } from "../shared/contract";
+import { publicMessage } from "../shared/publicMessage";
+import { withPublicFaults } from "./activityFault";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**
@@ -19,7 +21,7 @@ import { expectedMdeFailure } from "./mdeFailure";
  * Functions time limit and a restarted host loses at most one chunk
  */
 export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes: number }) {
-  return async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
+  return withPublicFaults(async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
     const { machineId, actionId, index, command } = input;
     const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
     const blobName = evidenceBlobName({ prefix: deps.evidencePrefix, machineId, actionId, index, type: command.type, name: resultName(command) });
@@ -50,7 +52,9 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     } catch (e) {
       const outcome = expectedMdeFailure(e);
       if (outcome) return outcome;
-      if (e instanceof CollectorError && e.code === "UntrustedDownloadLink") return { kind: "rejected", code: e.code, message: e.message };
+      if (e instanceof CollectorError && e.code === "UntrustedDownloadLink") {
+        return { kind: "rejected", code: e.code, message: publicMessage(e.message) };
+      }
       if (e instanceof CollectorError && (e.code === "SourceChanged" || e.code === "InvalidCopyState")) {
         // The staged blocks no longer describe one source: copy again from the first byte.
         log.warn("evidence copy restarts from the beginning", { blobName, code: e.code });
@@ -67,7 +71,7 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     }
     log.info(copy.created ? "evidence committed" : "evidence already present", { blobName: copy.blobName, size: copy.size, sha256: copy.sha256, linkFetches: copy.linkFetches });
     return { kind: "collected", evidence };
-  };
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { manifestBlobName } from "../shared/evidence/blobPath";
 import type { EvidenceStore } from "../shared/evidence/types";
 import { jsonLogger } from "../shared/log";
 import type { WriteManifestInput, WriteManifestOutput } from "../shared/contract";
+import { withPublicFaults } from "./activityFault";
 
 /**
  * Writes the manifest last, conditionally: a retried or replayed call finds it and leaves it as it is.
@@ -10,7 +11,7 @@ import type { WriteManifestInput, WriteManifestOutput } from "../shared/contract
  * so that refusals are on record beside the evidence.
  */
 export function createWriteManifest(deps: { evidence: EvidenceStore; evidencePrefix: string }) {
-  return async function writeManifest(input: WriteManifestInput, context: InvocationContext): Promise<WriteManifestOutput> {
+  return withPublicFaults(async function writeManifest(input: WriteManifestInput, context: InvocationContext): Promise<WriteManifestOutput> {
     const m = input.manifest;
     const actionId = m.machineAction?.id ?? `unsubmitted-${m.instanceId}`;
     const blobName = manifestBlobName({ prefix: deps.evidencePrefix, machineId: m.request.machineId, actionId });
@@ -23,5 +24,5 @@ export function createWriteManifest(deps: { evidence: EvidenceStore; evidencePre
       outcome: m.outcome,
     });
     return { blobName: written.blobName, blobUrl: written.blobUrl, sha256: written.sha256, created: written.created };
-  };
+  });
 }

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         hasher.digest();
       }),
     );
-    const store = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, blockSizeInBytes: blockSize, maxBlocksInFlight: inFlight });
+    const store = new BlobEvidenceStore(evidence, { sourceHosts: { hosts: [], allowLoopback: true }, blockSizeInBytes: blockSize, maxBlocksInFlight: inFlight });
     // The product's path: chunk by chunk, as the collect activity calls it (BENCH_CHUNK_MIB, default 512 as EVIDENCE_CHUNK_MIB).
     const chunkBytes = Number(process.env.BENCH_CHUNK_MIB ?? 512) * MiB;
     results.push(

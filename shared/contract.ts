@@ -191,8 +191,11 @@ export type SubmitOutput =
   | Throttled
   | Rejected;
 
-/** The lookup half of a submission: the action an earlier attempt created, if MDE accepted it although its answer was lost. */
-export type FindOutput = { kind: "found"; action: MachineAction } | { kind: "notFound" } | Throttled;
+/**
+ * The lookup half of a submission: the action an earlier attempt created, if MDE accepted it although
+ * its answer was lost. `rejected`: MDE refused the lookup (401, 403, 404); retrying cannot help.
+ */
+export type FindOutput = { kind: "found"; action: MachineAction } | { kind: "notFound" } | Throttled | Rejected;
 
 export interface GetActionInput {
   actionId: string;

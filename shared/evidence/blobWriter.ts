@@ -8,6 +8,7 @@ import {
 } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/identity";
 import { CollectorError } from "../errors";
+import type { HostAllowList } from "../hostPolicy";
 import { silentLogger, type Logger } from "../log";
 import { stageChunk } from "./chunkedCopy";
 import type { ContentInspection } from "./contentFormat";
@@ -31,8 +32,11 @@ export interface BlobEvidenceStoreOptions {
   blockSizeInBytes?: number;
   /** Blocks held in memory at once (the one filling and those uploading): memory is about blockSize times this. @default 4 */
   maxBlocksInFlight?: number;
-  /** Follow `http://` links to loopback hosts: local development against Azurite or the simulator only. @default false */
-  allowLoopbackHttp?: boolean;
+  /**
+   * Hosts a download link may name; loopback (Azurite, the simulator) only in local development.
+   * @default DEFAULT_SOURCE_HOSTS (linkPolicy.ts): Azure Storage blob endpoints, no loopback
+   */
+  sourceHosts?: HostAllowList;
   /** Download links used at most per copy, the first included (each costs one MDE API call). @default 5 */
   maxLinkFetches?: number;
   /** @default globalThis.fetch */
@@ -52,7 +56,7 @@ const MiB = 1024 * 1024;
 export class BlobEvidenceStore implements EvidenceStore {
   private readonly blockSize: number;
   private readonly maxBlocksInFlight: number;
-  private readonly allowLoopbackHttp: boolean;
+  private readonly sourceHosts: HostAllowList | undefined;
   private readonly maxLinkFetches: number;
   private readonly fetch: typeof globalThis.fetch;
   private readonly logger: Logger;
@@ -64,7 +68,7 @@ export class BlobEvidenceStore implements EvidenceStore {
   ) {
     this.blockSize = options.blockSizeInBytes ?? 8 * MiB;
     this.maxBlocksInFlight = options.maxBlocksInFlight ?? 4;
-    this.allowLoopbackHttp = options.allowLoopbackHttp ?? false;
+    this.sourceHosts = options.sourceHosts;
     this.maxLinkFetches = options.maxLinkFetches ?? 5;
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.logger = options.logger ?? silentLogger;
@@ -122,7 +126,7 @@ export class BlobEvidenceStore implements EvidenceStore {
 
   /** The download settings of one copy or chunk. */
   private downloadOptions(options: CopyOptions): LinkDownloadOptions {
-    return { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, allowLoopbackHttp: this.allowLoopbackHttp, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName: options.blobName } };
+    return { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, sourceHosts: this.sourceHosts, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName: options.blobName } };
   }
 
   /** A re-run: the committed blob is returned untouched, without asking MDE for anything. */

@@ -1,4 +1,5 @@
 import { CollectorError, errorMessage, redactUrl } from "../errors";
+import type { HostAllowList } from "../hostPolicy";
 import type { Logger, LogProperties } from "../log";
 import { checkDownloadLink } from "./linkPolicy";
 import type { LinkSource } from "./types";
@@ -10,7 +11,8 @@ export interface LinkDownloadOptions {
   fetch: typeof globalThis.fetch;
   /** Links fetched at most, the first included (each is one MDE API call). */
   maxLinkFetches: number;
-  allowLoopbackHttp: boolean;
+  /** Hosts a link may name (see checkDownloadLink). @default DEFAULT_SOURCE_HOSTS: Azure Storage blob endpoints, no loopback */
+  sourceHosts?: HostAllowList;
   abortSignal?: AbortSignal;
   logger: Logger;
   /** Added to every log entry (blobName, ...); never a URL with its query. */
@@ -95,7 +97,7 @@ export async function* downloadWithResume(
     }
     const fresh = await link();
     stats.linkFetches += 1;
-    const url = checkDownloadLink(fresh, { allowLoopbackHttp: options.allowLoopbackHttp });
+    const url = checkDownloadLink(fresh, { sourceHosts: options.sourceHosts });
     const where = redactUrl(url.href);
     const retry = (failure: string, extra: LogProperties = {}): void => {
       lastFailure = failure;

@@ -1,21 +1,20 @@
 /**
  * Which token the MDE API expects, per host, and a fixed credential for the local simulator.
- * Source: shared/notes/mde-api-facts.md, "Hosts and tokens".
+ * Hosts and scopes: https://learn.microsoft.com/defender-endpoint/gov#api and
+ * https://learn.microsoft.com/defender-endpoint/api/exposed-apis-create-app-webapp
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { CollectorError } from "../errors";
+import { MDE_API_HOSTS } from "../hostPolicy";
 
 /** The scope for every commercial MDE host (global, legacy and regional alike). */
 export const COMMERCIAL_TOKEN_SCOPE = "https://api.securitycenter.microsoft.com/.default";
 
-const COMMERCIAL_HOSTS = new Set([
-  "api.security.microsoft.com",
-  "api.securitycenter.microsoft.com",
-  ...["us", "eu", "uk", "au", "swa", "ina"].map((region) => `${region}.api.security.microsoft.com`),
-]);
-
 /** GCC, and GCC High/DoD: their token audience is the API host itself. */
 const US_GOVERNMENT_HOSTS = new Set(["api-gcc.securitycenter.microsoft.us", "api-gov.securitycenter.microsoft.us"]);
+
+/** Global, legacy and regional hosts. */
+const COMMERCIAL_HOSTS = new Set(MDE_API_HOSTS.filter((host) => !US_GOVERNMENT_HOSTS.has(host)));
 
 /**
  * The OAuth scope to request for an MDE API base URL.
@@ -32,19 +31,10 @@ export function tokenScopeFor(baseUrl: string): string {
 }
 
 /**
- * Whether a URL points at this machine (localhost, 127.0.0.0/8, ::1): the only place where
- * plain http and {@link StaticTokenCredential} are acceptable.
- * @param url - any string; one that is not a URL is not loopback.
+ * @deprecated Import `isLoopbackUrl` from shared/hostPolicy.ts; kept only while shared/config.ts and
+ * devhost/localSettings.ts still import it from here.
  */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
-}
+export { isLoopbackUrl } from "../hostPolicy";
 
 /** @internal Parses a base URL or throws a CollectorError naming the problem. */
 export function parseUrl(baseUrl: string): URL {

@@ -5,9 +5,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { TokenCredential } from "@azure/identity";
 import { CollectorError, MdeApiError, redactText } from "../errors";
+import { hostRefusal, isLoopbackHost, isLoopbackUrl, MDE_API_HOSTS, type HostAllowList } from "../hostPolicy";
 import { silentLogger, type Logger } from "../log";
 import type { MdeApi, OperationOptions } from "./api";
-import { isLoopbackUrl, parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
+import { parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
 import { MAX_LIST_TOP } from "./limits";
 import type { LiveResponseRequest, Machine, MachineAction } from "./models";
 import { NETWORK_ERROR_CODE, nextRetryDelay, REQUEST_TIMEOUT_CODE, type RetryOptions } from "./retry";
@@ -19,7 +20,16 @@ export const DEFAULT_USER_AGENT = `mde-live-response-collector/0.1.0 Node.js/${p
 /** Default time one request (answer and body) may take before it is abandoned. */
 export const DEFAULT_REQUEST_TIMEOUT_IN_MS = 30_000;
 
+/** The MDE API hosts a client talks to when none are given: Microsoft's documented hosts, no loopback. */
+export const DEFAULT_MDE_HOSTS: HostAllowList = { hosts: MDE_API_HOSTS, allowLoopback: false };
+
 export interface MdeClientOptions {
+  /**
+   * Hosts the base URL may name: it receives an MDE token, so a mistyped or forged host is refused
+   * before any token is requested. Loopback (the simulator) only in local development.
+   * @default DEFAULT_MDE_HOSTS
+   */
+  allowedHosts?: HostAllowList;
   /** OAuth scope of the token. @default tokenScopeFor(baseUrl) */
   scope?: string;
   /** The fetch to use (tests pass a scripted one). @default globalThis.fetch */
@@ -58,11 +68,12 @@ export class MdeClient implements MdeApi {
   private readonly sleep: (ms: number, abortSignal?: AbortSignal) => Promise<void>;
 
   /**
-   * @param baseUrl - the MDE API root, e.g. `https://api.security.microsoft.com`; plain http only for loopback.
+   * @param baseUrl - the MDE API root, e.g. `https://api.security.microsoft.com`: https to an allowed host,
+   *   or http(s) to loopback when the allow-list allows it.
    * @param credential - a managed identity or other Entra ID credential; {@link StaticTokenCredential} only for loopback.
    * @param options - see {@link MdeClientOptions}.
-   * @throws CollectorError `InvalidBaseUrl` for a non-URL or non-loopback http URL,
-   *   `InvalidCredential` for a static development token aimed at a real host.
+   * @throws CollectorError `InvalidBaseUrl` for a non-URL, `UntrustedMdeHost` for a URL the allow-list
+   *   refuses (plain http to a real host included), `InvalidCredential` for a static development token aimed at a real host.
    */
   constructor(
     baseUrl: string,
@@ -70,12 +81,10 @@ export class MdeClient implements MdeApi {
     private readonly options: MdeClientOptions = {},
   ) {
     const url = parseUrl(baseUrl);
-    const loopback = isLoopbackUrl(baseUrl);
-    // A bearer token must never cross the network in clear text.
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-      throw new CollectorError("InvalidBaseUrl", "The MDE API base URL must use https (plain http only for a loopback simulator)");
-    }
-    if (credential instanceof StaticTokenCredential && !loopback) {
+    // The token goes wherever the base URL points, and never in clear text: https to a listed host only.
+    const refusal = hostRefusal(url, options.allowedHosts ?? DEFAULT_MDE_HOSTS);
+    if (refusal) throw new CollectorError("UntrustedMdeHost", `The MDE API base URL is refused: ${refusal}`);
+    if (credential instanceof StaticTokenCredential && !isLoopbackHost(url.hostname)) {
       throw new CollectorError("InvalidCredential", "A static development token may only be used with a loopback simulator");
     }
     this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;

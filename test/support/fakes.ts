@@ -12,7 +12,7 @@ import type {
   StoredEvidence,
 } from "../../shared/evidence/types";
 import type { MdeApi } from "../../shared/mde/api";
-import type { MachineAction } from "../../shared/mde/models";
+import type { CommandState, LiveResponseCommand, MachineAction } from "../../shared/mde/models";
 
 /**
  * Small in-process fakes of the product's two I/O ports, `MdeApi` and `EvidenceStore`, for unit
@@ -74,10 +74,15 @@ export function machineAction(over: Partial<MachineAction> = {}): MachineAction 
   };
 }
 
+/** The commands of a request as MDE lists them in the action it created (`Created`, in order). */
+export function commandStates(commands: LiveResponseCommand[]): CommandState[] {
+  return commands.map((c, index) => ({ index, type: c.type, params: c.params.map((p) => ({ ...p })), commandStatus: "Created", errors: [], startTime: null, endTime: null }));
+}
+
 /** The signature of {@link SAS_DOWNLOAD_LINK}: it must never reach an output, a log or an error. */
 export const SAS_SIGNATURE = "c2VjcmV0LXNpZ25hdHVyZS1uZXZlci1sb2c";
 /** A download link shaped like the blob SAS URL GetLiveResponseResultDownloadLink answers. */
-export const SAS_DOWNLOAD_LINK = `https://core.windows.net/investigation-actions-data/ID/CustomPlaybookCommandOutput/4ed5e7807ad1fe59b00b664fe06a0f07?se=2026-01-01T00%3A30%3A00Z&sp=r&sv=2019-07-07&sr=b&sig=${SAS_SIGNATURE}%3D`;
+export const SAS_DOWNLOAD_LINK = `https://automatedirstrprdweu.blob.core.windows.net/investigation-actions-data/ID/CustomPlaybookCommandOutput/4ed5e7807ad1fe59b00b664fe06a0f07?se=2026-01-01T00%3A30%3A00Z&sp=r&sv=2019-07-07&sr=b&sig=${SAS_SIGNATURE}%3D`;
 
 type EvidenceMethod = "find" | "copyChunk" | "writeJson" | "urlOf";
 

@@ -7,7 +7,7 @@ import { BlobEvidenceStore, createEvidenceStore } from "../../../shared/evidence
 import type { CopyOptions, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer, testAzurite } from "../../support/azurite";
 import { copyWhole, WHOLE_CHUNK_BYTES } from "./copyWhole";
-import { freshSourceContainer, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -24,7 +24,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   evidence = await freshEvidenceContainer("evidence");
   // Small blocks so a few MiB spans several blocks (and a partial last one).
-  store = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, blockSizeInBytes: 1 * MiB, maxBlocksInFlight: 3 });
+  store = new BlobEvidenceStore(evidence, { sourceHosts: LOCAL_SOURCES, blockSizeInBytes: 1 * MiB, maxBlocksInFlight: 3 });
 });
 
 const options = (blobName: string, extra: Partial<CopyOptions> = {}): CopyOptions => ({
@@ -121,7 +121,7 @@ describe("copyChunk, a whole result in one call", () => {
     expect((await fetch(expired)).status).toBe(403);
     const link = links(expired, await sasUrl(src));
     const logger = recordingLogger();
-    const logged = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, logger });
+    const logged = new BlobEvidenceStore(evidence, { sourceHosts: LOCAL_SOURCES, logger });
     const result = await copyWhole(logged, link, options("expired/0-GetFile-a.bin"));
     expect(result).toMatchObject({ created: true, linkFetches: 2, sha256: sha256(bytes) });
     expect(link).toHaveBeenCalledTimes(2);
@@ -165,7 +165,7 @@ describe("copyChunk, a whole result in one call", () => {
     const src = await putSource(source, randomContent(1000));
     const expired = await sasUrl(src, -60_000);
     const link = links(expired);
-    const strict = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, maxLinkFetches: 3 });
+    const strict = new BlobEvidenceStore(evidence, { sourceHosts: LOCAL_SOURCES, maxLinkFetches: 3 });
     const error = await copyWhole(strict, link, options("failed/0-GetFile-a.bin")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CollectorError);
     expect((error as CollectorError).code).toBe("DownloadFailed");
@@ -189,6 +189,16 @@ describe("copyChunk, a whole result in one call", () => {
     const src = await putSource(source, Buffer.from("x"));
     const production = new BlobEvidenceStore(evidence);
     await expect(copyWhole(production, links(await sasUrl(src)), options("http/x"))).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
+  });
+
+  it("follows links to the hosts of the store's allow-list only, from createEvidenceStore too", async () => {
+    const src = await putSource(source, Buffer.from("allowed"));
+    const account = { connectionString: testAzurite.evidenceConnectionString };
+    const allowLoopback = createEvidenceStore(account, evidence.containerName, { sourceHosts: { hosts: [], allowLoopback: true } });
+    expect(await copyWhole(allowLoopback, links(await sasUrl(src)), options("hosts/a"))).toMatchObject({ created: true, size: 7 });
+    const blobsOnly = createEvidenceStore(account, evidence.containerName, { sourceHosts: { hosts: ["*.blob.core.windows.net"], allowLoopback: false } });
+    await expect(copyWhole(blobsOnly, links(await sasUrl(src)), options("hosts/b"))).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
+    expect(await blobsOnly.find("hosts/b")).toBeUndefined();
   });
 
   it("lets exactly one of two concurrent copies create the blob; both report the same hash", async () => {

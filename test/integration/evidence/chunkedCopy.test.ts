@@ -6,7 +6,7 @@ import { blockIdOf } from "../../../shared/evidence/blockStager";
 import { NOT_DECOMPRESSED_IN_CHUNKS } from "../../../shared/evidence/chunkedCopy";
 import type { ChunkedCopyOptions, ChunkedCopyState, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
-import { freshSourceContainer, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -26,7 +26,7 @@ beforeEach(async () => {
 
 /** 2 MiB blocks, 8 MiB chunks: 4 blocks per call, so ~40 MiB takes 5+ calls. */
 const storeOf = (blockSize = 2 * MiB, extra: ConstructorParameters<typeof BlobEvidenceStore>[1] = {}) =>
-  new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, blockSizeInBytes: blockSize, maxBlocksInFlight: 3, ...extra });
+  new BlobEvidenceStore(evidence, { sourceHosts: LOCAL_SOURCES, blockSizeInBytes: blockSize, maxBlocksInFlight: 3, ...extra });
 
 const options = (blobName: string, chunkBytes = 8 * MiB, extra: Partial<ChunkedCopyOptions> = {}): ChunkedCopyOptions => ({
   blobName,

@@ -4,7 +4,7 @@ import { blockIdOf } from "../../../shared/evidence/blockStager";
 import type { ChunkedCopyState, CopyResult } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
 import { copyWhole } from "./copyWhole";
-import { freshSourceContainer, sasUrl } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "./sourceFixture";
 
 /**
  * 1 GiB through copyChunk, for figures rather than for CI: skipped unless EVIDENCE_BIG_TEST=1
@@ -49,7 +49,7 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds:
     const expected = { sha256: sha256.digest("hex"), md5: md5.digest("base64"), size: FILE_MIB * MiB };
     const url = await sasUrl(source);
     const evidence = await freshEvidenceContainer("big");
-    const store = new BlobEvidenceStore(evidence, { allowLoopbackHttp: true, blockSizeInBytes: 8 * MiB, maxBlocksInFlight: 4 });
+    const store = new BlobEvidenceStore(evidence, { sourceHosts: LOCAL_SOURCES, blockSizeInBytes: 8 * MiB, maxBlocksInFlight: 4 });
     const options = { blobName: "big/chunked.bin", contentType: "application/octet-stream", metadata: {}, chunkBytes: CHUNK_MIB * MiB };
 
     const chunkSeconds: number[] = [];

@@ -3,7 +3,7 @@ import { BlobEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
 import { freshEvidenceContainer } from "../../support/azurite";
 import { copyWhole } from "./copyWhole";
-import { freshSourceContainer, sasUrl } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "./sourceFixture";
 
 const MiB = 1024 * 1024;
 const FILE_MIB = 128;
@@ -42,7 +42,7 @@ it(`copies ${FILE_MIB} MiB with memory bounded by the blocks in flight, not the 
   await source.commitBlockList(ids);
   const expectedSha256 = hash.digest("hex");
 
-  const store = new BlobEvidenceStore(await freshEvidenceContainer("memory"), { allowLoopbackHttp: true, blockSizeInBytes: MiB, maxBlocksInFlight: 4 });
+  const store = new BlobEvidenceStore(await freshEvidenceContainer("memory"), { sourceHosts: LOCAL_SOURCES, blockSizeInBytes: MiB, maxBlocksInFlight: 4 });
   const url = await sasUrl(source);
   const { result, rss, arrayBuffers } = await peakGrowth(() => copyWhole(store, async () => url, { blobName: "big.bin", contentType: "application/octet-stream", metadata: {} }, FILE_MIB * MiB));
 

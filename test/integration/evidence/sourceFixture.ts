@@ -2,7 +2,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { BlobSASPermissions, BlobServiceClient, type BlockBlobClient, type ContainerClient } from "@azure/storage-blob";
+import { BLOB_HOST_PATTERNS, type HostAllowList } from "../../../shared/hostPolicy";
 import { testAzurite } from "../../support/azurite";
+
+/** The download hosts of local development: Azure Storage, and loopback (Azurite, the cutting proxy). */
+export const LOCAL_SOURCES: HostAllowList = { hosts: BLOB_HOST_PATTERNS, allowLoopback: true };
 
 /** A fresh container in `mdesource`, the account standing in for MDE's result storage. */
 export async function freshSourceContainer(): Promise<ContainerClient> {

@@ -1,7 +1,7 @@
 import type { SubmitInput } from "../../../shared/contract";
 import { createSubmitLiveResponse } from "../../../activities/submitLiveResponse";
 import { MdeApiError } from "../../../shared/errors";
-import { context, fakeMde, machineAction } from "../../support/fakes";
+import { commandStates, context, fakeMde, machineAction } from "../../support/fakes";
 
 const input: SubmitInput = {
   machineId: "f70f9fe6b29cd9511652434919c6530618f06606",
@@ -12,6 +12,8 @@ const input: SubmitInput = {
 };
 const apiError = (statusCode: number, code: string, retryAfterInMs?: number) =>
   new MdeApiError({ statusCode, code, message: `${code} happened`, target: "t-1", retryAfterInMs });
+/** An action this orchestration created: its marker ends the comment, same device, same commands. */
+const ours = (over: Parameters<typeof machineAction>[0] = {}) => machineAction({ requestorComment: input.comment, commands: commandStates(input.commands), ...over });
 
 describe("submitLiveResponse", () => {
   it("submits when no earlier attempt created an action, looking only at this machine's recent live responses", async () => {
@@ -30,11 +32,49 @@ describe("submitLiveResponse", () => {
   });
 
   it("reuses the action an earlier attempt created instead of starting a second session", async () => {
-    const mine = machineAction({ id: "mine" });
-    const mde = fakeMde({ listMachineActions: jest.fn(async () => [machineAction({ id: "other", requestorComment: "x" }), mine]) });
+    const mine = ours({ id: "mine" });
+    const mde = fakeMde({ listMachineActions: jest.fn(async () => [ours({ id: "other", requestorComment: "x" }), mine]) });
     const r = await createSubmitLiveResponse({ mde })(input, context());
     expect(r).toEqual({ kind: "submitted", action: mine, reused: true });
     expect(mde.runLiveResponse).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ["carries the marker inside a caller's comment", { requestorComment: "Investigate [collector:abc] later" }],
+    ["is on another device", { machineId: "0000000000000000000000000000000000000000" }],
+    ["runs other commands", { commands: commandStates([{ type: "GetFile", params: [{ key: "Path", value: "C:\\secrets.txt" }] }]) }],
+  ])("submits its own action rather than adopt one that %s", async (_what, over) => {
+    const theirs = ours({ id: "theirs", ...over });
+    const submitted = ours({ id: "submitted" });
+    const mde = fakeMde({ listMachineActions: jest.fn(async () => [theirs]), runLiveResponse: jest.fn(async () => submitted) });
+    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "submitted", action: submitted, reused: false });
+    expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    [401, "Unauthorized"],
+    [403, "Forbidden"],
+    [404, "ResourceNotFound"],
+  ])("returns rejected without submitting when the lookup of earlier attempts answers %i %s", async (status, code) => {
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => {
+        throw apiError(status, code);
+      }),
+    });
+    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "rejected", statusCode: status, code, message: `${code} happened`, target: "t-1" });
+    expect(mde.runLiveResponse).not.toHaveBeenCalled();
+  });
+
+  it("hands MDE's refusal on as one bounded line without server paths", async () => {
+    const message = `Forbidden\n   at Object.check (/home/site/wwwroot/dist/shared/mde/client.js:12:7)\n${"x".repeat(2000)}`;
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      runLiveResponse: jest.fn(async () => {
+        throw new MdeApiError({ statusCode: 403, code: "DisallowedOperation", message: `No automation level.\r\n${message}`, target: "t-9" });
+      }),
+    });
+    const r = await createSubmitLiveResponse({ mde })(input, context());
+    expect(r).toEqual({ kind: "rejected", statusCode: 403, code: "DisallowedOperation", message: "No automation level. Forbidden", target: "t-9" });
   });
 
   it("still submits when the API refuses the lookup filter", async () => {
@@ -101,7 +141,7 @@ describe("submitLiveResponse", () => {
   });
 
   it("throws on 5xx so the durable retry runs, and the retry finds the action if the 500 came after acceptance", async () => {
-    const accepted = machineAction({ id: "accepted-then-500" });
+    const accepted = ours({ id: "accepted-then-500" });
     const created: (typeof accepted)[] = [];
     const mde = fakeMde({
       listMachineActions: jest.fn(async () => created),
@@ -111,7 +151,7 @@ describe("submitLiveResponse", () => {
       }),
     });
     const submit = createSubmitLiveResponse({ mde });
-    await expect(submit(input, context())).rejects.toThrow("InternalServerError happened");
+    await expect(submit(input, context())).rejects.toThrow("MDE InternalServerError (HTTP 500): InternalServerError happened; correlation id t-1");
     expect(await submit(input, context())).toEqual({ kind: "submitted", action: accepted, reused: true });
     expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
   });

@@ -1,6 +1,7 @@
 import { CollectorError } from "../../../shared/errors";
 import { silentLogger } from "../../../shared/log";
 import { downloadWithResume, parseContentRange, type LinkDownloadStats } from "../../../shared/evidence/linkDownload";
+import { BLOB_HOST_PATTERNS } from "../../../shared/hostPolicy";
 import { streamedResponse } from "./streamedResponse";
 
 const source = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
@@ -36,7 +37,7 @@ async function run(steps: Step[], maxLinkFetches = 5) {
   const restarts: string[] = [];
   let links = 0;
   const link = async () => `https://mde.blob.core.windows.net/c/b-${++links}?${SIG}`;
-  for await (const event of downloadWithResume(link, { fetch, maxLinkFetches, allowLoopbackHttp: false, logger: silentLogger }, stats)) {
+  for await (const event of downloadWithResume(link, { fetch, maxLinkFetches, logger: silentLogger }, stats)) {
     if (event.kind === "restart") {
       restarts.push(event.reason);
       received = [];
@@ -128,9 +129,32 @@ describe("downloadWithResume", () => {
 
   it("refuses an untrusted link before any request", async () => {
     const { fetch, ranges } = scriptedFetch(["ok"]);
-    const events = downloadWithResume(async () => `http://example.com/x?${SIG}`, { fetch, maxLinkFetches: 5, allowLoopbackHttp: true, logger: silentLogger }, { linkFetches: 0 });
+    const sourceHosts = { hosts: BLOB_HOST_PATTERNS, allowLoopback: true };
+    const events = downloadWithResume(async () => `http://example.com/x?${SIG}`, { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger }, { linkFetches: 0 });
     await expect(events.next()).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
     expect(ranges).toEqual([]);
+  });
+
+  it.each([
+    ["the instance metadata address", "https://169.254.169.254/metadata/identity/oauth2/token"],
+    ["an https host that is not Azure Storage", "https://attacker.example/x"],
+  ])("refuses %s before any request, by default", async (_what, base) => {
+    const { fetch, ranges } = scriptedFetch(["ok"]);
+    const events = downloadWithResume(async () => `${base}?${SIG}`, { fetch, maxLinkFetches: 5, logger: silentLogger }, { linkFetches: 0 });
+    const e = await events.next().catch((error: CollectorError) => error);
+    expect(e).toMatchObject({ code: "UntrustedDownloadLink", message: expect.stringContaining("not on the allow-list") });
+    expect((e as CollectorError).message).not.toContain(SIG);
+    expect(ranges).toEqual([]);
+  });
+
+  it("follows loopback links with an allow-list that allows loopback (local development)", async () => {
+    const { fetch } = scriptedFetch(["ok"]);
+    const sourceHosts = { hosts: BLOB_HOST_PATTERNS, allowLoopback: true };
+    const chunks: Uint8Array[] = [];
+    for await (const event of downloadWithResume(async () => `http://127.0.0.1:10000/devstoreaccount1/c/b?${SIG}`, { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger }, { linkFetches: 0 })) {
+      if (event.kind === "data") chunks.push(event.chunk);
+    }
+    expect(Buffer.concat(chunks)).toEqual(source);
   });
 });
 

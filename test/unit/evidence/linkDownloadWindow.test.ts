@@ -34,7 +34,7 @@ async function runWindow(window: DownloadWindow, answers: Answer[] = []) {
   let received: Buffer[] = [];
   const restarts: string[] = [];
   const link = async () => "https://mde.blob.core.windows.net/c/b?sig=SECRET";
-  for await (const event of downloadWithResume(link, { fetch, maxLinkFetches: 5, allowLoopbackHttp: false, logger: silentLogger, window }, stats)) {
+  for await (const event of downloadWithResume(link, { fetch, maxLinkFetches: 5, logger: silentLogger, window }, stats)) {
     if (event.kind === "restart") {
       restarts.push(event.reason);
       received = [];

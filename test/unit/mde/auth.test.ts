@@ -1,5 +1,6 @@
 import { CollectorError } from "../../../shared/errors";
-import { COMMERCIAL_TOKEN_SCOPE, isLoopbackUrl, StaticTokenCredential, tokenScopeFor } from "../../../shared/mde/auth";
+import { isLoopbackUrl } from "../../../shared/hostPolicy";
+import { COMMERCIAL_TOKEN_SCOPE, StaticTokenCredential, tokenScopeFor } from "../../../shared/mde/auth";
 import * as limits from "../../../shared/mde/limits";
 
 describe("tokenScopeFor", () => {
@@ -33,6 +34,7 @@ describe("tokenScopeFor", () => {
   });
 });
 
+/** Where plain http and the static development token are acceptable (shared/hostPolicy.ts). */
 describe("isLoopbackUrl", () => {
   it.each([
     ["http://localhost:7071", true],
@@ -41,6 +43,7 @@ describe("isLoopbackUrl", () => {
     ["http://[::1]:3000", true],
     ["https://api.security.microsoft.com", false],
     ["http://127.0.0.1.evil.example", false],
+    ["http://app.localhost:7071", false],
     ["http://10.0.0.1", false],
     ["not a url", false],
   ])("%s → %s", (url, expected) => {

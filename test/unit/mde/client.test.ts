@@ -1,5 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { CollectorError, MdeApiError } from "../../../shared/errors";
+import { MDE_API_HOSTS } from "../../../shared/hostPolicy";
 import { StaticTokenCredential } from "../../../shared/mde/auth";
 import { MdeClient, type MdeClientOptions } from "../../../shared/mde/client";
 import type { LiveResponseRequest } from "../../../shared/mde/models";
@@ -16,6 +17,8 @@ import {
 import { capturingLogger, networkError, scriptedFetch, type ScriptedFetch } from "./scriptedFetch";
 
 const BASE = "https://api.security.microsoft.com";
+/** The allow-list of local development: Microsoft's hosts and the loopback simulator. */
+const LOCAL_DEVELOPMENT = { hosts: MDE_API_HOSTS, allowLoopback: true };
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOi.bearer-secret.signature";
 const ACTION_ID = SEED_003_ACTION_ID;
 
@@ -203,7 +206,7 @@ describe("MdeClient requests", () => {
 
   it("keeps a base URL's path and drops its trailing slash", async () => {
     const fake = scriptedFetch({ status: 200, body: SEED_001_RESPONSE_200 });
-    const { client } = setup(fake, {}, "http://127.0.0.1:7071/mde/");
+    const { client } = setup(fake, { allowedHosts: LOCAL_DEVELOPMENT }, "http://127.0.0.1:7071/mde/");
     await client.getMachineAction(ACTION_ID);
     expect(fake.requests[0].url).toBe(`http://127.0.0.1:7071/mde/api/machineactions/${ACTION_ID}`);
   });
@@ -253,7 +256,54 @@ describe("MdeClient tokens", () => {
   it("refuses plain http to a real host and a static development token outside loopback", () => {
     expect(() => new MdeClient("http://api.security.microsoft.com", fakeCredential())).toThrow(/https/);
     expect(() => new MdeClient(BASE, new StaticTokenCredential())).toThrow(expect.objectContaining({ code: "InvalidCredential" }));
-    expect(() => new MdeClient("http://localhost:7071", new StaticTokenCredential())).not.toThrow();
+    expect(() => new MdeClient("http://localhost:7071", new StaticTokenCredential(), { allowedHosts: LOCAL_DEVELOPMENT })).not.toThrow();
+  });
+});
+
+describe("MdeClient host allow-list", () => {
+  /** Constructs a client and reports the refusal, with whether a token was asked for. */
+  function construct(baseUrl: string, options: MdeClientOptions = {}) {
+    const credential = fakeCredential();
+    try {
+      new MdeClient(baseUrl, credential, options);
+      return { error: undefined, scopes: credential.scopes };
+    } catch (e) {
+      return { error: e as CollectorError, scopes: credential.scopes };
+    }
+  }
+
+  it.each([
+    ["a mistyped host", "https://api.securty.microsoft.com"],
+    ["a look-alike host", "https://api.security.microsoft.com.attacker.example"],
+    ["the instance metadata address", "https://169.254.169.254/metadata"],
+    ["an attacker's host", "https://attacker.example"],
+    ["plain http to a real host", "http://api.security.microsoft.com"],
+    ["loopback outside local development", "http://127.0.0.1:7072"],
+    ["https loopback outside local development", "https://localhost:7072"],
+    ["user info in the URL", "https://user:pass@api.security.microsoft.com"],
+  ])("refuses %s as base URL (UntrustedMdeHost) before any token is requested", (_what, baseUrl) => {
+    const { error, scopes } = construct(baseUrl);
+    expect(error).toBeInstanceOf(CollectorError);
+    expect(error?.code).toBe("UntrustedMdeHost");
+    expect(error?.message).not.toContain("pass");
+    expect(scopes).toEqual([]);
+  });
+
+  it.each(["https://api.security.microsoft.com", "https://api.securitycenter.microsoft.com", "https://uk.api.security.microsoft.com/", "https://api-gcc.securitycenter.microsoft.us", "https://api-gov.securitycenter.microsoft.us"])(
+    "accepts the documented MDE host %s by default",
+    (baseUrl) => expect(construct(baseUrl).error).toBeUndefined(),
+  );
+
+  it("accepts a host an extended allow-list names, and loopback only when the list allows it", () => {
+    expect(construct("https://mde-proxy.contoso.example", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } }).error).toBeUndefined();
+    expect(construct("https://api.security.microsoft.com", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } }).error?.code).toBe("UntrustedMdeHost");
+    expect(construct("http://127.0.0.1:7072", { allowedHosts: LOCAL_DEVELOPMENT }).error).toBeUndefined();
+  });
+
+  it("keeps the static development token for loopback only, even when the allow-list names another host", () => {
+    const allowedHosts = { hosts: [...MDE_API_HOSTS, "mde-proxy.contoso.example"], allowLoopback: true };
+    expect(() => new MdeClient("https://mde-proxy.contoso.example", new StaticTokenCredential(), { allowedHosts })).toThrow(expect.objectContaining({ code: "InvalidCredential" }));
+    expect(() => new MdeClient("https://localhost:7072", new StaticTokenCredential(), { allowedHosts })).not.toThrow();
   });
 });
 
