@@ -22,7 +22,6 @@ import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/contract";
 import type { AppConfig } from "./shared/config";
 import { createEvidenceStore } from "./shared/evidence/blobWriter";
 import type { EvidenceStore } from "./shared/evidence/types";
-import { BLOB_HOST_PATTERNS, MDE_API_HOSTS, type HostAllowList } from "./shared/hostPolicy";
 import { jsonLogger, type Logger } from "./shared/log";
 import type { MdeApi } from "./shared/mde/api";
 import { StaticTokenCredential } from "./shared/mde/auth";
@@ -48,13 +47,9 @@ export function createServices(
   const storageCredential = config.evidence.accountUrl
     ? new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {})
     : undefined;
-  // Until shared/config.ts carries the allow-lists (with their extending settings), they are Microsoft's
-  // documented hosts, with loopback (the simulator, Azurite) only in local development.
-  const mdeHosts: HostAllowList = { hosts: MDE_API_HOSTS, allowLoopback: config.localDevelopment };
-  const sourceHosts: HostAllowList = { hosts: BLOB_HOST_PATTERNS, allowLoopback: config.localDevelopment };
   // The client outlives any one invocation; the worker captures console output as the app's logs.
   const mde = new MdeClient(config.mde.baseUrl, mdeCredential, {
-    allowedHosts: mdeHosts,
+    allowedHosts: config.mde.allowedHosts,
     scope: config.mde.tokenScope,
     fetch: overrides.fetch,
     sleep: overrides.sleep,
@@ -63,7 +58,7 @@ export function createServices(
   const evidence = createEvidenceStore(
     config.evidence.connectionString ? { connectionString: config.evidence.connectionString } : { accountUrl: config.evidence.accountUrl!, credential: storageCredential! },
     config.evidence.container,
-    { sourceHosts, fetch: overrides.fetch },
+    { sourceHosts: config.evidence.sourceHosts, fetch: overrides.fetch },
   );
   return { config, mde, evidence, now: overrides.now ?? (() => new Date()) };
 }

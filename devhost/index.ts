@@ -36,6 +36,7 @@ export {
   readLocalSettings,
   readSettingsFile,
   resolveSettingReferences,
+  wantsDevelopmentIdentity,
   withLocalServices,
 } from "./localSettings";
 

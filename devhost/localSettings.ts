@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isLoopbackUrl } from "../shared/mde/auth";
+import { isLoopbackUrl } from "../shared/hostPolicy";
 
 /** Default loopback ports: the ones `func start`, the sample settings and Azurite use. */
 export const DEFAULT_PORTS = { host: 7071, simulator: 7072, azuriteBlob: 10000 } as const;
@@ -137,12 +137,20 @@ export interface StartedLocalServices {
   simulatorUrl?: string;
   /** Connection string of Azurite's evidence account (devstoreaccount1). */
   azuriteConnectionString?: string;
+  /** Public key set of the local development identity, for AUTH_MODE=development when AUTH_DEVELOPMENT_JWKS is empty. */
+  developmentJwks?: string;
+}
+
+/** Whether the settings ask for development tokens without naming a key set (npm start then supplies its own). */
+export function wantsDevelopmentIdentity(settings: Record<string, string | undefined>): boolean {
+  return settings.AUTH_MODE?.trim() === "development" && !settings.AUTH_DEVELOPMENT_JWKS?.trim();
 }
 
 /** The settings with the started services filled in (see the module comment). Pure. */
 export function withLocalServices(settings: Record<string, string>, started: StartedLocalServices): Record<string, string> {
   const out = { ...settings };
   if (started.simulatorUrl) out.MDE_API_BASE_URL = started.simulatorUrl;
+  if (started.developmentJwks && wantsDevelopmentIdentity(out)) out.AUTH_DEVELOPMENT_JWKS = started.developmentJwks;
   if (started.azuriteConnectionString) {
     for (const [name, value] of Object.entries(out)) if (isDevelopmentStorage(value)) out[name] = started.azuriteConnectionString;
   }

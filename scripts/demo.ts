@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
-import { DurableEngine, DurableHttpApi, invokeHttp, loadApp, WallClock } from "../devhost";
+import { createDevelopmentIdentity, DurableEngine, DurableHttpApi, invokeHttp, loadApp, WallClock } from "../devhost";
 import type { CollectionStatus, CollectionSummary } from "../shared/contract";
 import { createMdeSimulator, startAzurite } from "../simulator";
 
@@ -37,9 +37,14 @@ async function main(): Promise<void> {
     const container = `evidence-demo-${randomUUID().slice(0, 8)}`;
     await BlobServiceClient.fromConnectionString(azurite.evidenceConnectionString).getContainerClient(container).create();
     // The settings a Functions host would pass; the app validates them at load, as in Azure.
+    // The demo's caller: a development identity, validated by the app on the same path as Entra tokens.
+    const identity = await createDevelopmentIdentity();
+    const authorization = `Bearer ${await identity.mint({ name: "demo-analyst@localhost" })}`;
     Object.assign(process.env, {
       MDE_API_BASE_URL: baseUrl,
       LOCAL_DEVELOPMENT: "true",
+      AUTH_MODE: "development",
+      AUTH_DEVELOPMENT_JWKS: identity.jwks,
       EVIDENCE_STORAGE_CONNECTION_STRING: azurite.evidenceConnectionString,
       EVIDENCE_CONTAINER: container,
       COLLECTION_POLL_INITIAL_SECONDS: "1",
@@ -57,11 +62,11 @@ async function main(): Promise<void> {
       ],
     };
     console.log(`\nPOST /api/liveresponse  ${JSON.stringify(request)}`);
-    const started = await invokeHttp("liveResponseStart", { durable, method: "POST", path: "/api/liveresponse", body: request });
+    const started = await invokeHttp("liveResponseStart", { durable, method: "POST", path: "/api/liveresponse", body: request, headers: { authorization } });
     const { id, statusQueryGetUri } = started.jsonBody as { id: string; statusQueryGetUri: string };
     console.log(`-> ${started.status}, instance ${id}\n   durable status URL: ${statusQueryGetUri}\n   collector status:   GET /api/liveresponse/${id}\n`);
 
-    const summary = await follow(id, durable);
+    const summary = await follow(id, durable, authorization);
     console.log(`\nOutcome: ${summary.outcome} (${summary.outcomeReason}); MDE action ${summary.actionId} ${summary.actionStatus}\n`);
     for (const e of summary.evidence) {
       const expected = await simulator.expectedResult(summary.actionId!, e.index);
@@ -80,11 +85,11 @@ async function main(): Promise<void> {
 }
 
 /** Polls the collector's own status endpoint, printing each phase change, until the collection ends. */
-async function follow(instanceId: string, durable: DurableHttpApi): Promise<CollectionSummary> {
+async function follow(instanceId: string, durable: DurableHttpApi, authorization: string): Promise<CollectionSummary> {
   const deadline = Date.now() + TIMEOUT_MS;
   let last = "";
   while (Date.now() < deadline) {
-    const res = await invokeHttp("liveResponseStatus", { durable, method: "GET", path: `/api/liveresponse/${instanceId}` });
+    const res = await invokeHttp("liveResponseStatus", { durable, method: "GET", path: `/api/liveresponse/${instanceId}`, headers: { authorization } });
     const body = res.jsonBody as Partial<CollectionStatus> & { runtimeStatus: string; result?: CollectionSummary; error?: unknown };
     const line = `${body.phase ?? "?"}${body.actionStatus ? ` (MDE: ${body.actionStatus})` : ""}${body.message ? ` - ${body.message}` : ""}`;
     if (line !== last) console.log(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);

@@ -15,6 +15,7 @@ import {
   DEFAULT_PORTS,
   evidenceEndpointOf,
   loadAppWithSettings,
+  loadOrCreateDevelopmentIdentity,
   LocalHost,
   mergeWithEnvironment,
   methodsOf,
@@ -22,6 +23,7 @@ import {
   portFrom,
   readLocalSettings,
   routeTemplateOf,
+  wantsDevelopmentIdentity,
   withLocalServices,
 } from "../devhost";
 import { loadConfig } from "../shared/config";
@@ -71,8 +73,10 @@ async function main(): Promise<void> {
     azurite: portFrom(process.env, "AZURITE_BLOB_PORT", DEFAULT_PORTS.azuriteBlob),
   };
   console.log(`Settings: ${path.relative(root, file.path)}${fromEnvironment.length ? ` (from the environment: ${fromEnvironment.join(", ")})` : ""}`);
+  // AUTH_MODE=development without a key set: this machine's development identity (npm run token mints for it).
+  const identity = wantsDevelopmentIdentity(settings) ? await loadOrCreateDevelopmentIdentity(root) : undefined;
   // Refuse bad settings before anything starts (the app checks again, with the real URLs, at load).
-  loadConfig(settings);
+  loadConfig(withLocalServices(settings, { developmentJwks: identity?.jwks }));
   const plan = planLocalServices(settings, ports.simulator);
 
   let azurite: AzuriteInstance | undefined;
@@ -87,7 +91,11 @@ async function main(): Promise<void> {
     await simulator.start();
     running.push({ name: "MDE simulator", stop: () => simulator!.stop() });
   }
-  const appSettings = withLocalServices(settings, { simulatorUrl: simulator?.baseUrl, azuriteConnectionString: azurite?.evidenceConnectionString });
+  const appSettings = withLocalServices(settings, {
+    simulatorUrl: simulator?.baseUrl,
+    azuriteConnectionString: azurite?.evidenceConnectionString,
+    developmentJwks: identity?.jwks,
+  });
   await ensureEvidenceContainer(appSettings);
 
   const registry = loadAppWithSettings(appSettings);
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
     else if (fn.triggerType === "timerTrigger" || fn.triggerType === "eventGridTrigger") console.log(`  ${fn.name}: ${fn.triggerType}`);
   }
   console.log(`  Durable HTTP API: ${host.origin}/runtime/webhooks/durabletask/instances`);
+  if (identity) console.log(`\nCallers: AUTH_MODE=development; get a token with: npm run token (roles: --roles Collector.Run,Collector.Read,Collector.Cancel)`);
   console.log(`\nready: api=${host.apiBaseUrl} simulator=${simulator?.baseUrl ?? "none"} blob=${azurite?.blobEndpoint ?? evidenceEndpointOf(appSettings)}`);
   if (simulator) printMachines(simulator.machines(), simulator.baseUrl);
   else console.log(`MDE API: ${appSettings.MDE_API_BASE_URL ?? "https://api.security.microsoft.com"}`);

@@ -1,7 +1,11 @@
+import { AUTHORITY_HOSTS, DEVELOPMENT_AUDIENCE, DEVELOPMENT_TENANT_ID } from "./auth/entraToken";
+import type { AuthSettings } from "./auth/authenticator";
+import { parseRoleScopes, type RoleDefinition } from "./auth/roles";
 import { parseAlertRules, type AlertRule } from "./alerts/rules";
 import { parseCollectionPlans, type CollectionPlanSettings } from "./collectionPlans";
 import { ConfigError, type SettingProblem } from "./errors";
-import { isLoopbackUrl, tokenScopeFor } from "./mde/auth";
+import { BLOB_HOST_PATTERNS, hostRefusal, isLoopbackUrl, isValidHostPattern, MDE_API_HOSTS, type HostAllowList } from "./hostPolicy";
+import { tokenScopeFor } from "./mde/auth";
 import { parseNcrontab } from "./ncrontab";
 import { parsePlaybooks, type PlaybookCatalog } from "./playbooks";
 
@@ -16,7 +20,22 @@ export interface AppConfig {
     managedIdentityClientId?: string;
     /** Send a fixed development token instead of an Entra token: only for a loopback MDE simulator with LOCAL_DEVELOPMENT=true. */
     useDevelopmentToken: boolean;
+    /** Hosts the base URL may name: Microsoft's documented MDE API hosts plus MDE_ALLOWED_HOSTS; loopback only in local development. */
+    allowedHosts: HostAllowList;
   };
+  /** Who may call the HTTP endpoints, and with which roles (shared/auth). */
+  auth: AuthSettings & { roles: RoleDefinition[] };
+  /** Bounds on work in flight: past them the starter answers 429 with Retry-After. */
+  limits: {
+    /** Collections running at once, all callers together. @default 500 (COLLECTIONS_MAX_IN_FLIGHT) */
+    maxInFlight: number;
+    /** Collections one caller may have running at once. @default 50 (COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER) */
+    maxInFlightPerCaller: number;
+    /** Devices one alert may start collections on; the rest are recorded as skipped. @default 5 (ALERT_MAX_DEVICES) */
+    maxDevicesPerAlert: number;
+  };
+  /** Allow GetFile paths to network shares (\\server\share) and device namespaces (\\?\, \\.\). @default false (GETFILE_ALLOW_UNC_PATHS) */
+  allowUncPaths: boolean;
   evidence: {
     connectionString?: string;
     accountUrl?: string;
@@ -24,8 +43,8 @@ export interface AppConfig {
     container: string;
     /** @default "liveresponse" */
     prefix: string;
-    /** Follow http:// download links to loopback hosts (the local simulator). Only with LOCAL_DEVELOPMENT=true. */
-    allowLoopbackHttp: boolean;
+    /** Hosts a download link may name: Azure Storage blob endpoints plus EVIDENCE_SOURCE_ALLOWED_HOSTS; loopback only in local development. */
+    sourceHosts: HostAllowList;
     /**
      * Bytes one activity copies before handing over to the next: keeps each activity short and loses
      * at most one chunk to a host restart. A gzip result larger than one chunk gets no decompressed SHA-256.
@@ -79,6 +98,10 @@ export function loadConfig(env: Env): AppConfig {
   if (baseUrl && !baseUrl.startsWith("https://") && !(localDevelopment && loopbackMde)) {
     problems.push({ setting: "MDE_API_BASE_URL", problem: "must be an https:// URL (http:// is allowed only for a loopback simulator with LOCAL_DEVELOPMENT=true)" });
   }
+  const mdeHosts: HostAllowList = { hosts: [...MDE_API_HOSTS, ...reader.hostList("MDE_ALLOWED_HOSTS")], allowLoopback: localDevelopment };
+  // The https/loopback rule above already named a plain-http URL; the allow-list speaks to the rest.
+  const baseUrlRefusal = baseUrl && (baseUrl.startsWith("https://") || (localDevelopment && loopbackMde)) ? hostRefusal(new URL(baseUrl), mdeHosts) : undefined;
+  if (baseUrlRefusal) problems.push({ setting: "MDE_API_BASE_URL", problem: `${baseUrlRefusal} (documented MDE API hosts, or add the host to MDE_ALLOWED_HOSTS)` });
   const tokenScope = reader.optional("MDE_TOKEN_SCOPE") ?? (baseUrl ? tokenScopeFor(baseUrl) : "");
   for (const name of ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "MDE_MANAGED_IDENTITY_CLIENT_ID"]) {
     const value = reader.optional(name);
@@ -129,6 +152,15 @@ export function loadConfig(env: Env): AppConfig {
     plans: plans.plans,
   };
 
+  const auth = readAuth(reader, problems, localDevelopment);
+  const limits = {
+    maxInFlight: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT", 500),
+    maxInFlightPerCaller: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER", 50),
+    maxDevicesPerAlert: reader.positiveInt("ALERT_MAX_DEVICES", 5),
+  };
+  const allowUncPaths = reader.bool("GETFILE_ALLOW_UNC_PATHS", false);
+  const sourceHosts: HostAllowList = { hosts: [...BLOB_HOST_PATTERNS, ...reader.hostList("EVIDENCE_SOURCE_ALLOWED_HOSTS")], allowLoopback: localDevelopment };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     mde: {
@@ -136,8 +168,19 @@ export function loadConfig(env: Env): AppConfig {
       tokenScope,
       managedIdentityClientId: reader.optional("MDE_MANAGED_IDENTITY_CLIENT_ID"),
       useDevelopmentToken: localDevelopment && loopbackMde,
+      allowedHosts: mdeHosts,
     },
-    evidence: { connectionString, accountUrl, container: container!, prefix: prefix!, allowLoopbackHttp: localDevelopment, chunkBytes: chunkMiB * 1024 * 1024 },
+    evidence: {
+      connectionString,
+      accountUrl,
+      container: container!,
+      prefix: prefix!,
+      sourceHosts,
+      chunkBytes: chunkMiB * 1024 * 1024,
+    },
+    auth: auth!,
+    limits,
+    allowUncPaths,
     collection,
     playbooks: playbooks.catalog,
     plans: planSettings,
@@ -145,6 +188,54 @@ export function loadConfig(env: Env): AppConfig {
     localDevelopment,
   };
 }
+
+const AUTH_MODES = ["entra", "appServiceAuthentication", "development"] as const;
+
+/**
+ * AUTH_*: how callers of the HTTP endpoints are authenticated. `entra` needs the tenant and the API's
+ * audience; `development` (a local signing key) only with LOCAL_DEVELOPMENT=true, so it can never be
+ * the mode of a deployed app.
+ */
+function readAuth(reader: SettingsReader, problems: SettingProblem[], localDevelopment: boolean): AppConfig["auth"] | undefined {
+  const mode = reader.optional("AUTH_MODE") ?? "entra";
+  if (!(AUTH_MODES as readonly string[]).includes(mode)) {
+    problems.push({ setting: "AUTH_MODE", problem: `must be one of ${AUTH_MODES.join(", ")}` });
+    return undefined;
+  }
+  if (mode === "development" && !localDevelopment) problems.push({ setting: "AUTH_MODE", problem: "development is allowed only with LOCAL_DEVELOPMENT=true" });
+  const tenantId = reader.optional("AUTH_TENANT_ID");
+  if (tenantId === undefined && mode !== "development") problems.push({ setting: "AUTH_TENANT_ID", problem: `required with AUTH_MODE=${mode}: the Entra tenant of the callers` });
+  else if (tenantId !== undefined && !GUID.test(tenantId)) problems.push({ setting: "AUTH_TENANT_ID", problem: "must be a GUID" });
+  const audiences = (reader.optional("AUTH_AUDIENCE") ?? (mode === "development" ? DEVELOPMENT_AUDIENCE : "")).split(",").map((a) => a.trim()).filter(Boolean);
+  if (audiences.length === 0 && mode === "entra") problems.push({ setting: "AUTH_AUDIENCE", problem: "required with AUTH_MODE=entra: the API app registration's client id or application id URI" });
+  const authorityHost = (reader.optional("AUTH_AUTHORITY_HOST") ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
+  if (!AUTHORITY_HOSTS.some((h) => authorityHost === `https://${h}`)) {
+    problems.push({ setting: "AUTH_AUTHORITY_HOST", problem: `must be one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(", ")}` });
+  }
+  let developmentKeys: AuthSettings["developmentKeys"];
+  if (mode === "development") {
+    const jwks = reader.optional("AUTH_DEVELOPMENT_JWKS");
+    try {
+      const parsed = jwks === undefined ? undefined : JSON.parse(jwks);
+      if (!parsed || !Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error("no keys");
+      developmentKeys = parsed;
+    } catch {
+      problems.push({ setting: "AUTH_DEVELOPMENT_JWKS", problem: "required with AUTH_MODE=development: a JSON Web Key Set with the development public key (npm start writes one)" });
+    }
+  }
+  const roles = parseRoleScopes(reader.optional("AUTH_ROLE_SCOPES"));
+  problems.push(...roles.problems);
+  return {
+    mode: mode as AppConfig["auth"]["mode"],
+    tenantId: tenantId ?? DEVELOPMENT_TENANT_ID,
+    audiences,
+    authorityHost,
+    ...(developmentKeys ? { developmentKeys } : {}),
+    roles: roles.roles,
+  };
+}
+
+type SettingsReader = ReturnType<typeof settingsReader>;
 
 function settingsReader(env: Env, problems: SettingProblem[]) {
   const optional = (name: string): string | undefined => {
@@ -181,6 +272,13 @@ function settingsReader(env: Env, problems: SettingProblem[]) {
       if (pattern.test(value)) return value;
       problems.push({ setting: name, problem });
       return undefined;
+    },
+    /** A comma-separated list of host names or `*.suffix` patterns. */
+    hostList(name: string): string[] {
+      const hosts = (optional(name) ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+      const bad = hosts.filter((h) => !isValidHostPattern(h));
+      if (bad.length > 0) problems.push({ setting: name, problem: `must be host names or *.suffix patterns, comma-separated (bad: ${bad[0].slice(0, 60)})` });
+      return hosts.filter(isValidHostPattern);
     },
     positiveInt(name: string, fallback: number): number {
       const value = optional(name);

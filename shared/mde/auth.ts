@@ -30,12 +30,6 @@ export function tokenScopeFor(baseUrl: string): string {
   return COMMERCIAL_TOKEN_SCOPE;
 }
 
-/**
- * @deprecated Import `isLoopbackUrl` from shared/hostPolicy.ts; kept only while shared/config.ts and
- * devhost/localSettings.ts still import it from here.
- */
-export { isLoopbackUrl } from "../hostPolicy";
-
 /** @internal Parses a base URL or throws a CollectorError naming the problem. */
 export function parseUrl(baseUrl: string): URL {
   try {

@@ -10,6 +10,7 @@ import {
   readLocalSettings,
   readSettingsFile,
   resolveSettingReferences,
+  wantsDevelopmentIdentity,
   withLocalServices,
 } from "../../devhost";
 import { loadConfig } from "../../shared/config";
@@ -23,7 +24,9 @@ describe("local settings files", () => {
     expect(readLocalSettings(dir)).toMatchObject({ path: path.join(dir, "local.settings.sample.json"), values: { A: "sample", N: "5" } });
     writeFileSync(path.join(dir, "local.settings.json"), JSON.stringify({ Values: { A: "mine" }, Host: { LocalHttpPort: 7090 } }));
     expect(readLocalSettings(dir)).toMatchObject({ values: { A: "mine" }, localHttpPort: 7090 });
-    expect(() => loadConfig(sample.values)).not.toThrow();
+    // npm start supplies AUTH_DEVELOPMENT_JWKS (the sample's AUTH_MODE is development and names no key set).
+    expect(wantsDevelopmentIdentity(sample.values)).toBe(true);
+    expect(() => loadConfig(withLocalServices(sample.values, { developmentJwks: JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB" }] }) }))).not.toThrow();
   });
 
   it("refuses an encrypted or broken file and a folder with neither file", () => {

@@ -331,6 +331,10 @@ describe("npm start (the start script, over HTTP only)", () => {
       LOCAL_DEVELOPMENT: "false",
       EVIDENCE_STORAGE_CONNECTION_STRING: "",
       EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net",
+      // A real tenant's callers bring Entra tokens; the development key is refused outside local development.
+      AUTH_MODE: "entra",
+      AUTH_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+      AUTH_AUDIENCE: "api://mde-live-response-collector",
     });
     try {
       expect(app.simulator).toBe("none");

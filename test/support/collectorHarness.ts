@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { createServices, registerApp, type AppServices } from "../../app";
 import { DurableEngine, DurableHttpApi, invokeHttp, VirtualClock, type NormalizedHttpResponse } from "../../devhost";
-import type { CollectionSummary } from "../../shared/contract";
 import { loadConfig, type AppConfig } from "../../shared/config";
-import type { Manifest } from "../../shared/contract";
+import type { CollectionSummary, Manifest } from "../../shared/contract";
 import { silentLogger, type Logger } from "../../shared/log";
 import { createMdeSimulator, type MachineScenario, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
 import { testAzurite } from "./azurite";
+import { bearer, developmentAuthSettings } from "./identity";
 import { DAY } from "./machines";
 
 export { DAY, HOUR, machine, MINUTE, newMachineId, SECOND } from "./machines";
@@ -27,8 +27,8 @@ export interface CollectorHarness {
   /** POST /api/liveresponse through the registered HTTP starter. */
   start(body: unknown, headers?: Record<string, string>): Promise<NormalizedHttpResponse>;
   /** GET /api/liveresponse/{id} through the registered status function. */
-  status(instanceId: string): Promise<NormalizedHttpResponse>;
-  cancel(instanceId: string, body?: unknown): Promise<NormalizedHttpResponse>;
+  status(instanceId: string, headers?: Record<string, string>): Promise<NormalizedHttpResponse>;
+  cancel(instanceId: string, body?: unknown, headers?: Record<string, string>): Promise<NormalizedHttpResponse>;
   /** Runs the engine on the virtual clock until the instance finishes. */
   finish(instanceId: string, maxVirtualTimeMs?: number): Promise<CollectionSummary>;
   readManifest(blobName: string): Promise<Manifest>;
@@ -63,6 +63,7 @@ export async function startCollectorHarness(
   const config = loadConfig({
     MDE_API_BASE_URL: baseUrl,
     LOCAL_DEVELOPMENT: "true",
+    ...(await developmentAuthSettings()),
     EVIDENCE_STORAGE_CONNECTION_STRING: testAzurite.evidenceConnectionString,
     EVIDENCE_CONTAINER: container.containerName,
     ...options.settings,
@@ -81,9 +82,19 @@ export async function startCollectorHarness(
     simulator,
     container,
     config,
-    start: (body, headers) => invokeHttp("liveResponseStart", { durable: api, method: "POST", path: "/api/liveresponse", body, headers }),
-    status: (id) => invokeHttp("liveResponseStatus", { durable: api, method: "GET", path: `/api/liveresponse/${id}` }),
-    cancel: (id, body = {}) => invokeHttp("liveResponseCancel", { durable: api, method: "POST", path: `/api/liveresponse/${id}/cancel`, body }),
+    // Every call carries a development token with all three roles unless the test sends its own Authorization.
+    start: async (body, headers) =>
+      invokeHttp("liveResponseStart", { durable: api, method: "POST", path: "/api/liveresponse", body, headers: { authorization: await bearer(), ...headers } }),
+    status: async (id, headers) =>
+      invokeHttp("liveResponseStatus", { durable: api, method: "GET", path: `/api/liveresponse/${id}`, headers: { authorization: await bearer(), ...headers } }),
+    cancel: async (id, body = {}, headers) =>
+      invokeHttp("liveResponseCancel", {
+        durable: api,
+        method: "POST",
+        path: `/api/liveresponse/${id}/cancel`,
+        body,
+        headers: { authorization: await bearer(), ...headers },
+      }),
     async finish(instanceId, maxVirtualTimeMs = 5 * DAY) {
       const status = await engine.waitForCompletion(instanceId, { maxVirtualTimeMs });
       if (status.runtimeStatus !== "Completed") throw new Error(`collection ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);

@@ -1,7 +1,8 @@
 import { loadConfig } from "../../shared/config";
 import { ConfigError } from "../../shared/errors";
+import { ENTRA_TEST_SETTINGS } from "../support/settings";
 
-const minimal = { EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net" };
+const minimal = { ...ENTRA_TEST_SETTINGS, EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net" };
 const playbooks = JSON.stringify([{ name: "triage", commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\triage.zip" }] }] }]);
 
 function problemsOf(env: Record<string, string>): { setting: string; problem: string }[] {

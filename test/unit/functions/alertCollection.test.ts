@@ -8,8 +8,9 @@ import { MDE_ALERT, MDE_ALERT_MACHINE } from "../../fixtures/alerts/mdeAlert";
 import { SENTINEL_ALERT, SENTINEL_ALERT_MACHINE } from "../../fixtures/alerts/sentinelAlert";
 import { fakeMde } from "../activities/fakes";
 import { capturingContext, fakeDurableAccess } from "./triggerFakes";
+import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
-const config = loadConfig({
+const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
     {

@@ -3,8 +3,9 @@ import { createLiveResponseStart, instanceIdForKey } from "../../../functions/li
 import { loadConfig } from "../../../shared/config";
 import { REQUEST_LIMITS } from "../../../shared/validation";
 import { fakeDurableAccess } from "./triggerFakes";
+import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
-const settings = loadConfig({ EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net" }).collection;
+const settings = loadConfig({ ...ENTRA_TEST_SETTINGS, EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net" }).collection;
 const handler = createLiveResponseStart({ collection: settings, now: () => new Date("2026-01-01T00:00:00Z") });
 
 function post(body: string, headers: Record<string, string> = {}) {

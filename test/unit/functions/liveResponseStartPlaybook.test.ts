@@ -3,9 +3,10 @@ import { createLiveResponseStart } from "../../../functions/liveResponseStart";
 import { loadConfig } from "../../../shared/config";
 import { validateCollectionRequest } from "../../../shared/validation";
 import { fakeDurableAccess } from "./triggerFakes";
+import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
-const config = loadConfig({
+const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
     {

@@ -5,6 +5,7 @@ import { MdeApiError } from "../../../shared/errors";
 import { timerInfo } from "../../../devhost";
 import { fakeMde } from "../activities/fakes";
 import { capturingContext, fakeDurableAccess } from "./triggerFakes";
+import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const M1 = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
 const M2 = "f70f9fe6b29cd9511652434919c6530618f06606";
@@ -12,7 +13,7 @@ const M3 = "a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1";
 const FIRED_AT = new Date("2026-03-02T02:00:00.350Z");
 const OCCURRENCE = "2026-03-02T02:00:00.000Z";
 
-const config = loadConfig({
+const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
     {

@@ -17,22 +17,8 @@ const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATION
 const NOT_SET_IN_AZURE: Record<string, string> = {
   EVIDENCE_STORAGE_CONNECTION_STRING: "account keys are disabled on the evidence account; the template sets EVIDENCE_STORAGE_ACCOUNT_URL (identity-based) instead",
   AZURE_TENANT_ID: "only for a service principal credential outside Azure; the managed identity needs no tenant setting",
+  AUTH_DEVELOPMENT_JWKS: "local development only: the loader refuses AUTH_MODE=development unless LOCAL_DEVELOPMENT=true",
 };
-
-/** Settings the security work adds to the loader; the template sets them ahead of it. */
-const PLANNED = [
-  "AUTH_MODE",
-  "AUTH_TENANT_ID",
-  "AUTH_AUDIENCE",
-  "AUTH_AUTHORITY_HOST",
-  "AUTH_ROLE_SCOPES",
-  "COLLECTIONS_MAX_IN_FLIGHT",
-  "COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER",
-  "ALERT_MAX_DEVICES",
-  "GETFILE_ALLOW_UNC_PATHS",
-  "MDE_ALLOWED_HOSTS",
-  "EVIDENCE_SOURCE_ALLOWED_HOSTS",
-];
 
 const isPlatform = (name: string) => PLATFORM_SETTINGS.includes(name) || PLATFORM_PREFIXES.some((p) => name.startsWith(p));
 
@@ -74,11 +60,7 @@ describe("app settings: infra/ and the config loader agree", () => {
   it("sets no setting the app does not read (platform settings excepted)", () => {
     const extra = [...set.entries()]
       .filter(([name]) => !read.has(name) && !isPlatform(name))
-      .map(([name, where]) =>
-        PLANNED.includes(name)
-          ? `${name}: set by ${where} ahead of the loader (a planned security setting); clears once shared/ reads it (e.g. reader.optional("${name}"))`
-          : `${name}: set by ${where} but read nowhere under shared/ (remove it, fix its name, or list it as a platform setting in this test)`,
-      );
+      .map(([name, where]) => `${name}: set by ${where} but read nowhere under shared/ (remove it, fix its name, or list it as a platform setting in this test)`);
     expect(extra).toEqual([]);
   });
 

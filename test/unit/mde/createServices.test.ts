@@ -2,6 +2,7 @@ import type { AccessToken, TokenCredential } from "@azure/identity";
 import { createServices } from "../../../app";
 import { loadConfig } from "../../../shared/config";
 import { freshEvidenceContainer, testAzurite } from "../../support/azurite";
+import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 /** A credential that records every scope asked for: a refused base URL must never cause a token request. */
 function recordingCredential(): TokenCredential & { scopes: string[] } {
@@ -34,10 +35,9 @@ const copy = (blobName: string) => ({
 
 describe("createServices: host allow-lists", () => {
   it("refuses an MDE base URL that is not a documented MDE host before any token is requested", () => {
-    const config = loadConfig({
-      MDE_API_BASE_URL: "https://api.securty.microsoft.com",
-      EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
-    });
+    // loadConfig refuses this base URL too; the client refuses it again, whoever built the config.
+    const valid = loadConfig({ ...ENTRA_TEST_SETTINGS, EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net" });
+    const config = { ...valid, mde: { ...valid.mde, baseUrl: "https://api.securty.microsoft.com" } };
     const credential = recordingCredential();
     expect(() => createServices(config, { credential })).toThrow(expect.objectContaining({ code: "UntrustedMdeHost" }));
     expect(credential.scopes).toEqual([]);
@@ -46,6 +46,7 @@ describe("createServices: host allow-lists", () => {
   it("accepts the loopback simulator and Azurite links in local development only", async () => {
     const container = await freshEvidenceContainer("services");
     const settings = {
+      ...ENTRA_TEST_SETTINGS,
       EVIDENCE_STORAGE_CONNECTION_STRING: testAzurite.evidenceConnectionString,
       EVIDENCE_CONTAINER: container.containerName,
     };
@@ -59,18 +60,21 @@ describe("createServices: host allow-lists", () => {
     expect(served.urls).toHaveLength(1);
 
     const refused = servingFetch(Buffer.from("evidence"));
-    const production = createServices(loadConfig(settings), { fetch: refused.fetch, credential: recordingCredential() });
-    await expect(production.evidence.copyChunk(link, undefined, copy("production/r1"))).rejects.toMatchObject({
+    const productionServices = createServices(loadConfig(settings), { fetch: refused.fetch, credential: recordingCredential() });
+    await expect(productionServices.evidence.copyChunk(link, undefined, copy("production/r1"))).rejects.toMatchObject({
       code: "UntrustedDownloadLink",
     });
     await expect(
-      production.evidence.copyChunk(async () => "https://169.254.169.254/metadata?sig=SECRET", undefined, copy("production/r2")),
+      productionServices.evidence.copyChunk(async () => "https://169.254.169.254/metadata?sig=SECRET", undefined, copy("production/r2")),
     ).rejects.toMatchObject({
       code: "UntrustedDownloadLink",
     });
     expect(refused.urls).toEqual([]);
-    expect(() =>
-      createServices(loadConfig({ ...settings, MDE_API_BASE_URL: "https://127.0.0.1:7072" }), { credential: recordingCredential() }),
-    ).toThrow(expect.objectContaining({ code: "UntrustedMdeHost" }));
+    // Outside local development a loopback MDE URL is refused by the loader, and by the client for any other config.
+    expect(() => loadConfig({ ...settings, MDE_API_BASE_URL: "https://127.0.0.1:7072" })).toThrow(/MDE_API_BASE_URL/);
+    const production = loadConfig(settings);
+    expect(() => createServices({ ...production, mde: { ...production.mde, baseUrl: "https://127.0.0.1:7072" } }, { credential: recordingCredential() })).toThrow(
+      expect.objectContaining({ code: "UntrustedMdeHost" }),
+    );
   });
 });

@@ -1,0 +1,5 @@
+/** The Entra settings a deployed app needs, for tests that load the config without exercising authentication. */
+export const ENTRA_TEST_SETTINGS = {
+  AUTH_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+  AUTH_AUDIENCE: "api://mde-live-response-collector",
+} as const;
