@@ -1,10 +1,7 @@
-import { ActivityNames, type CollectInput, type CollectOutput } from "../shared/contract";
+import { ActivityNames, type CollectInput, type CollectionProgress, type CollectOutput } from "../shared/contract";
 import { producesResult } from "../shared/evidence/manifest";
-import type { CollectionProgress } from "../shared/contract";
-import { stopRequested, tryActivity, type Gen, type Run, type StepResult } from "./run";
-
-/** A result whose copy keeps failing (or whose source keeps changing) after this many rounds is recorded as an error, not retried forever. */
-export const MAX_COLLECT_ROUNDS = 3;
+import { collectAgain, throttleDelayInMs } from "../shared/timing";
+import { stopRequested, tryActivity, type CollectionRun, type Durable, type Waiting } from "./collectionRun";
 
 /**
  * Copies each completed result not yet in the evidence container; link fetch and copy happen
@@ -12,36 +9,43 @@ export const MAX_COLLECT_ROUNDS = 3;
  * fresh link, its progress kept through throttling. Returns a throttled step when MDE asks to wait.
  * @param options.stopOnRequest - leave the rest for later when a cancel arrives or the deadline passes
  */
-export function* collectCompleted(run: Run, options: { stopOnRequest: boolean }): Gen<StepResult | undefined> {
-  const { context, input, p } = run;
-  for (const index of pendingIndexes(p)) {
+export function* collectCompleted(run: CollectionRun, options: { stopOnRequest: boolean }): Durable<Waiting | undefined> {
+  const { context, input, progress } = run;
+  for (const index of pendingIndexes(progress)) {
     for (;;) {
       if (options.stopOnRequest && stopRequested(run)) return undefined;
-      const chunk = p.chunks[index];
+      const chunk = progress.chunks[index];
       run.publish("collecting", { message: `collecting the result of command ${index}${chunk ? ` (${chunk.offset} bytes so far)` : ""}` });
-      const collectInput: CollectInput = { instanceId: context.df.instanceId, machineId: input.request.machineId, actionId: p.action!.id, index, command: input.request.commands[index], chunk };
+      const collectInput: CollectInput = {
+        instanceId: context.df.instanceId,
+        machineId: input.request.machineId,
+        actionId: progress.action!.id,
+        index,
+        command: input.request.commands[index],
+        chunk,
+      };
       const attempt = yield* tryActivity<CollectOutput>(run, ActivityNames.collectCommandResult, collectInput);
       if (!attempt.ok) {
         // Retries exhausted on a transient fault: try again at a later poll, a bounded number of times.
-        failedRound(p, index, "CollectionFailed", attempt.message);
+        failedRound(progress, index, "CollectionFailed", attempt.message);
         break;
       }
-      const r = attempt.value;
-      if (r.kind === "throttled") {
-        p.throttled++;
-        return { done: false, delayInMs: r.retryAfterInMs ?? input.policy.throttleDelayInMs, phase: "throttled" };
+      const answer = attempt.value;
+      if (answer.kind === "throttled") {
+        progress.throttled++;
+        return { done: false, delayInMs: throttleDelayInMs(input.policy, answer.retryAfterInMs), phase: "throttled" };
       }
-      if (r.kind === "inProgress") {
-        if (r.chunk) p.chunks[index] = r.chunk;
+      if (answer.kind === "inProgress") {
+        if (answer.chunk) progress.chunks[index] = answer.chunk;
         else {
-          delete p.chunks[index];
-          if (failedRound(p, index, "SourceChanged", "the result changed while it was being copied")) break;
+          delete progress.chunks[index];
+          if (failedRound(progress, index, "SourceChanged", "the result changed while it was being copied")) break;
         }
         continue;
       }
-      delete p.chunks[index];
-      if (r.kind === "collected") p.collected.push(r.evidence);
-      else recordError(p, index, r.code, r.message);
+      delete progress.chunks[index];
+      if (answer.kind === "collected") progress.collected.push(answer.evidence);
+      else recordError(progress, index, answer.code, answer.message);
       break;
     }
   }
@@ -49,21 +53,22 @@ export function* collectCompleted(run: Run, options: { stopOnRequest: boolean })
 }
 
 /** Completed commands with a result that is neither collected nor given up on. */
-export function pendingIndexes(p: CollectionProgress): number[] {
-  return (p.action?.commands ?? [])
+export function pendingIndexes(progress: CollectionProgress): number[] {
+  return (progress.action?.commands ?? [])
     .filter((c) => c.commandStatus === "Completed" && producesResult(c.type))
     .map((c) => c.index)
-    .filter((i) => !p.collected.some((r) => r.index === i) && !p.collectionErrors.some((e) => e.index === i));
+    .filter((i) => !progress.collected.some((r) => r.index === i) && !progress.collectionErrors.some((e) => e.index === i));
 }
 
-export function recordError(p: CollectionProgress, index: number, code: string, message: string): void {
-  if (!p.collectionErrors.some((e) => e.index === index)) p.collectionErrors.push({ index, code, message });
+/** Records why a result is missing (once per command), so the manifest says so. */
+export function recordError(progress: CollectionProgress, index: number, code: string, message: string): void {
+  if (!progress.collectionErrors.some((e) => e.index === index)) progress.collectionErrors.push({ index, code, message });
 }
 
-/** Counts a failed round; true when this was the last one allowed and the error is now on record. */
-function failedRound(p: CollectionProgress, index: number, code: string, message: string): boolean {
-  const rounds = (p.collectAttempts[index] = (p.collectAttempts[index] ?? 0) + 1);
-  if (rounds < MAX_COLLECT_ROUNDS) return false;
-  recordError(p, index, code, message);
+/** Counts a failed round; true when it was the last one allowed and the error is now on record. */
+function failedRound(progress: CollectionProgress, index: number, code: string, message: string): boolean {
+  const rounds = (progress.collectAttempts[index] = (progress.collectAttempts[index] ?? 0) + 1);
+  if (collectAgain(rounds)) return false;
+  recordError(progress, index, code, message);
   return true;
 }

@@ -1,17 +1,33 @@
 /**
  * The two steps the orchestrator alternates with its waits: submitting the live response, then
- * polling the action and collecting results. Every delay and outcome decision is a pure helper.
+ * polling the action and collecting results. Every delay comes from shared/timing.
  */
-import { ActivityNames, type GetActionInput, type GetActionOutput, type SubmitInput, type SubmitOutput } from "../shared/contract";
-import { isFinalActionStatus } from "../shared/mde/models";
+import {
+  ActivityNames,
+  type GetActionInput,
+  type GetActionOutput,
+  type Phase,
+  type SubmitInput,
+  type SubmitOutput,
+} from "../shared/contract";
+import { isFinalActionStatus, type MachineAction } from "../shared/mde/models";
+import {
+  actionDeadlineOf,
+  afterFailedRound,
+  busyRetryDelayInMs,
+  nextPollDelayInMs,
+  submissionsNotBefore,
+  throttleDelayInMs,
+} from "../shared/timing";
 import { collectCompleted, pendingIndexes } from "./collectResults";
+import { logOnce, tryActivity, type CollectionRun, type Durable, type Step } from "./collectionRun";
 import { outcomeOfFinalAction } from "./outcome";
-import { nextPollDelayInMs } from "./pollPlan";
-import type { Phase } from "../shared/contract";
-import { transientFailure, tryActivity, type Gen, type Run, type StepResult } from "./run";
+
+const THROTTLED_MESSAGE = "MDE rate limit reached; waiting as MDE asked";
+const DEVICE_BUSY_MESSAGE = "the device already has a live response session (MDE allows one per device); retrying";
 
 /** The submission, or the lookup of an action an earlier attempt created: identified by a marker in the comment. */
-export function submitInputOf(run: Run): SubmitInput {
+export function submitInputOf(run: CollectionRun): SubmitInput {
   const { request } = run.input;
   const marker = `[collector:${run.context.df.instanceId}]`;
   return {
@@ -19,57 +35,86 @@ export function submitInputOf(run: Run): SubmitInput {
     commands: request.commands,
     comment: `${request.comment} ${marker}`,
     correlationMarker: marker,
-    notBefore: new Date(new Date(run.p.startedAt).getTime() - 5 * 60_000).toISOString(),
+    notBefore: submissionsNotBefore(run.progress.startedAt),
   };
 }
 
 /** Submits the live response once; an earlier attempt's action is found and reused by the activity. */
-export function* submit(run: Run): Gen<StepResult> {
-  const { context, input, p } = run;
+export function* submit(run: CollectionRun): Durable<Step> {
+  const { input, progress } = run;
   const { policy } = input;
   run.publish("submitting");
-  p.submitAttempts++;
+  progress.submitAttempts++;
   const attempt = yield* tryActivity<SubmitOutput>(run, ActivityNames.submitLiveResponse, submitInputOf(run));
-  if (!attempt.ok) return transientFailure(run, attempt.message);
-  const r = attempt.value;
-  if (r.kind !== "deviceBusy") p.busyStreak = 0;
-  switch (r.kind) {
+  if (!attempt.ok) return retryAfterFailedRound(run, attempt.message);
+  const answer = attempt.value;
+  if (answer.kind !== "deviceBusy") progress.busyStreak = 0;
+  switch (answer.kind) {
     case "submitted":
-      p.action = r.action;
-      p.pollsInStatus = 0;
-      if (policy.actionWindowInMs) p.actionDeadline = new Date(context.df.currentUtcDateTime.getTime() + policy.actionWindowInMs).toISOString();
+      accept(run, answer.action);
       return { done: false, delayInMs: policy.pollInitialDelayInMs, phase: "queuedOnDevice" };
     case "rejected":
-      return { done: true, outcome: "Rejected", reason: `MDE refused the live response: ${r.code}: ${r.message}`, rejection: r };
-    case "deviceBusy": {
-      // Backs off like polling does, so days of a busy device cost a few hundred calls.
-      const delayInMs = Math.min(Math.max(policy.busyRetryDelayInMs, policy.pollMaxDelayInMs), policy.busyRetryDelayInMs * 2 ** Math.min(p.busyStreak++, 10));
-      return { done: false, delayInMs, phase: "deviceBusy", message: "the device already has a live response session (MDE allows one per device); retrying" };
-    }
+      return {
+        done: true,
+        outcome: "Rejected",
+        reason: `MDE refused the live response: ${answer.code}: ${answer.message}`,
+        rejection: answer,
+      };
+    case "deviceBusy":
+      return {
+        done: false,
+        delayInMs: busyRetryDelayInMs(policy, progress.busyStreak++),
+        phase: "deviceBusy",
+        message: DEVICE_BUSY_MESSAGE,
+      };
     case "throttled":
-      p.throttled++;
-      return { done: false, delayInMs: r.retryAfterInMs ?? policy.throttleDelayInMs, phase: "throttled", message: "MDE rate limit reached; waiting as MDE asked" };
+      progress.throttled++;
+      return { done: false, delayInMs: throttleDelayInMs(policy, answer.retryAfterInMs), phase: "throttled", message: THROTTLED_MESSAGE };
   }
 }
 
+/** MDE took the action: polling starts, under the action's own deadline. */
+function accept(run: CollectionRun, action: MachineAction): void {
+  const { progress } = run;
+  progress.action = action;
+  progress.pollsInStatus = 0;
+  const actionDeadline = actionDeadlineOf(run.input.policy, run.context.df.currentUtcDateTime);
+  if (actionDeadline) progress.actionDeadline = actionDeadline;
+  logOnce(run, "live response submitted", { actionId: action.id });
+}
+
 /** Reads the action, collects every newly completed result, and decides when to look again. */
-export function* poll(run: Run): Gen<StepResult> {
-  const { input, p } = run;
-  const attempt = yield* tryActivity<GetActionOutput>(run, ActivityNames.getMachineAction, { actionId: p.action!.id } satisfies GetActionInput);
-  p.totalPolls++;
-  if (!attempt.ok) return transientFailure(run, attempt.message);
-  const r = attempt.value;
-  if (r.kind === "throttled") {
-    p.throttled++;
-    return { done: false, delayInMs: r.retryAfterInMs ?? input.policy.throttleDelayInMs, phase: "throttled" };
+export function* pollAndCollect(run: CollectionRun): Durable<Step> {
+  const { input, progress } = run;
+  const getAction: GetActionInput = { actionId: progress.action!.id };
+  const attempt = yield* tryActivity<GetActionOutput>(run, ActivityNames.getMachineAction, getAction);
+  progress.totalPolls++;
+  if (!attempt.ok) return retryAfterFailedRound(run, attempt.message);
+  const answer = attempt.value;
+  if (answer.kind === "throttled") {
+    progress.throttled++;
+    return { done: false, delayInMs: throttleDelayInMs(input.policy, answer.retryAfterInMs), phase: "throttled" };
   }
-  if (r.kind === "rejected") return { done: true, outcome: "Failed", reason: `MDE refused to report the action: ${r.code}: ${r.message}` };
-  p.pollsInStatus = r.action.status === p.action!.status ? p.pollsInStatus + 1 : 0;
-  p.action = r.action;
+  if (answer.kind === "rejected") {
+    return { done: true, outcome: "Failed", reason: `MDE refused to report the action: ${answer.code}: ${answer.message}` };
+  }
+  const { action } = answer;
+  progress.pollsInStatus = action.status === progress.action!.status ? progress.pollsInStatus + 1 : 0;
+  progress.action = action;
 
   const throttled = yield* collectCompleted(run, { stopOnRequest: true });
   if (throttled) return throttled;
-  if (isFinalActionStatus(r.action.status) && pendingIndexes(p).length === 0) return { done: true, ...outcomeOfFinalAction(r.action) };
-  const phase: Phase = r.action.status === "Pending" ? "queuedOnDevice" : "running";
-  return { done: false, delayInMs: nextPollDelayInMs(input.policy, r.action.status, p.pollsInStatus), phase };
+  if (isFinalActionStatus(action.status) && pendingIndexes(progress).length === 0) return { done: true, ...outcomeOfFinalAction(action) };
+  const phase: Phase = action.status === "Pending" ? "queuedOnDevice" : "running";
+  return { done: false, delayInMs: nextPollDelayInMs(input.policy, action.status, progress.pollsInStatus), phase };
+}
+
+/** A round of activity retries failed as a whole: wait longer each time; past the bound the collection ends with MDE's last error. */
+function retryAfterFailedRound(run: CollectionRun, message: string): Step {
+  const round = ++run.progress.transientFailures;
+  const decision = afterFailedRound(round);
+  if (!decision.retry) {
+    return { done: true, outcome: "Failed", reason: `MDE kept failing after ${round} rounds of retries; last error: ${message}` };
+  }
+  return { done: false, delayInMs: decision.delayInMs, phase: "retrying", message: `MDE call failed, retrying: ${message}` };
 }

@@ -32,7 +32,15 @@ describe("outcomeOfFinalAction", () => {
       action({
         status: "Failed",
         commands: [
-          { index: 0, type: "RunScript", params: [], commandStatus: "Failed", errors: ["Script not found"], startTime: null, endTime: null },
+          {
+            index: 0,
+            type: "RunScript",
+            params: [],
+            commandStatus: "Failed",
+            errors: ["Script not found"],
+            startTime: null,
+            endTime: null,
+          },
           { index: 1, type: "GetFile", params: [], commandStatus: "Created", errors: [], startTime: null, endTime: null },
         ],
       }),
@@ -42,8 +50,9 @@ describe("outcomeOfFinalAction", () => {
   });
 
   it("says who cancelled in MDE", () => {
-    expect(outcomeOfFinalAction(action({ status: "Cancelled", cancellationRequestor: "analyst@contoso.com", cancellationComment: "wrong host" })).reason).toBe(
-      "the action was cancelled in MDE by analyst@contoso.com: wrong host",
-    );
+    expect(
+      outcomeOfFinalAction(action({ status: "Cancelled", cancellationRequestor: "analyst@contoso.com", cancellationComment: "wrong host" }))
+        .reason,
+    ).toBe("the action was cancelled in MDE by analyst@contoso.com: wrong host");
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * What every part of the orchestration shares: the run's state, the one cancel waiter of this
+ * execution, activity calls whose exhausted retries come back as values, and durable waits.
+ * Deterministic: only `context.df` is used for time and I/O.
+ */
+import * as df from "durable-functions";
+import type { OrchestrationContext, Task, TimerTask } from "durable-functions";
+import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/contract";
+import type { CollectionProgress, Phase, Rejected } from "../shared/contract";
+import { ACTIVITY_RETRY, deadlineOf, nextCheckAt } from "../shared/timing";
+import { buildStatus, newProgress } from "./progress";
+
+/** Transient faults (5xx, network, storage) are retried by the Durable runtime itself, with backoff. */
+const activityRetry = new df.RetryOptions(ACTIVITY_RETRY.firstRetryIntervalInMs, ACTIVITY_RETRY.maxNumberOfAttempts);
+activityRetry.backoffCoefficient = ACTIVITY_RETRY.backoffCoefficient;
+activityRetry.maxRetryIntervalInMilliseconds = ACTIVITY_RETRY.maxRetryIntervalInMs;
+
+/** Orchestrator code: yields durable tasks, returns `T`. */
+export type Durable<T> = Generator<Task, T, unknown>;
+
+/** The collection is over: how it ended, for the manifest and the summary. */
+export interface Finished {
+  done: true;
+  outcome: CollectionOutcome;
+  reason: string;
+  /** MDE's refusal of the submission, when that is how it ended. */
+  rejection?: Rejected;
+}
+
+/** Not over yet: look again after a durable wait. */
+export interface Waiting {
+  done: false;
+  delayInMs: number;
+  phase: Phase;
+  message?: string;
+}
+
+/** What one step of the collection decided. */
+export type Step = Finished | Waiting;
+
+/** One execution of one collection. */
+export interface CollectionRun {
+  context: OrchestrationContext;
+  input: CollectEvidenceInput;
+  /** Mutated as the execution goes, and carried to the next one through continueAsNew. */
+  progress: CollectionProgress;
+  /** Waits so far in this execution (bounded: see startFreshExecution). */
+  waits: number;
+  /**
+   * The one cancel waiter of this execution. durable-functions hands an event to the most recently
+   * opened waiter, so a fresh waiter per wait would let an abandoned one swallow a cancel raised
+   * while an activity runs.
+   */
+  cancel: Task;
+  /** Sets the custom status a person following the status URL sees. */
+  publish(phase: Phase, extra?: { nextCheckAt?: Date; message?: string }): void;
+}
+
+/** Starts this execution's run: the input's progress (after continueAsNew) or a fresh one. */
+export function beginCollectionRun(context: OrchestrationContext): CollectionRun {
+  const input = context.df.getInput() as CollectEvidenceInput;
+  // Progress is mutated as the execution goes; never mutate the input it came in.
+  const progress = input.progress ? structuredClone(input.progress) : newProgress(context.df.currentUtcDateTime);
+  return {
+    context,
+    input,
+    progress,
+    waits: 0,
+    cancel: context.df.waitForExternalEvent(CANCEL_EVENT),
+    publish: (phase, extra) => context.df.setCustomStatus(buildStatus(input.request, input.policy, progress, phase, extra)),
+  };
+}
+
+/** The deadline that applies now. */
+export function deadlineOfRun(run: CollectionRun): Date {
+  return deadlineOf(run.input.policy, run.progress);
+}
+
+/** A cancel request that has arrived, recorded in the progress (so it survives continueAsNew). */
+export function cancelRequested(run: CollectionRun): CancelRequest | undefined {
+  if (!run.progress.cancellation && run.cancel.isCompleted) {
+    run.progress.cancellation = normalizeCancel(run.cancel.result, run.context.df.currentUtcDateTime);
+  }
+  return run.progress.cancellation;
+}
+
+/** True when the run should stop what it is doing: a cancel arrived or the deadline passed. */
+export function stopRequested(run: CollectionRun): boolean {
+  return cancelRequested(run) !== undefined || run.context.df.currentUtcDateTime >= deadlineOfRun(run);
+}
+
+/** An activity's answer, or the failure that outlasted the Durable runtime's retries. */
+export type Attempt<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Runs an activity with the Durable runtime's retries; a failure that outlasts them comes back as a value. */
+export function* tryActivity<T>(run: CollectionRun, name: string, input: unknown): Durable<Attempt<T>> {
+  try {
+    const value = (yield run.context.df.callActivityWithRetry(name, activityRetry, input)) as T;
+    run.progress.transientFailures = 0;
+    return { ok: true, value };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** When a wait of `delayInMs` starting now ends, never past the deadline. */
+export function checkAt(run: CollectionRun, delayInMs: number): Date {
+  return nextCheckAt(run.context.df.currentUtcDateTime, delayInMs, deadlineOfRun(run));
+}
+
+/** Waits on a durable timer, or less if a cancel request arrives; the losing timer is cancelled. */
+export function* waitOrCancel(run: CollectionRun, delayInMs: number): Durable<CancelRequest | undefined> {
+  const timer = run.context.df.createTimer(checkAt(run, delayInMs));
+  const winner = yield run.context.df.Task.any([timer, run.cancel]);
+  if (winner === timer) return undefined;
+  (timer as TimerTask).cancel();
+  return cancelRequested(run);
+}
+
+/** A plain durable wait, for the cancelling path itself and the manifest write. */
+export function* sleep(run: CollectionRun, delayInMs: number): Durable<void> {
+  yield run.context.df.createTimer(new Date(run.context.df.currentUtcDateTime.getTime() + delayInMs));
+}
+
+/** Logs once, not on every replay. */
+export function logOnce(run: CollectionRun, message: string, properties: Record<string, unknown>): void {
+  if (run.context.df.isReplaying) return;
+  const { context, input } = run;
+  context.log(
+    JSON.stringify({ level: "info", message, instanceId: context.df.instanceId, machineId: input.request.machineId, ...properties }),
+  );
+}
+
+function normalizeCancel(data: unknown, now: Date): CancelRequest {
+  const d = (typeof data === "object" && data !== null ? data : {}) as Partial<CancelRequest>;
+  return {
+    requestedBy: d.requestedBy || "unknown",
+    reason: d.reason || "no reason given",
+    requestedAt: d.requestedAt || now.toISOString(),
+  };
+}
