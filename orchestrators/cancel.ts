@@ -4,7 +4,7 @@ import { afterThrottledCancel, collectAgainAfterCancel } from "../shared/timing"
 import { collectCompleted, pendingIndexes, recordError } from "./collectResults";
 import { sleep, tryActivity, type CollectionRun, type Durable, type Finished } from "./collectionRun";
 import { outcomeOfFinalAction } from "./outcome";
-import { submitInputOf } from "./steps";
+import { refusal, submitInputOf } from "./steps";
 
 /**
  * Ends the collection on a cancel request or at the deadline: cancels the MDE action (so the device's
@@ -13,8 +13,8 @@ import { submitInputOf } from "./steps";
  */
 export function* cancelAction(run: CollectionRun, outcome: "TimedOut" | "Cancelled", reason: string): Durable<Finished> {
   const { progress } = run;
-  if (!progress.action && progress.submitAttempts > 0) yield* adoptLostAction(run);
-  if (!progress.action) return { done: true, outcome, reason };
+  const lookupNote = !progress.action && progress.submitAttempts > 0 ? yield* adoptLostAction(run) : undefined;
+  if (!progress.action) return { done: true, outcome, reason: lookupNote ? `${reason}; ${lookupNote}` : reason };
 
   run.publish("cancelling", { message: reason });
   const note = yield* requestCancel(run, outcome);
@@ -25,10 +25,18 @@ export function* cancelAction(run: CollectionRun, outcome: "TimedOut" | "Cancell
   return { done: true, outcome, reason: note ? `${reason}; ${note}` : reason };
 }
 
-/** An action MDE accepted although the answer to the submission was lost. */
-function* adoptLostAction(run: CollectionRun): Durable<void> {
+/**
+ * An action MDE accepted although the answer to the submission was lost. Returns a note when the
+ * lookup could not be made, since such an action may still hold the device's one session.
+ */
+function* adoptLostAction(run: CollectionRun): Durable<string | undefined> {
   const attempt = yield* tryActivity<FindOutput>(run, ActivityNames.findLiveResponse, submitInputOf(run));
-  if (attempt.ok && attempt.value.kind === "found") run.progress.action = attempt.value.action;
+  if (!attempt.ok) return `looking for a submission whose answer was lost failed (${attempt.message}): check the device's actions in the portal`;
+  const answer = attempt.value;
+  if (answer.kind === "found") run.progress.action = answer.action;
+  if (answer.kind === "rejected") return `MDE refused the lookup of a submission whose answer was lost (${refusal(answer)}): check the device's actions in the portal`;
+  if (answer.kind === "throttled") return "MDE throttled the lookup of a submission whose answer was lost: check the device's actions in the portal";
+  return undefined;
 }
 
 /** Asks MDE to cancel, waiting out throttling a bounded number of times; returns a note when the cancel is not confirmed. */
@@ -48,7 +56,7 @@ function* requestCancel(run: CollectionRun, outcome: "TimedOut" | "Cancelled"): 
       yield* sleep(run, decision.delayInMs);
       continue;
     }
-    if (answer.kind === "rejected") return `MDE refused the cancel (${answer.code}: ${answer.message}): cancel the action in the portal`;
+    if (answer.kind === "rejected") return `MDE refused the cancel (${refusal(answer)}): cancel the action in the portal`;
     progress.action = answer.action;
     return isFinalActionStatus(answer.action.status)
       ? undefined

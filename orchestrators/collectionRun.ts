@@ -7,6 +7,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, Task, TimerTask } from "durable-functions";
 import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/contract";
 import type { CollectionProgress, Phase, Rejected } from "../shared/contract";
+import { activityFailureMessage } from "../shared/publicMessage";
 import { ACTIVITY_RETRY, deadlineOf, nextCheckAt } from "../shared/timing";
 import { buildStatus, newProgress } from "./progress";
 
@@ -99,7 +100,8 @@ export function* tryActivity<T>(run: CollectionRun, name: string, input: unknown
     run.progress.transientFailures = 0;
     return { ok: true, value };
   } catch (e) {
-    return { ok: false, message: e instanceof Error ? e.message : String(e) };
+    // Durable hands over "<reason> \n <serialized exception with its stack>": keep one public line.
+    return { ok: false, message: activityFailureMessage(e) };
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type GetActionInput,
   type GetActionOutput,
   type Phase,
+  type Rejected,
   type SubmitInput,
   type SubmitOutput,
 } from "../shared/contract";
@@ -57,7 +58,7 @@ export function* submit(run: CollectionRun): Durable<Step> {
       return {
         done: true,
         outcome: "Rejected",
-        reason: `MDE refused the live response: ${answer.code}: ${answer.message}`,
+        reason: `MDE refused the live response: ${refusal(answer)}`,
         rejection: answer,
       };
     case "deviceBusy":
@@ -96,7 +97,7 @@ export function* pollAndCollect(run: CollectionRun): Durable<Step> {
     return { done: false, delayInMs: throttleDelayInMs(input.policy, answer.retryAfterInMs), phase: "throttled" };
   }
   if (answer.kind === "rejected") {
-    return { done: true, outcome: "Failed", reason: `MDE refused to report the action: ${answer.code}: ${answer.message}` };
+    return { done: true, outcome: "Failed", reason: `MDE refused to report the action: ${refusal(answer)}` };
   }
   const { action } = answer;
   progress.pollsInStatus = action.status === progress.action!.status ? progress.pollsInStatus + 1 : 0;
@@ -117,4 +118,9 @@ function retryAfterFailedRound(run: CollectionRun, message: string): Step {
     return { done: true, outcome: "Failed", reason: `MDE kept failing after ${round} rounds of retries; last error: ${message}` };
   }
   return { done: false, delayInMs: decision.delayInMs, phase: "retrying", message: `MDE call failed, retrying: ${message}` };
+}
+
+/** MDE's refusal in one line, with the correlation id Microsoft support asks for. */
+export function refusal(answer: Rejected): string {
+  return `${answer.code}: ${answer.message}${answer.target ? `; correlation id ${answer.target}` : ""}`;
 }

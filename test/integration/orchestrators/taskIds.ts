@@ -14,9 +14,8 @@ import { ActionType, EventType, leafActions, type HistoryEvent, type WireAction,
 export interface ScheduledTask {
   id: number;
   kind: "activity" | "timer";
-  /** Activity name and its input as the extension stored it; absent for timers and retry bookkeeping. */
+  /** Activity name; absent for timers and retry bookkeeping. */
   name?: string;
-  input?: string;
   fireAt?: string;
 }
 
@@ -63,7 +62,7 @@ export class TaskIdMirror {
         case ActionType.CallActivityWithRetry: {
           const id = this.#nextId++;
           if (leaf.retryOptions) this.#retryByTask.set(id, { options: leaf.retryOptions, attempt: 1 });
-          tasks.push({ id, kind: "activity", name: leaf.functionName, input: JSON.stringify(leaf.input) });
+          tasks.push({ id, kind: "activity", name: leaf.functionName });
           break;
         }
         case ActionType.CreateTimer: {
@@ -92,7 +91,8 @@ export function recordedTasks(history: HistoryEvent[], start: number): Scheduled
   const tasks: ScheduledTask[] = [];
   for (let i = start + 2; i < history.length && history[i]!.EventType !== EventType.OrchestratorStarted; i++) {
     const e = history[i]!;
-    if (e.EventType === EventType.TaskScheduled) tasks.push({ id: e.EventId, kind: "activity", name: e.Name, input: e.Input });
+    // Inputs are not compared: the extension matches a history's tasks by id and name only.
+    if (e.EventType === EventType.TaskScheduled) tasks.push({ id: e.EventId, kind: "activity", name: e.Name });
     if (e.EventType === EventType.TimerCreated) tasks.push({ id: e.EventId, kind: "timer", fireAt: e.FireAt });
   }
   return tasks;

@@ -11,6 +11,7 @@ const ALLOWED_IMPORTS = [
   /^\.\/[A-Za-z]+$/,
   /^\.\.\/shared\/contract$/,
   /^\.\.\/shared\/timing$/,
+  /^\.\.\/shared\/publicMessage$/,
   /^\.\.\/shared\/evidence\/manifest$/,
   /^\.\.\/shared\/mde\/models$/,
 ];
