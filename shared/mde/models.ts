@@ -1,7 +1,8 @@
 /**
  * The MDE live response models the product works with, mapped from wire JSON by
- * `transformations.ts`. Source: ../shared/seeds (run-live-response, get-live-response-result)
- * and the MachineAction entity page.
+ * `transformations.ts`. Sources: https://learn.microsoft.com/defender-endpoint/api/run-live-response,
+ * https://learn.microsoft.com/defender-endpoint/api/get-live-response-result and the MachineAction entity page
+ * (https://learn.microsoft.com/defender-endpoint/api/machineaction).
  */
 
 export const LIVE_RESPONSE_COMMAND_TYPES = ["PutFile", "RunScript", "GetFile"] as const;
@@ -63,7 +64,7 @@ export interface MachineAction {
   commands: CommandState[];
 }
 
-/** The RunScript result file (seed: get-live-response-result, "File Content Example"). */
+/** The RunScript result file (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result, "Runscript transcript properties"). */
 export interface RunScriptTranscript {
   script_name: string | null;
   exit_code: number | null;

@@ -54,7 +54,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     expect(a.commands[0]!.startTime).toBe("2026-03-04T09:00:00.0000000Z");
   });
 
-  it("ends TimeOut when the device never comes online within the queue window (3 days, seed limitation 3)", async () => {
+  it("ends TimeOut when the device never comes online within the queue window (3 days, a run-live-response limitation)", async () => {
     const m = machine({ onlineAfterMs: null });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [runScript()]);
@@ -87,7 +87,7 @@ describe("GET /api/machineactions/{id}: the lifecycle on a virtual clock", () =>
     expect(a.commands[2]!.startTime).toBeNull();
   });
 
-  it("fails a RunScript that runs longer than 10 minutes (seed limitation 4)", async () => {
+  it("fails a RunScript that runs longer than 10 minutes (a run-live-response limitation)", async () => {
     const m = machine({ commandDurationMs: { RunScript: 11 * MINUTE } });
     const { call, clock } = await startSimulator({ machines: [m] });
     const id = await submit(call, m.machineId, [runScript(), getFile("C:\\a")]);

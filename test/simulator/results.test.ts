@@ -21,7 +21,7 @@ async function link(s: StartedSimulator, actionId: string, index: number) {
 }
 
 describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N)", () => {
-  it("serves the RunScript transcript with exactly the seed's keys through a read-only blob SAS", async () => {
+  it("serves the RunScript transcript with exactly the documented keys (get-live-response-result) through a read-only blob SAS", async () => {
     const m = machine({ runScript: { exitCode: 3, output: "line 1\nline 2", errors: "warning" } });
     const s = await startSimulator({ machines: [m] });
     const id = await completedAction(s, m.machineId, [runScript("minidump.ps1", "OfficeClickToRun")]);
@@ -113,7 +113,7 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     expect((await s.call("GET", `/api/machineactions/${id}/GetLiveResponseResultDownloadLink%28index%3D0%29`)).status).toBe(200);
   });
 
-  it("limits links to 100 per minute and 1,500 per hour (seed get-live-response-result), with Retry-After", async () => {
+  it("limits links to 100 per minute and 1,500 per hour (get-live-response-result limitations), with Retry-After", async () => {
     const m = machine();
     const s = await startSimulator({ machines: [m], limits: { downloadLinkPerMinute: 3, downloadLinkPerHour: 5 } });
     const id = await completedAction(s, m.machineId, [runScript()]);

@@ -27,10 +27,10 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     expect((await call("GET", "/api/machineactions", undefined, { Authorization: "Bearer the-one" })).status).toBe(200);
   });
 
-  it("answers 201 with the MachineAction entity of the seed's example (run-live-response.md)", async () => {
+  it("answers 201 with the MachineAction entity of run-live-response's example", async () => {
     const m = machine({ computerDnsName: "hostname" });
     const { call, baseUrl, clock } = await startSimulator({ machines: [m], requestor: "analyst@microsoft.com" });
-    // The request body of seed 001's example, verbatim.
+    // The request body of https://learn.microsoft.com/defender-endpoint/api/run-live-response's example, verbatim.
     const res = await call("POST", `/API/machines/${m.machineId}/runliveresponse`, {
       Commands: [runScript("minidump.ps1", "OfficeClickToRun"), getFile("C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip")],
       Comment: "Testing Live Response API",
@@ -132,7 +132,7 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     expect((await call("POST", path, { Commands: [runScript()] })).status).toBe(201);
   });
 
-  it("answers 429 with Retry-After on the 11th call within a minute (seed limitation 1) and recovers after the window", async () => {
+  it("answers 429 with Retry-After on the 11th call within a minute (a run-live-response limitation) and recovers after the window", async () => {
     const machines = Array.from({ length: 12 }, () => machine());
     const { call, clock, sim } = await startSimulator({ machines });
     for (let i = 0; i < 10; i++) {
@@ -151,7 +151,7 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     expect(sim.stats()).toMatchObject({ tooManyRequests: 2, calls: { runLiveResponse: 13 }, throttled: { runLiveResponse: 2 } });
   });
 
-  it("answers 429 beyond 25 concurrent sessions tenant-wide (seed limitation 2), queued sessions included", async () => {
+  it("answers 429 beyond 25 concurrent sessions tenant-wide (a run-live-response limitation), queued sessions included", async () => {
     const machines = Array.from({ length: 26 }, () => machine({ onlineAfterMs: null }));
     const { call, clock } = await startSimulator({ machines, queueWindowInMs: 3 * 24 * 60 * MINUTE });
     for (let i = 0; i < 25; i++) {

@@ -1,6 +1,9 @@
 import { parseTranscript, TRANSCRIPT_FIELD_MAX_CHARS } from "../../shared/evidence/transcript";
 
-/** Seed 003's "File Content Example", byte for byte. */
+/**
+ * The RunScript "File content" example of https://learn.microsoft.com/defender-endpoint/api/get-live-response-result,
+ * as valid JSON (the page's rendering ends the output with three NUL characters and breaks a line inside a string).
+ */
 const SEED_TRANSCRIPT = JSON.stringify({
   script_name: "minidump.ps1",
   exit_code: 0,
@@ -10,13 +13,13 @@ const SEED_TRANSCRIPT = JSON.stringify({
 });
 
 describe("parseTranscript", () => {
-  it("reads seed 003's transcript", () => {
+  it("reads the transcript of get-live-response-result's example", () => {
     const buf = Buffer.from(SEED_TRANSCRIPT);
     const r = parseTranscript(buf, buf.length);
     expect(r).toEqual({ transcript: { script_name: "minidump.ps1", exit_code: 0, script_output: expect.stringContaining("51 MB"), script_errors: "" } });
   });
 
-  it("reads the `name` spelling of seed 002's properties table and a UTF-8 BOM", () => {
+  it("reads the `name` spelling of older revisions of get-live-response-result's properties table and a UTF-8 BOM", () => {
     const buf = Buffer.from("\uFEFF" + JSON.stringify({ name: "a.ps1", exit_code: "3", script_output: "x" }));
     const r = parseTranscript(buf, buf.length);
     expect("transcript" in r && r.transcript).toMatchObject({ script_name: "a.ps1", exit_code: 3, script_errors: null });

@@ -61,7 +61,7 @@ describe("StaticTokenCredential", () => {
 });
 
 describe("limits", () => {
-  it("defaults to the seeds' values where the current docs differ", () => {
+  it("defaults to the lower values where revisions of Microsoft's pages differ", () => {
     expect(limits.MAX_CONCURRENT_LIVE_RESPONSE_SESSIONS).toBe(25);
     expect(limits.LIVE_RESPONSE_QUEUE_WINDOW_IN_MS).toBe(3 * 24 * 3_600_000);
     expect(limits.RUN_LIVE_RESPONSE_CALLS_PER_MINUTE).toBe(10);

@@ -1,9 +1,15 @@
 /**
- * Wire fixtures copied verbatim from Microsoft's published examples (shared/seeds), so the client
- * and transformations are tested on what MDE documents rather than on hand-written shapes.
+ * Wire fixtures from Microsoft's published examples, so the client and transformations are tested on
+ * what MDE documents rather than on hand-written shapes. Each says where it comes from; the constant
+ * names number the sources (000: an OpenAPI rendering of run-live-response, 001: the run-live-response
+ * page, 003: the get-live-response-result page).
  */
 
-/** Seed 000 (run-live-response.md, OpenAPI form): the "201 Success" entity, with `lastUpdateTimeUtc`. */
+/**
+ * The `201 Created` documented by https://learn.microsoft.com/defender-endpoint/api/run-live-response, with the
+ * entity an OpenAPI rendering of that page gives (not on the page itself); its action id, creation time and the
+ * `lastUpdateTimeUtc` spelling match the examples of https://learn.microsoft.com/defender-endpoint/api/get-machineactions-collection.
+ */
 export const SEED_000_RUN_LIVE_RESPONSE_201 = {
   "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#MachineActions/$entity",
   id: "2e9da30d-27f6-4208-81f2-9cd3d67893ba",
@@ -28,14 +34,14 @@ export const SEED_000_RUN_LIVE_RESPONSE_201 = {
   ],
 };
 
-/** Seed 000, the "Example" section: the short response, without machineId. */
+/** The OpenAPI rendering's short example answer, without machineId (not on Microsoft's page). */
 export const SEED_000_SHORT_RESPONSE = {
   id: "2e9da30d-27f6-4208-81f2-9cd3d67893ba",
   type: "LiveResponse",
   status: "InProgress",
 };
 
-/** Seed 001 (run-live-response.md, docs page): the request example's commands. */
+/** The request example of https://learn.microsoft.com/defender-endpoint/api/run-live-response, verbatim. */
 export const SEED_001_REQUEST = {
   Commands: [
     {
@@ -50,7 +56,7 @@ export const SEED_001_REQUEST = {
   Comment: "Testing Live Response API",
 };
 
-/** Seed 001: the response example (answered "HTTP/1.1 200 Ok"), with `lastUpdateDateTimeUtc` and `errorHResult`. */
+/** The response example of run-live-response (headed "HTTP/1.1 200 Ok"), with `lastUpdateDateTimeUtc` and `errorHResult`. */
 export const SEED_001_RESPONSE_200 = {
   "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#MachineActions/$entity",
   id: "{machine_action_id}",
@@ -89,7 +95,7 @@ export const SEED_001_RESPONSE_200 = {
   ],
 };
 
-/** Seed 003 (get-live-response-result.md, OpenAPI form): the example answer; `value` is a blob SAS URL. */
+/** The response example of https://learn.microsoft.com/defender-endpoint/api/get-live-response-result, verbatim; `value` is a blob SAS URL. */
 export const SEED_003_DOWNLOAD_LINK = {
   "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#Edm.String",
   value:
@@ -99,6 +105,6 @@ export const SEED_003_DOWNLOAD_LINK = {
 /** The signature of {@link SEED_003_DOWNLOAD_LINK}: must never reach a log or an error. */
 export const SEED_003_SIGNATURE = "1dYGe9rPvUlXBPvYSmr6/OLXPY98m8qWqfIQCBbyZTY";
 
-/** The seed 003 action id and the seed 001 machine id, used where a real-looking id is needed. */
+/** The action id of get-live-response-result's example and the machine id of run-live-response's, where a real-looking id is needed. */
 export const SEED_003_ACTION_ID = "988cc94e-7a8f-4b28-ab65-54970c5d5018";
 export const SEED_001_MACHINE_ID = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";

@@ -5,7 +5,7 @@ import { SEED_000_RUN_LIVE_RESPONSE_201, SEED_000_SHORT_RESPONSE, SEED_001_RESPO
 const headers = (values: Record<string, string> = {}) => new Headers(values);
 
 describe("toMachineAction", () => {
-  it("maps seed 000's 201 entity, reading lastUpdateTimeUtc and flattening command.type/params", () => {
+  it("maps the documented 201 entity, reading lastUpdateTimeUtc and flattening command.type/params", () => {
     expect(toMachineAction(SEED_000_RUN_LIVE_RESPONSE_201)).toEqual({
       id: "2e9da30d-27f6-4208-81f2-9cd3d67893ba",
       type: "LiveResponse",
@@ -34,7 +34,7 @@ describe("toMachineAction", () => {
     });
   });
 
-  it("maps seed 001's response, reading lastUpdateDateTimeUtc and errorHResult", () => {
+  it("maps run-live-response's response example, reading lastUpdateDateTimeUtc and errorHResult", () => {
     const action = toMachineAction(SEED_001_RESPONSE_200);
     expect(action.lastUpdateDateTimeUtc).toBe("2021-02-04T15:36:52.7788848Z");
     expect(action.errorHResult).toBe(0);
@@ -50,7 +50,7 @@ describe("toMachineAction", () => {
     expect(action.lastUpdateDateTimeUtc).toBe("2");
   });
 
-  it("turns seed 000's short example (no machineId, no commands) into nulls and empties", () => {
+  it("turns the short example answer (no machineId, no commands) into nulls and empties", () => {
     const action = toMachineAction(SEED_000_SHORT_RESPONSE);
     expect(action).toMatchObject({ id: SEED_000_SHORT_RESPONSE.id, machineId: "", requestor: null, lastUpdateDateTimeUtc: null, commands: [] });
   });
