@@ -1,6 +1,6 @@
 import { machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
 
-/** Seed 001's request: a RunScript then a GetFile. */
+/** The request example of run-live-response (https://learn.microsoft.com/defender-endpoint/api/run-live-response): a RunScript then a GetFile. */
 const commands = [
   { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }] },
   { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
