@@ -1,94 +1,93 @@
-import { createHash } from "node:crypto";
 import type { InvocationContext } from "@azure/functions";
-import { durableFor, type DurableDeps } from "./durableAccess";
-import { describeProblems, startPlaybookCollection } from "./startCollection";
-import { alertOf } from "./alertFetch";
-import { parseEventEnvelope } from "../shared/alerts/event";
-import { alertPlaceholderValues } from "../shared/alerts/normalize";
+import { durableFor, type DurableAccess, type DurableDeps } from "./durableAccess";
+import { fetchAlertFromMde, type AlertFetchOptions } from "./alertFetch";
+import { findExistingCollection, RecentAlertDevices } from "./alertDuplicates";
+import { startAlertCollections, type AlertStartDeps } from "./alertStart";
+import { alertToActOn, type AlertDropReason } from "../shared/alerts/claim";
+import { alertClaimOf, parseEventEnvelope } from "../shared/alerts/event";
 import { matchRule, type AlertRule } from "../shared/alerts/rules";
-import { buildCollectionPolicy } from "../shared/timing";
-import type { CollectionSettings } from "../shared/config";
-import { jsonLogger } from "../shared/log";
+import { jsonLogger, type Logger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
-import type { PlaybookCatalog } from "../shared/playbooks";
-import { DEFAULT_COMMENT } from "../shared/validation";
+import { describeFailure } from "../shared/publicMessage";
+import { echoName } from "../shared/validation";
 
-export interface AlertCollectionDeps extends DurableDeps {
+export { alertInstanceId } from "./alertDuplicates";
+
+/** `maxDevicesPerAlert` also bounds the duplicate check's Durable lookups (alertDuplicates.ts). */
+export interface AlertCollectionDeps extends DurableDeps, AlertStartDeps {
   mde: MdeApi;
   rules: readonly AlertRule[];
-  playbooks: PlaybookCatalog;
-  collection: CollectionSettings;
-  now: () => Date;
-}
-
-/** One alert, one device, one collection: Event Grid's at-least-once redelivery maps to the same id. */
-export function alertInstanceId(alertId: string, machineId: string): string {
-  return `alert-${createHash("sha256").update(`${alertId}\n${machineId.toLowerCase()}`, "utf8").digest("hex").slice(0, 40)}`;
+  /** Bounds of each event's alert fetch (tests pass a sleep that does not wait). @default DEFAULT_ALERT_FETCH */
+  fetch?: AlertFetchOptions;
 }
 
 /**
  * Event Grid trigger `alertCollection`: one event per invocation (Event Grid or CloudEvents schema).
- * A malformed or unmatched event is logged (one JSON line with the reason) and dropped: throwing
- * would make Event Grid redeliver it until it dead-letters. Only a failure to fetch a referenced
- * alert that may heal (429, 5xx, network, 401/403) throws, so that Event Grid retries it later.
+ *
+ * The event is only a pointer: its MDE alert id is read (shared/alerts/claim.ts), the duplicate check
+ * runs, then the alert is fetched from MDE and the rules, devices and files come from MDE's answer.
+ * Nothing about one event throws out of the handler: Event Grid would redeliver it, and with the
+ * batch it came in, until it dead-letters. Every outcome is one JSON log line with a constant
+ * `reason` (`"message":"alert event dropped"`); what may heal was already retried, boundedly, by
+ * the fetch.
  */
 export function createAlertCollection(deps: AlertCollectionDeps) {
+  const recent = new RecentAlertDevices();
   return async function alertCollection(event: unknown, context: InvocationContext): Promise<void> {
     const log = jsonLogger(context, { function: "alertCollection" });
-    const envelope = parseEventEnvelope(event);
-    if (!envelope.ok) return log.warn("alert event dropped", { reason: envelope.reason });
-    const eventId = envelope.event.id;
-    const parsed = await alertOf(envelope.event, deps.mde, log);
-    if (!parsed) return;
-    if (!parsed.ok) return log.warn("alert event dropped", { eventId, reason: parsed.reason });
-    const alert = parsed.alert;
-    const rule = matchRule(deps.rules, alert);
-    if (!rule)
-      return log.info("alert matched no rule; ignored", {
-        eventId,
-        alertId: alert.id,
-        source: alert.source,
-        severity: alert.severity ?? null,
-      });
-    if (alert.devices.length === 0)
-      return log.warn("alert event dropped", {
-        eventId,
-        alertId: alert.id,
-        rule: rule.name,
-        reason: "the alert names no MDE device (mdeDeviceId, machineId or MdatpDeviceId)",
-      });
-
-    const durable = durableFor(deps, context);
-    const policy = buildCollectionPolicy(deps.collection, deps.now());
-    for (const device of alert.devices) {
-      const about = { eventId, alertId: alert.id, machineId: device.machineId, rule: rule.name };
-      const outcome = await startPlaybookCollection({
-        durable,
-        instanceId: alertInstanceId(alert.id, device.machineId),
-        machineId: device.machineId,
-        run: {
-          playbook: deps.playbooks.get(rule.playbook)!,
-          values: alertPlaceholderValues(alert, device),
-          parameters: rule.parameters,
-          defaultComment: `${DEFAULT_COMMENT} (alert ${alert.id})`,
-        },
-        trigger: {
-          kind: "alert",
-          alertId: alert.id,
-          source: alert.source,
-          severity: alert.severity,
-          title: alert.title,
-          playbook: rule.playbook,
-          rule: rule.name,
-        },
-        policy,
-      });
-      if (outcome.kind === "refused") log.warn("alert collection refused", { ...about, reason: describeProblems(outcome.problems) });
-      else
-        log.info(outcome.kind === "started" ? "alert collection started" : "alert collection already started", {
-          ...about,
-          instanceId: outcome.instanceId,
-        });
+    try {
+      await handleEvent(deps, recent, event, () => durableFor(deps, context), log);
+    } catch (e) {
+      log.error("alert event failed", { reason: "Unexpected", detail: describeFailure(e) });
     }
   };
+}
+
+async function handleEvent(
+  deps: AlertCollectionDeps,
+  recent: RecentAlertDevices,
+  event: unknown,
+  durableAccess: () => DurableAccess,
+  log: Logger,
+): Promise<void> {
+  const dropped = (
+    reason: AlertDropReason,
+    detail: string,
+    more: Record<string, string | number> = {},
+    level: "info" | "warn" | "error" = "warn",
+  ) => log[level]("alert event dropped", { ...more, reason, detail });
+  const envelope = parseEventEnvelope(event);
+  if (!envelope.ok) return dropped("MalformedEvent", envelope.reason);
+  const eventId = echoName(envelope.event.id);
+  const claimed = alertClaimOf(envelope.event);
+  // Not about an alert at all (a user or group change notification): cheap, expected, no MDE call.
+  if (!claimed.ok) return dropped(claimed.reason, claimed.detail, { eventId }, claimed.reason === "NotAnAlert" ? "info" : "warn");
+  const { claim } = claimed;
+  const alertId = claim.mdeAlertId;
+
+  const durable = durableAccess();
+  const duplicate = await findExistingCollection(durable, claim, recent, deps.maxDevicesPerAlert);
+  if (duplicate.found) {
+    return log.info("alert already collected; event skipped", {
+      eventId,
+      alertId,
+      machineId: duplicate.machineId,
+      instanceId: duplicate.instanceId,
+    });
+  }
+  if (duplicate.failure)
+    log.warn("alert duplicate check failed; fetching the alert", { eventId, alertId, detail: describeFailure(duplicate.failure) });
+
+  const fetched = await fetchAlertFromMde(deps.mde, alertId, deps.fetch);
+  if (!fetched.ok) return dropped(fetched.reason, fetched.detail, { eventId, alertId, attempts: fetched.attempts }, fetched.level);
+  const alert = alertToActOn(fetched.alert, claim);
+
+  const rule = matchRule(deps.rules, alert);
+  if (!rule)
+    return log.info("alert matched no rule; ignored", { eventId, alertId, source: alert.source, severity: alert.severity ?? null });
+  if (alert.devices.length === 0)
+    return dropped("NoDevice", "MDE's alert names no device (machineId)", { eventId, alertId, rule: rule.name });
+
+  const collecting = await startAlertCollections(deps, durable, alert, rule, eventId, log);
+  recent.remember(alertId, collecting);
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 
 /**
- * Error codes the simulator answers, all from the codes seen on the real API
- * (/work/shared/notes/mde-api-facts.md, "Errors").
+ * Error codes the simulator answers, all from the codes MDE documents
+ * (https://learn.microsoft.com/defender-endpoint/api/common-errors; `ActiveRequestAlreadyExists` from the
+ * "Limitations" of https://learn.microsoft.com/defender-endpoint/api/run-live-response).
  */
 export type MdeErrorCode =
   | "BadRequest"
@@ -45,6 +46,6 @@ export function errorEnvelope(code: MdeErrorCode, message: string): MdeErrorEnve
 export const badRequest = (code: MdeErrorCode, message: string) => new SimulatorHttpError(400, code, message);
 /** 404 `ResourceNotFound`, as MDE answers for an unknown machine or action. */
 export const notFound = (message: string) => new SimulatorHttpError(404, "ResourceNotFound", message);
-/** 429 `TooManyRequests` with `Retry-After` in whole seconds, rounded up, at least 1 (mde-api-facts.md, "Errors"). */
+/** 429 `TooManyRequests` with `Retry-After` in whole seconds, rounded up, at least 1 (common-errors, "Throttling"). */
 export const tooManyRequests = (message: string, retryAfterInMs: number) =>
   new SimulatorHttpError(429, "TooManyRequests", message, Math.max(1, Math.ceil(retryAfterInMs / 1000)));

@@ -1,26 +1,28 @@
 /**
- * Every MDE limit the simulator enforces, as a setting. Defaults are the seeds' values
- * (run-live-response.md "Limitations", get-live-response-result.md "Limitations"); where the
- * seeds are silent, /work/shared/notes/mde-api-facts.md ("Limits: make every number a setting").
+ * Every MDE limit the simulator enforces, as a setting. Defaults are the numbers of Microsoft's API pages
+ * ("Limitations" of https://learn.microsoft.com/defender-endpoint/api/run-live-response, .../get-live-response-result,
+ * .../get-machineaction-object, .../get-machineactions-collection, .../cancel-machine-action); command time-outs the
+ * API pages leave out come from the portal's https://learn.microsoft.com/defender-endpoint/live-response ("Limitations").
+ * The product's own defaults and their sources are in shared/mde/limits.ts.
  */
 export interface SimulatorLimits {
-  /** runliveresponse calls per minute. @default 10 (seed run-live-response, limitation 1) */
+  /** runliveresponse calls per minute. @default 10 (run-live-response, "Limitations") */
   runLiveResponsePerMinute: number;
-  /** Live response sessions (Pending or InProgress actions) tenant-wide. @default 25 (seed, limitation 2; the current page says 50) */
+  /** Live response sessions (Pending or InProgress actions) tenant-wide. @default 25 (run-live-response; later revisions say 50) */
   concurrentSessions: number;
-  /** GetLiveResponseResultDownloadLink calls per minute. @default 100 (seed get-live-response-result) */
+  /** GetLiveResponseResultDownloadLink calls per minute. @default 100 (get-live-response-result, "Limitations") */
   downloadLinkPerMinute: number;
-  /** GetLiveResponseResultDownloadLink calls per hour. @default 1500 (seed get-live-response-result) */
+  /** GetLiveResponseResultDownloadLink calls per hour. @default 1500 (get-live-response-result, "Limitations") */
   downloadLinkPerHour: number;
-  /** GET machineaction, list machineactions and cancel, each, per minute. @default 100 (mde-api-facts.md) */
+  /** GET machineaction, list machineactions and cancel, each, per minute. @default 100 (each page's "Limitations") */
   readPerMinute: number;
-  /** The same endpoints, each, per hour. @default 1500 (mde-api-facts.md) */
+  /** The same endpoints, each, per hour. @default 1500 (each page's "Limitations") */
   readPerHour: number;
-  /** RunScript time-out. @default 10 minutes (seed, limitation 4) */
+  /** RunScript time-out. @default 10 minutes (run-live-response, "Limitations") */
   runScriptTimeoutInMs: number;
-  /** GetFile time-out. @default 30 minutes (mde-api-facts.md: portal limit "getfile/run time out after 30 minutes") */
+  /** GetFile time-out. @default 30 minutes (live-response, "Limitations": `getfile`, `findfile` and `run` have 30 minutes) */
   getFileTimeoutInMs: number;
-  /** PutFile time-out. @default 10 minutes (mde-api-facts.md: "other commands after 10") */
+  /** PutFile time-out. @default 10 minutes (live-response, "Limitations": other commands have 10 minutes) */
   putFileTimeoutInMs: number;
 }
 
@@ -40,8 +42,8 @@ export const DEFAULT_LIMITS: Readonly<SimulatorLimits> = Object.freeze({
   putFileTimeoutInMs: 10 * MINUTE_IN_MS,
 });
 
-/** An offline device's session is queued this long, then ends `TimeOut`. @default 3 days (seed, limitation 3; the current page says 2 hours) */
+/** An offline device's session is queued this long, then ends `TimeOut`. @default 3 days (run-live-response; later revisions: 2 hours) */
 export const DEFAULT_QUEUE_WINDOW_IN_MS = 3 * DAY_IN_MS;
 
-/** A download link is valid 30 minutes (seed get-live-response-result). */
+/** A download link is valid 30 minutes (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result, "Response"). */
 export const DEFAULT_LINK_TTL_IN_MS = 30 * MINUTE_IN_MS;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { AlertStore } from "./alerts";
 import { badRequest, notFound, tooManyRequests } from "./errors";
 import { HOUR_IN_MS, MINUTE_IN_MS, type SimulatorLimits } from "./limits";
 import { finalAtMs, isFinal, toWireEntity, viewAt, type ActionRecord, type ActionView, type MachineState, type TimelineSettings } from "./machineActions";
@@ -32,7 +33,7 @@ export interface LiveResponseApiSettings extends TimelineSettings {
   linkFor?: (blobName: string, machine: ResolvedMachineScenario, ttlInMs: number, alreadyExpired: boolean) => string | Promise<string>;
 }
 
-/** `$top` accepts up to 10,000 (mde-api-facts.md, "MachineAction entity"). */
+/** `$top` accepts up to 10,000 (https://learn.microsoft.com/defender-endpoint/api/get-machineactions-collection). */
 const MAX_TOP = 10_000;
 
 /**
@@ -44,6 +45,7 @@ export class LiveResponseApi {
   private readonly expiredLinksLeft = new Map<string, number>();
   private readonly actionsById = new Map<string, ActionRecord>();
   private readonly limiters: Record<SimulatorEndpoint, RateLimiter>;
+  private readonly alerts = new AlertStore();
 
   constructor(private readonly settings: LiveResponseApiSettings) {
     const l: SimulatorLimits = settings.limits;
@@ -55,6 +57,7 @@ export class LiveResponseApi {
       listMachineActions: new RateLimiter(readWindows),
       cancelMachineAction: new RateLimiter(readWindows),
       listMachines: new RateLimiter(readWindows),
+      getAlert: new RateLimiter(readWindows),
       getDownloadLink: new RateLimiter([{ maxCalls: l.downloadLinkPerMinute, windowInMs: MINUTE_IN_MS }, { maxCalls: l.downloadLinkPerHour, windowInMs: HOUR_IN_MS }]),
     };
   }
@@ -104,9 +107,9 @@ export class LiveResponseApi {
     return action;
   }
 
-  /** POST /api/machines/{id}/runliveresponse (seed run-live-response). */
+  /** POST /api/machines/{id}/runliveresponse (https://learn.microsoft.com/defender-endpoint/api/run-live-response). */
   runLiveResponse(machineId: string, body: unknown, ctx: RequestContext): ApiAnswer {
-    // 10 calls per minute (seed run-live-response, limitation 1).
+    // 10 calls per minute (run-live-response, "Limitations").
     this.admit("runLiveResponse", "runliveresponse (10 calls per minute)");
     const request = validateLiveResponseBody(body);
     const machine = this.machinesById.get(machineId.toLowerCase());
@@ -115,10 +118,10 @@ export class LiveResponseApi {
     const active = [...this.actionsById.values()]
       .map((a) => ({ a, status: viewAt(a, this.machineOf(a), now, this.settings).status }))
       .filter((x) => !isFinal(x.status));
-    // One session per device (mde-api-facts.md, "runliveresponse").
+    // One session per device: 400 ActiveRequestAlreadyExists (run-live-response, "Limitations").
     if (active.some((x) => x.a.machineId === machine.scenario.machineId))
       throw badRequest("ActiveRequestAlreadyExists", `Action is already in progress on machine ${machine.scenario.machineId}`);
-    // 25 concurrently running sessions tenant-wide (seed, limitation 2); a queued session counts.
+    // 25 concurrently running sessions tenant-wide (run-live-response, "Limitations"); a queued session counts.
     if (active.length >= this.settings.limits.concurrentSessions) {
       const freeAtMs = Math.min(...active.map((x) => finalAtMs(x.a, this.machineOf(x.a), this.settings)));
       throw tooManyRequests(`Too many concurrent live response sessions (limit ${this.settings.limits.concurrentSessions})`, freeAtMs - now);
@@ -134,8 +137,8 @@ export class LiveResponseApi {
       cancellation: null,
     };
     this.actionsById.set(action.id, action);
-    // 201 (mde-api-facts.md; seed 001's example header says 200) with the action as just created:
-    // Pending, every command Created (seed 001's response example), even if the device picks it up at once.
+    // 201 (run-live-response, "Response"; its example's header says 200) with the action as just created:
+    // Pending, every command Created (that page's response example), even if the device picks it up at once.
     const asCreated: ActionView = { status: "Pending", lastUpdateMs: now, commands: action.commands.map((_, index) => ({ index, commandStatus: "Created", startMs: null, endMs: null, errors: [] })) };
     return { status: 201, body: this.entity(action, ctx, asCreated) };
   }
@@ -153,11 +156,29 @@ export class LiveResponseApi {
     return { status: 200, body: this.entity(this.actionOr404(actionId), ctx, this.nowMs()) };
   }
 
-  /** GET /api/machines?$filter=...&$top=... (100 calls per minute, 1,500 per hour: mde-api-facts.md). */
+  /**
+   * GET /api/machines?$filter=...&$top=... (100 calls per minute, 1,500 per hour:
+   * https://learn.microsoft.com/defender-endpoint/api/get-machines).
+   */
   listMachines(query: URLSearchParams, ctx: RequestContext): ApiAnswer {
     this.admit("listMachines", "machines (100 calls per minute, 1500 per hour)");
     const wire = [...this.machinesById.values()].map((m) => toWireMachine(m.scenario, new Date(Math.max(m.addedAtMs, this.nowMs()))));
     return { status: 200, body: listMachinesBody(wire, query, ctx.serviceRoot) };
+  }
+
+  /** Adds an alert for `GET /api/alerts/{id}` (an MDE alert entity with an `id`). @throws Error for a malformed or duplicate alert */
+  addAlert(input: unknown): Record<string, unknown> {
+    return this.alerts.add(input);
+  }
+
+  alertList(): Record<string, unknown>[] {
+    return this.alerts.list();
+  }
+
+  /** GET /api/alerts/{id}?$expand=evidence (100 calls per minute, 1,500 per hour: https://learn.microsoft.com/defender-endpoint/api/get-alert-info-by-id). */
+  getAlert(alertId: string, query: URLSearchParams, ctx: RequestContext): ApiAnswer {
+    this.admit("getAlert", "alerts (100 calls per minute, 1500 per hour)");
+    return this.alerts.get(alertId, query, ctx);
   }
 
   /** GET /api/machineactions?$filter=...&$top=...&$skip=... */
@@ -174,9 +195,12 @@ export class LiveResponseApi {
     return { status: 200, body: { "@odata.context": `${ctx.serviceRoot}/$metadata#MachineActions`, value } };
   }
 
-  /** GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N) (seed get-live-response-result). */
+  /**
+   * GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N)
+   * (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result).
+   */
   async getDownloadLink(actionId: string, index: number, ctx: RequestContext): Promise<ApiAnswer> {
-    // 100 calls per minute and 1,500 per hour (seed get-live-response-result, "Limitations").
+    // 100 calls per minute and 1,500 per hour (get-live-response-result, "Limitations").
     this.admit("getDownloadLink", "GetLiveResponseResultDownloadLink (100 calls per minute, 1500 per hour)");
     const action = this.actionOr404(actionId);
     this.resultCommand(action, index);
@@ -200,7 +224,7 @@ export class LiveResponseApi {
   private resultCommand(action: ActionRecord, index: number): void {
     const command = action.commands[index];
     if (!command) throw notFound(`Command index ${index} does not exist in action ${action.id} (it has ${action.commands.length})`);
-    // PutFile has no result (mde-api-facts.md, "Results").
+    // PutFile has no result (run-live-response, "Commands": "Doesn't have a response result").
     if (command.type === "PutFile") throw badRequest("BadRequest", `Command ${index} is PutFile, which has no result`);
   }
 
@@ -209,7 +233,8 @@ export class LiveResponseApi {
     const command = action.commands[index]!;
     if (command.type === "GetFile") {
       const path = paramValue(command, "Path")!;
-      // GetFile results arrive gzip-compressed (mde-api-facts.md, "Results"); `getFileCompress` false or "stored" lets big tests skip gzip's cost.
+      // GetFile results arrive gzip-compressed: observed in production integrations, not documented by Microsoft (see resultStore.ts).
+      // `getFileCompress` false or "stored" lets big tests skip gzip's cost.
       return { gzip: scenario.getFileCompress !== false, gzipLevel: scenario.getFileCompress === "stored" ? 0 : undefined, content: () => getFileContentStream(scenario.machineId, path, scenario.getFileSizeBytes) };
     }
     const scriptName = paramValue(command, "ScriptName")!;
@@ -228,7 +253,10 @@ export class LiveResponseApi {
     return figures;
   }
 
-  /** POST /api/machineactions/{id}/cancel with `{"Comment": "..."}` (mde-api-facts.md, "MachineAction entity"). */
+  /**
+   * POST /api/machineactions/{id}/cancel with `{"Comment": "..."}`
+   * (https://learn.microsoft.com/defender-endpoint/api/cancel-machine-action).
+   */
   cancelMachineAction(actionId: string, body: unknown, ctx: RequestContext): ApiAnswer {
     this.admit("cancelMachineAction", "machineactions cancel (100 calls per minute, 1500 per hour)");
     const action = this.actionOr404(actionId);

@@ -64,7 +64,7 @@ function plan(action: ActionRecord, machine: MachineState, settings: TimelineSet
   const s = machine.scenario;
   const onlineAtMs = s.onlineAfterMs === null ? Number.POSITIVE_INFINITY : machine.addedAtMs + s.onlineAfterMs;
   const startMs = Math.max(action.createdAtMs, onlineAtMs);
-  // An offline device's session is queued for the queue window, then times out (seed run-live-response, limitation 3).
+  // An offline device's session is queued for the queue window, then times out (run-live-response, "Limitations").
   const queueEndMs = action.createdAtMs + settings.queueWindowInMs;
   if (startMs > queueEndMs) return { kind: "timeout", atMs: queueEndMs };
   const commands: PlannedCommand[] = [];
@@ -78,7 +78,7 @@ function plan(action: ActionRecord, machine: MachineState, settings: TimelineSet
       break;
     }
     if (duration > timeout) {
-      // RunScript times out after 10 minutes (seed, limitation 4); other types per mde-api-facts.md.
+      // RunScript times out after 10 minutes (run-live-response, "Limitations"); other types per the live-response page (limits.ts).
       commands.push({ startMs: t, endMs: t + timeout, status: "Failed", errors: [`${type} timed out after ${Math.round(timeout / 60_000)} minutes`] });
       break;
     }
@@ -86,7 +86,7 @@ function plan(action: ActionRecord, machine: MachineState, settings: TimelineSet
     t += duration;
   }
   const last = commands[commands.length - 1]!;
-  // A failed command stops the ones after it (seed, limitation 5): they stay Created, the action ends Failed.
+  // A failed command stops the ones after it (run-live-response, "Limitations"): they stay Created, the action ends Failed.
   const failed = last.status === "Failed";
   return { kind: "runs", startMs, commands, endMs: last.endMs, finalStatus: failed ? "Failed" : "Succeeded" };
 }
@@ -134,14 +134,15 @@ export function isFinal(status: ActionView["status"]): boolean {
 }
 
 /**
- * MDE timestamps carry seven fractional digits ("2021-02-04T15:36:52.7788848Z", seed run-live-response);
- * the simulator's clock has milliseconds, so the last four digits are zeros.
+ * MDE timestamps carry seven fractional digits ("2021-02-04T15:36:52.7788848Z" in the response example of
+ * https://learn.microsoft.com/defender-endpoint/api/run-live-response); the simulator's clock has milliseconds,
+ * so the last four digits are zeros.
  */
 export function mdeTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, millis: string) => `.${millis}0000Z`);
 }
 
-/** The MachineAction entity as wire JSON, with the fields of the seeds' example in their order. */
+/** The MachineAction entity as wire JSON, with the fields of run-live-response's response example in their order. */
 export function toWireEntity(action: ActionRecord, view: ActionView): Record<string, unknown> {
   return {
     id: action.id,
@@ -157,9 +158,10 @@ export function toWireEntity(action: ActionRecord, view: ActionView): Record<str
     cancellationComment: action.cancellation && view.status === "Cancelled" ? action.cancellation.comment : null,
     cancellationDateTimeUtc: action.cancellation && view.status === "Cancelled" ? mdeTimestamp(action.cancellation.atMs) : null,
     errorHResult: 0,
-    // Seen in real captures (mde-api-facts.md, "MachineAction entity").
+    // A documented property (https://learn.microsoft.com/defender-endpoint/api/machineaction); the value "PublicApi" is observed in
+    // production integrations' captures (e.g. Cortex XSOAR's tests, github.com/demisto/content), not documented by Microsoft.
     requestSource: "PublicApi",
-    // In seed 000's example; always null for live response.
+    // A documented property for file actions (machineaction page); always null for live response.
     relatedFileInfo: null,
     commands: view.commands.map((c) => ({
       index: c.index,

@@ -1,6 +1,7 @@
 /**
  * The inventory side of a simulated device: what `GET /api/machines` reports and filters on
- * (mde-api-facts.md, "Machines"). Kept apart from the live response behaviour in scenarios.ts.
+ * (https://learn.microsoft.com/defender-endpoint/api/get-machines, https://learn.microsoft.com/defender-endpoint/api/machine).
+ * Kept apart from the live response behaviour in scenarios.ts.
  */
 import { badRequest } from "./errors";
 import { parseMachineFilter } from "./odataFilter";
@@ -52,7 +53,7 @@ export function toWireMachine(m: { machineId: string; computerDnsName: string } 
   };
 }
 
-/** `$top` accepts up to 10,000 (mde-api-facts.md, "Machines"). */
+/** `$top` accepts up to 10,000 (https://learn.microsoft.com/defender-endpoint/api/get-machines). */
 const MAX_TOP = 10_000;
 
 /** Answers `GET /api/machines?$filter=...&$top=...` over wire machines. @throws SimulatorHttpError 400 InvalidInput */

@@ -1,11 +1,14 @@
 import { badRequest } from "./errors";
 
 /**
- * The `$filter` subset MDE documents for `GET /api/machineactions` (mde-api-facts.md, "MachineAction
- * entity"): `id`, `status`, `machineId`, `type`, `requestor` with `eq`/`ne`/`in (...)`, and
+ * The `$filter` subset MDE documents for `GET /api/machineactions` (list machineactions): `id`, `status`,
+ * `machineId`, `type`, `requestor` with `eq`/`ne`/`in (...)`, and
  * `creationDateTimeUtc` / `lastUpdateDateTimeUtc` with `eq`/`ne`/`gt`/`ge`/`lt`/`le`, combined with
- * `and`, `or` and parentheses; and for `GET /api/machines` ("Machines") the machine fields, plus
+ * `and`, `or` and parentheses; and for `GET /api/machines` (list machines) the machine fields, plus
  * `startswith(field,'x')` and `machineTags/any(tag: tag eq 'x')`. Anything else is 400 `InvalidInput`.
+ * Sources: https://learn.microsoft.com/defender-endpoint/api/get-machineactions-collection,
+ * https://learn.microsoft.com/defender-endpoint/api/get-machines and
+ * https://learn.microsoft.com/defender-endpoint/api/exposed-apis-odata-samples.
  */
 
 /** The fields of a wire entity a filter can read. */
@@ -23,7 +26,7 @@ export interface FilterSchema {
 }
 
 const ACTION_SCHEMA: FilterSchema = { stringFields: ["id", "status", "machineId", "type", "requestor"], dateFields: ["creationDateTimeUtc", "lastUpdateDateTimeUtc"] };
-/** The machine fields the collector's plans filter on (mde-api-facts.md, "Machines"). */
+/** The machine fields the collector's plans filter on (https://learn.microsoft.com/defender-endpoint/api/get-machines). */
 const MACHINE_SCHEMA: FilterSchema = {
   stringFields: ["id", "computerDnsName", "osPlatform", "healthStatus", "riskScore", "exposureLevel", "aadDeviceId", "onboardingStatus"],
   dateFields: ["lastSeen"],

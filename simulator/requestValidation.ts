@@ -12,17 +12,18 @@ export interface ValidLiveResponseBody {
 }
 
 /**
- * Required and optional params per command type (seed run-live-response.md, "Commands").
- * Names are case-sensitive on the wire (mde-api-facts.md, "runliveresponse").
+ * Required and optional params per command type ("Commands" of
+ * https://learn.microsoft.com/defender-endpoint/api/run-live-response). Names are case-sensitive on the wire
+ * ("Body parameters are case-sensitive" in https://learn.microsoft.com/defender-endpoint/api/common-errors).
  */
 const PARAMS: Record<WireCommand["type"], { required: string[]; optional: string[] }> = {
   PutFile: { required: ["FileName"], optional: [] },
   RunScript: { required: ["ScriptName"], optional: ["Args"] },
   GetFile: { required: ["Path"], optional: [] },
 };
-/** Commands must come in this order, any number of each (mde-api-facts.md, "runliveresponse"). */
+/** Commands must come in this order, any number of each (run-live-response, "Request body"). */
 const ORDER: WireCommand["type"][] = ["PutFile", "RunScript", "GetFile"];
-/** Library file names: letters, digits, '-', '_', '.' (mde-api-facts.md). */
+/** Library file names: letters, digits, '-', '_', '.' (https://learn.microsoft.com/defender-endpoint/live-response, library upload). */
 const LIBRARY_FILE_NAME = /^[A-Za-z0-9._-]+$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

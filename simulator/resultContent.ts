@@ -35,7 +35,7 @@ export function getFileContent(machineId: string, path: string, size: number): B
   return cipher.update(Buffer.alloc(size));
 }
 
-/** Default output when the scenario does not set one: shaped like seed 003's transcript example. */
+/** Default output when the scenario does not set one: shaped like the transcript example of get-live-response-result. */
 export function defaultScriptOutput(actionId: string, scriptName: string, args: string | undefined): string {
   return (
     `Transcript started, output file is C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat Protection\\Temp\\PSScriptOutputs\\PSScript_Transcript_${actionId}.txt\n` +
@@ -45,7 +45,8 @@ export function defaultScriptOutput(actionId: string, scriptName: string, args: 
 
 /**
  * The RunScript result file: JSON with exactly `script_name`, `exit_code`, `script_output`,
- * `script_errors` (seed get-live-response-result, "File Content Example"). Not compressed.
+ * `script_errors` ("Runscript transcript properties" of
+ * https://learn.microsoft.com/defender-endpoint/api/get-live-response-result). Not compressed.
  */
 export function runScriptTranscript(scriptName: string, outcome: RunScriptOutcome): Buffer {
   return Buffer.from(

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { BlobSASPermissions, BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 
-/** Container MDE serves results from (seed get-live-response-result, the example link). */
+/** Container MDE serves results from (the example link of https://learn.microsoft.com/defender-endpoint/api/get-live-response-result). */
 export const DEFAULT_RESULT_CONTAINER = "investigation-actions-data";
 
 /** Hash and size of the exact bytes served, plus of the uncompressed content for GetFile. */
@@ -21,7 +21,11 @@ export interface StoredResult extends ResultFigures {
   blobName: string;
 }
 
-/** How to produce a result's bytes: `gzip` compresses the content (GetFile results arrive gzip-compressed, mde-api-facts.md). */
+/**
+ * How to produce a result's bytes: `gzip` compresses the content. GetFile results arrive gzip-compressed: observed in
+ * production integrations, not documented by Microsoft (MDEAutomator, https://github.com/msdirtbag/MDEAutomator, saves
+ * them as `<file>.gz`).
+ */
 export interface ResultSource {
   content: () => Readable;
   gzip: boolean;
@@ -75,7 +79,8 @@ export class ResultStore {
 
   /**
    * A read-only SAS URL for one blob (`sp=r`, `sr=b`). Expiry uses the real wall clock, never the
-   * simulator's clock: Azurite checks it against its own time (blob-copy.md).
+   * simulator's clock: the storage service checks `se` against its own time, and so does Azurite
+   * (https://learn.microsoft.com/azure/storage/common/storage-dotnet-shared-access-signature-part-1).
    */
   async linkFor(blobName: string, ttlInMs: number, alreadyExpired: boolean): Promise<string> {
     const now = Date.now();
@@ -87,7 +92,7 @@ export class ResultStore {
   }
 
   private async upload(actionId: string, source: ResultSource): Promise<StoredResult> {
-    // Shaped like production: <actionId>/CustomPlaybookCommandOutput/<32 hex> (seed get-live-response-result).
+    // Shaped like production: <actionId>/CustomPlaybookCommandOutput/<32 hex> (get-live-response-result's example link).
     const blobName = `${actionId}/CustomPlaybookCommandOutput/${randomBytes(16).toString("hex")}`;
     const contentTap = new HashTap();
     const servedTap = new HashTap();

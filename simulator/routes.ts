@@ -7,12 +7,13 @@ export type Route =
   | { kind: "api"; endpoint: SimulatorEndpoint; run: (body: unknown, ctx: RequestContext, query: URLSearchParams) => ApiAnswer | Promise<ApiAnswer>; needsBody: boolean }
   | { kind: "admin"; run: (body: unknown) => Promise<ApiAnswer> | ApiAnswer; needsBody: boolean };
 
-/** `GetLiveResponseResultDownloadLink(index=N)` as one path segment (seed get-live-response-result). */
+/** `GetLiveResponseResultDownloadLink(index=N)` as one path segment (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result). */
 const DOWNLOAD_LINK = /^getliveresponseresultdownloadlink\(index=([^)]*)\)$/i;
 
 /**
- * Maps a request to its handler. Segments are matched case-insensitively (the seeds write both
- * `/API/` and `/api/`); ids keep their case for the handlers.
+ * Maps a request to its handler. Segments are matched case-insensitively (run-live-response writes both
+ * `/API/` and `/api/`: https://learn.microsoft.com/defender-endpoint/api/run-live-response); ids keep their case
+ * for the handlers.
  */
 export function routeRequest(api: LiveResponseApi, method: string, segments: string[]): Route | null {
   const s = segments.map((x) => x.toLowerCase());
@@ -20,6 +21,7 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
     if (method === "POST" && s.length === 4 && s[1] === "machines" && s[3] === "runliveresponse")
       return { kind: "api", endpoint: "runLiveResponse", needsBody: true, run: (body, ctx) => api.runLiveResponse(segments[2]!, body, ctx) };
     if (method === "GET" && s.length === 2 && s[1] === "machines") return { kind: "api", endpoint: "listMachines", needsBody: false, run: (_b, ctx, query) => api.listMachines(query, ctx) };
+    if (method === "GET" && s.length === 3 && s[1] === "alerts") return { kind: "api", endpoint: "getAlert", needsBody: false, run: (_b, ctx, query) => api.getAlert(segments[2]!, query, ctx) };
     if (s[1] !== "machineactions") return null;
     if (method === "GET" && s.length === 2)
       return { kind: "api", endpoint: "listMachineActions", needsBody: false, run: (_b, ctx, query) => api.listMachineActions(query, ctx) };
@@ -49,6 +51,19 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
         run: (body) => {
           try {
             return { status: 201, body: api.addMachine(body) };
+          } catch (e) {
+            throw new SimulatorHttpError(400, "InvalidInput", (e as Error).message);
+          }
+        },
+      };
+    if (s.length === 2 && s[1] === "alerts" && method === "GET") return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.alertList() }) };
+    if (s.length === 2 && s[1] === "alerts" && method === "POST")
+      return {
+        kind: "admin",
+        needsBody: true,
+        run: (body) => {
+          try {
+            return { status: 201, body: api.addAlert(body) };
           } catch (e) {
             throw new SimulatorHttpError(400, "InvalidInput", (e as Error).message);
           }

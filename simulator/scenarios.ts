@@ -3,7 +3,7 @@ import { HOUR_IN_MS, MINUTE_IN_MS } from "./limits";
 import { resolveMachineFaultFields, type MachineFaultFields, type ResolvedMachineFaultFields } from "./scenarioFaults";
 import { resolveMachineInventoryFields, type MachineInventoryFields, type ResolvedMachineInventoryFields } from "./machineInventory";
 
-/** What a RunScript command "printed": becomes the transcript JSON (seed get-live-response-result). */
+/** What a RunScript command "printed": becomes the transcript JSON (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result). */
 export interface RunScriptOutcome {
   exitCode: number;
   output: string;
@@ -15,7 +15,7 @@ export interface RunScriptOutcome {
  * comes online `onlineAfterMs` after it was added to the simulator.
  */
 export interface MachineScenario extends MachineFaultFields, MachineInventoryFields {
-  /** 40 lowercase hex characters, like MDE machine ids (mde-api-facts.md, "Machines"). */
+  /** 40 lowercase hex characters, like the machine ids of Microsoft's examples (https://learn.microsoft.com/defender-endpoint/api/get-machines). */
   machineId: string;
   computerDnsName: string;
   /** 0 = online now; `null` = never online (its sessions end `TimeOut` after the queue window). @default 0 */
@@ -108,7 +108,7 @@ function resolveDurations(value: unknown, problems: string[]): Record<LiveRespon
 
 /**
  * Demo devices for `npm run simulator` and the local host, one per behaviour worth seeing.
- * Two ids are the example ids of the seeds (run-live-response.md).
+ * Two ids are those of the wire fixtures in test/unit/mde/fixtures.ts (the first is run-live-response's example machine id).
  */
 export function defaultMachines(): MachineScenario[] {
   return [

@@ -29,6 +29,8 @@ export interface MdeSimulatorOptions {
   queueWindowInMs?: number;
   /** Devices present from the start (their `onlineAfterMs` counts from creation). */
   machines?: MachineScenario[];
+  /** Alerts `GET /api/alerts/{id}` answers from the start (MDE alert entities, each with an `id`). */
+  alerts?: Record<string, unknown>[];
   /** The only bearer token accepted; by default any non-empty one. */
   acceptedToken?: string;
   /** `requestor` and `cancellationRequestor` of actions (with an application token MDE shows the app). @default "mde-simulator-app" */
@@ -51,6 +53,8 @@ export interface MdeSimulator {
   /** @throws Error for an invalid scenario or a duplicate machine id */
   addMachine(scenario: MachineScenario): ResolvedMachineScenario;
   machines(): ResolvedMachineScenario[];
+  /** Adds an alert `GET /api/alerts/{id}` answers (an MDE alert entity). @throws Error for one without an id, or a duplicate id */
+  addAlert(alert: Record<string, unknown>): Record<string, unknown>;
   /** Every action as MDE would answer it now (wire JSON), oldest first. */
   actions(): Record<string, unknown>[];
   /** SHA-256 (hex) and size of the exact bytes served for that command's result; for GetFile also of the uncompressed content. */
@@ -60,7 +64,8 @@ export interface MdeSimulator {
 
 /**
  * Creates the MDE live response simulator: an HTTP server on loopback implementing the documented
- * API (../shared/seeds, mde-api-facts.md), with results served from Azurite as real SAS links.
+ * API (https://learn.microsoft.com/defender-endpoint/api/exposed-apis-list; each behaviour cites its page), with
+ * results served from Azurite as real SAS links.
  */
 export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
   const clock = options.clock ?? (() => new Date());
@@ -80,6 +85,7 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
         : resultStore.linkFor(blobName, ttlInMs, alreadyExpired),
   });
   for (const m of options.machines ?? []) api.addMachine(m);
+  for (const a of options.alerts ?? []) api.addAlert(a);
   const stats = new StatsRecorder();
   const faults = new FaultInjector(options.faults);
   let server: Server | undefined;
@@ -104,7 +110,7 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     let retryAfterSeconds: number | undefined;
     let plan: FaultPlan = NO_FAULT;
     try {
-      // Every /api call needs a bearer token (seeds: "Authorization: Bearer {token}. Required.").
+      // Every /api call needs a bearer token (each API page's request headers: "Authorization: Bearer {token}. Required.").
       if (isApi) authorize(req.headers.authorization, options.acceptedToken);
       if (!r) throw new SimulatorHttpError(404, "NotFound", `No resource for ${method} ${url.pathname}`);
       // Injected faults (faults.ts) hit authenticated MDE calls; a fault before commit means MDE never handled the call.
@@ -181,6 +187,7 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     },
     addMachine: (scenario) => api.addMachine(scenario),
     machines: () => api.machines(),
+    addAlert: (alert) => api.addAlert(alert),
     actions: () => api.actions(),
     expectedResult: (actionId, index) => api.expectedResult(actionId, index),
     stats: () => stats.snapshot(),

@@ -1,5 +1,5 @@
 /** The MDE endpoints the simulator serves, as named in `stats()`. */
-export const SIMULATOR_ENDPOINTS = ["runLiveResponse", "getMachineAction", "listMachineActions", "getDownloadLink", "cancelMachineAction", "listMachines"] as const;
+export const SIMULATOR_ENDPOINTS = ["runLiveResponse", "getMachineAction", "listMachineActions", "getDownloadLink", "cancelMachineAction", "listMachines", "getAlert"] as const;
 export type SimulatorEndpoint = (typeof SIMULATOR_ENDPOINTS)[number];
 
 /** What the simulator answered, for tests asserting how a client behaved (polling rate, retries). */

@@ -100,6 +100,13 @@ resource playbook 'Microsoft.Logic/workflows@2019-05-01' = {
                   AlertName: '@{coalesce(triggerBody()?[\'AlertDisplayName\'], triggerBody()?[\'AlertName\'])}'
                   AlertSeverity: '@{coalesce(triggerBody()?[\'Severity\'], triggerBody()?[\'AlertSeverity\'])}'
                   ProductName: '@{triggerBody()?[\'ProductName\']}'
+                  // How the collector finds the MDE alert id to fetch the alert from its source; and what rules may match on.
+                  AlertLink: '@{triggerBody()?[\'AlertLink\']}'
+                  ProviderAlertId: '@{triggerBody()?[\'ProviderAlertId\']}'
+                  VendorOriginalId: '@{triggerBody()?[\'VendorOriginalId\']}'
+                  ProviderName: '@{triggerBody()?[\'ProviderName\']}'
+                  AlertType: '@{triggerBody()?[\'AlertType\']}'
+                  Tactics: '@{triggerBody()?[\'Tactics\']}'
                   Entities: '@triggerBody()?[\'Entities\']'
                   ExtendedProperties: '@triggerBody()?[\'ExtendedProperties\']'
                 }

@@ -1,13 +1,16 @@
 /**
  * The Event Grid trigger hands the function one event, in the Event Grid schema
  * (`{ id, eventType, subject, data, dataVersion, eventTime, topic }`) or the CloudEvents schema
- * (`{ id, type, source, subject, data, specversion, time }`). This module reads either, tells a
- * full alert from a Graph change notification that only references one, and picks the parser.
+ * (`{ id, type, source, subject, data, specversion, time }`). This module reads either, and reads
+ * from it what it claims: which MDE alert it is about (a whole alert, or a Graph change notification
+ * that only references one).
  */
-import { isGraphAlert, parseGraphAlert } from "./graph";
-import { isMdeAlert, parseMdeAlert } from "./mde";
+import { echoName } from "../validation";
+import { claimOf, type ClaimResult } from "./claim";
+import { graphAlertClaim, isGraphAlert, parseGraphAlert } from "./graph";
+import { isMdeAlert, mdeAlertClaim, parseMdeAlert } from "./mde";
 import { isRecord, str, type AlertParse } from "./normalize";
-import { isSentinelAlert, parseSentinelAlert } from "./sentinel";
+import { isSentinelAlert, parseSentinelAlert, sentinelAlertClaim } from "./sentinel";
 
 export interface AlertEvent {
   schema: "eventGrid" | "cloudEvents";
@@ -16,9 +19,6 @@ export interface AlertEvent {
   subject?: string;
   data: unknown;
 }
-
-/** Alert ids in Graph, MDE (`da637578995287051192_756343937`) and Sentinel (GUID) all fit this. */
-const ALERT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Reads an Event Grid or CloudEvents event; `data` sent as a JSON string is parsed. */
 export function parseEventEnvelope(event: unknown): { ok: true; event: AlertEvent } | { ok: false; reason: string } {
@@ -38,28 +38,50 @@ export function parseEventEnvelope(event: unknown): { ok: true; event: AlertEven
   return { ok: true, event: { schema: cloud ? "cloudEvents" : "eventGrid", id, type, subject: str(event.subject), data } };
 }
 
+const UNKNOWN_PAYLOAD = "event data is not a Graph security alert, an MDE alert or a Sentinel SecurityAlert row";
+
+/** Graph change notifications about security alerts; every other `Microsoft.Graph.*` event (users, groups, mail...) is not one. */
+const ALERT_NOTIFICATION_TYPE = /^Microsoft\.Graph\.Alert(Created|Updated)$/i;
+/** A notification's `resource` naming a security alert, when a custom publisher forwards one under its own event type. */
+const ALERT_RESOURCE = /^\/?security\/alerts(?:_v2)?\/([^/]+)$/i;
+
 /**
- * The alert id when the event is a Graph change notification (`Microsoft.Graph.AlertCreated`,
- * `subject: Alert/<id>`, data `{ resource, resourceData: { id } }`) that only references the
- * alert; undefined when the event carries the alert itself.
+ * What the event claims about an alert: its MDE alert id, and hints (shared/alerts/claim.ts). Costs
+ * no I/O: a Graph change notification about anything but a security alert is refused here, before
+ * any MDE call.
  */
-export function alertReference(event: AlertEvent): { id: string } | { invalid: string } | undefined {
+export function alertClaimOf(event: AlertEvent): ClaimResult {
   const data = isRecord(event.data) ? event.data : {};
-  const isNotification = /^Microsoft\.Graph\.Alert/i.test(event.type) || (isRecord(data.resourceData) && typeof data.changeType === "string");
-  if (!isNotification) return undefined;
+  const isGraphEvent = /^Microsoft\.Graph\./i.test(event.type);
+  const isNotification = isGraphEvent || (isRecord(data.resourceData) && typeof data.changeType === "string");
+  if (!isNotification) return claimFromPayload(event.data);
+  const resourceAlertId = ALERT_RESOURCE.exec(str(data.resource) ?? "")?.[1];
+  const aboutAlert = ALERT_NOTIFICATION_TYPE.test(event.type) || (!isGraphEvent && resourceAlertId !== undefined);
+  if (!aboutAlert) {
+    const detail = `a change notification that is not about a security alert (type ${echoName(event.type)})`;
+    return { ok: false, reason: "NotAnAlert", detail };
+  }
   const fromResourceData = isRecord(data.resourceData) ? str(data.resourceData.id) : undefined;
-  const fromResource = str(data.resource)?.split("/").pop();
+  const fromResource = resourceAlertId ?? str(data.resource)?.split("/").pop();
   const fromSubject = event.subject ? /^alerts?\/([^/]+)$/i.exec(event.subject)?.[1] : undefined;
-  const id = fromResourceData ?? fromResource ?? fromSubject;
-  if (!id || !ALERT_ID.test(id)) return { invalid: "Graph alert notification without a usable alert id (resourceData.id, resource or subject Alert/<id>)" };
-  return { id };
+  const what = "the Graph alert notification (resourceData.id, resource or subject Alert/<id>)";
+  return claimOf("graph", fromResourceData ?? fromResource ?? fromSubject, { claimedDevices: [] }, what);
 }
 
-/** Recognizes the payload's source by its shape and parses it. */
+/** The claim of an alert the event carries whole (Graph, MDE or Sentinel). */
+function claimFromPayload(payload: unknown): ClaimResult {
+  if (!isRecord(payload)) return { ok: false, reason: "MalformedEvent", detail: "event data is not a JSON object" };
+  if (isSentinelAlert(payload)) return sentinelAlertClaim(payload);
+  if (isGraphAlert(payload)) return graphAlertClaim(payload);
+  if (isMdeAlert(payload)) return mdeAlertClaim(payload);
+  return { ok: false, reason: "MalformedEvent", detail: UNKNOWN_PAYLOAD };
+}
+
+/** Recognizes the payload's source by its shape and parses it as published (never acted upon: see claim.ts). */
 export function parseAlertPayload(payload: unknown): AlertParse {
   if (!isRecord(payload)) return { ok: false, reason: "event data is not a JSON object" };
   if (isSentinelAlert(payload)) return parseSentinelAlert(payload);
   if (isGraphAlert(payload)) return parseGraphAlert(payload);
   if (isMdeAlert(payload)) return parseMdeAlert(payload);
-  return { ok: false, reason: "event data is not a Graph security alert, an MDE alert or a Sentinel SecurityAlert row" };
+  return { ok: false, reason: UNKNOWN_PAYLOAD };
 }

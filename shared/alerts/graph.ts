@@ -3,6 +3,8 @@
  * from `deviceEvidence.mdeDeviceId`, files from `fileEvidence.fileDetails` (whose `filePath` is the
  * directory). Source: learn.microsoft.com/graph/api/security-alert-get and the evidence resource pages.
  */
+import { echoName } from "../validation";
+import { claimOf, type ClaimResult } from "./claim";
 import { addDevice, isRecord, normalizeSeverity, str, type AlertFile, type AlertParse, type NormalizedAlert } from "./normalize";
 
 const DEVICE = "#microsoft.graph.security.deviceEvidence";
@@ -14,6 +16,7 @@ export function isGraphAlert(payload: Record<string, unknown>): boolean {
   return Array.isArray(payload.evidence) && payload.evidence.some((e) => isRecord(e) && typeof e["@odata.type"] === "string");
 }
 
+/** Parses a Graph security alert as its publisher sent it. */
 export function parseGraphAlert(payload: Record<string, unknown>): AlertParse {
   const id = str(payload.id);
   if (!id) return { ok: false, reason: "Graph alert without an id" };
@@ -40,4 +43,20 @@ export function parseGraphAlert(payload: Record<string, unknown>): AlertParse {
     if (file.directory || file.name || file.sha256) alert.files.push(file);
   }
   return { ok: true, alert };
+}
+
+/** The only `serviceSource` whose alerts MDE's API holds. */
+const MDE_SERVICE_SOURCE = "microsoftdefenderforendpoint";
+
+/** What a Graph alert in an event claims: its MDE alert id (`providerAlertId`, else `id`), devices as a hint. */
+export function graphAlertClaim(payload: Record<string, unknown>): ClaimResult {
+  const parsed = parseGraphAlert(payload);
+  if (!parsed.ok) return { ok: false, reason: "MalformedEvent", detail: parsed.reason };
+  const service = str(payload.serviceSource);
+  if (service && service.toLowerCase() !== MDE_SERVICE_SOURCE) {
+    const detail = `a Graph alert from ${echoName(service)}: only Defender for Endpoint alerts can be read from MDE`;
+    return { ok: false, reason: "NotAnMdeAlert", detail };
+  }
+  const id = str(payload.providerAlertId) ?? parsed.alert.id;
+  return claimOf("graph", id, { claimedDevices: parsed.alert.devices.map((d) => d.machineId) }, "the Graph alert");
 }

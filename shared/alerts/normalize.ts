@@ -2,6 +2,7 @@
  * One alert shape for the rules and the playbooks, whatever published it: a Microsoft Graph
  * security alert (alerts_v2), an MDE API alert or a Microsoft Sentinel SecurityAlert row.
  * Parsers return errors as values: a malformed alert is logged and dropped, never thrown.
+ * The collector acts only on the alert as MDE answers it (shared/alerts/claim.ts says why).
  */
 import { MACHINE_ID_PATTERN } from "../mde/models";
 import type { PlaceholderValues } from "../playbooks";
@@ -36,6 +37,12 @@ export interface NormalizedAlert {
   detectionSource?: string;
   /** Graph serviceSource, or Sentinel ProductName. */
   product?: string;
+  /** Sentinel `Tactics` (a comma-separated column), one entry per tactic. MDE's alert has no such field. */
+  tactics?: string[];
+  /** Sentinel `AlertType`. */
+  alertType?: string;
+  /** Sentinel `ProviderName` (`MDATP` for Defender for Endpoint). */
+  providerName?: string;
   /** Distinct devices, in evidence order: one collection each. */
   devices: AlertDevice[];
   files: AlertFile[];
@@ -85,4 +92,9 @@ export function alertPlaceholderValues(alert: NormalizedAlert, device: AlertDevi
     "machine.id": device.machineId,
     "machine.computerDnsName": device.computerDnsName,
   };
+}
+
+/** The devices an alert may start collections on, and the rest, which are only logged. */
+export function capDevices(devices: readonly AlertDevice[], max: number): { selected: AlertDevice[]; skipped: AlertDevice[] } {
+  return { selected: devices.slice(0, max), skipped: devices.slice(max) };
 }

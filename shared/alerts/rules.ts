@@ -25,9 +25,28 @@ export interface AlertRule {
   /** Case-insensitive; Graph says "antivirus", MDE "WindowsDefenderAv". */
   detectionSources?: string[];
   sources?: AlertSource[];
+  /** Any one must be among a Sentinel row's `Tactics` (case-insensitive); an alert without tactics never matches. */
+  tactics?: string[];
+  /** Case-insensitive; a Sentinel row's `AlertType` (e.g. "WindowsDefenderAtp"). */
+  alertTypes?: string[];
+  /** Case-insensitive; a Sentinel row's `ProviderName` (e.g. "MDATP"). */
+  providerNames?: string[];
 }
 
-const FIELDS = new Set(["name", "playbook", "parameters", "minSeverity", "categories", "titlePatterns", "detectionSources", "sources"]);
+const FIELDS = new Set([
+  "name",
+  "playbook",
+  "parameters",
+  "minSeverity",
+  "categories",
+  "titlePatterns",
+  "detectionSources",
+  "sources",
+  "tactics",
+  "alertTypes",
+  "providerNames",
+]);
+const CONDITIONS = "minSeverity?, categories?, titlePatterns?, detectionSources?, sources?, tactics?, alertTypes?, providerNames?";
 const SOURCES: readonly AlertSource[] = ["graph", "mde", "sentinel"];
 const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
 
@@ -41,7 +60,7 @@ export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCata
   const rules: AlertRule[] = [];
   parseJsonArray(raw, setting, add).forEach((entry, i) => {
     const at = `${setting}[${i}]`;
-    if (!isRecord(entry)) return add(at, "must be an object: { name, playbook, minSeverity?, categories?, titlePatterns?, detectionSources?, sources?, parameters? }");
+    if (!isRecord(entry)) return add(at, `must be an object: { name, playbook, parameters?, and conditions: ${CONDITIONS} }`);
     const before = problems.length;
     for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${key}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
     const name = typeof entry.name === "string" && entry.name.trim() ? entry.name.trim() : undefined;
@@ -58,6 +77,9 @@ export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCata
     const sources = stringList(entry.sources, `${at}.sources`, add)?.map((s) => s.toLowerCase());
     sources?.forEach((s, j) => !(SOURCES as readonly string[]).includes(s) && add(`${at}.sources[${j}]`, `must be one of ${SOURCES.join(", ")}`));
     const titlePatterns = stringList(entry.titlePatterns, `${at}.titlePatterns`, add)?.map((p, j) => titlePattern(p, `${at}.titlePatterns[${j}]`, add));
+    const tactics = stringList(entry.tactics, `${at}.tactics`, add);
+    const alertTypes = stringList(entry.alertTypes, `${at}.alertTypes`, add);
+    const providerNames = stringList(entry.providerNames, `${at}.providerNames`, add);
     if (problems.length > before) return;
     rules.push({
       name: name!,
@@ -68,6 +90,9 @@ export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCata
       ...(titlePatterns ? { titlePatterns: titlePatterns as TitlePattern[] } : {}),
       ...(detectionSources ? { detectionSources } : {}),
       ...(sources ? { sources: sources as AlertSource[] } : {}),
+      ...(tactics ? { tactics } : {}),
+      ...(alertTypes ? { alertTypes } : {}),
+      ...(providerNames ? { providerNames } : {}),
     });
   });
   return { rules, problems };
@@ -106,6 +131,9 @@ export function ruleMatches(rule: AlertRule, alert: NormalizedAlert): boolean {
   if (rule.minSeverity && (!alert.severity || SEVERITIES.indexOf(alert.severity) < SEVERITIES.indexOf(rule.minSeverity))) return false;
   if (rule.categories && !includesIgnoreCase(rule.categories, alert.category)) return false;
   if (rule.detectionSources && !includesIgnoreCase(rule.detectionSources, alert.detectionSource)) return false;
+  if (rule.tactics && !(alert.tactics ?? []).some((t) => includesIgnoreCase(rule.tactics!, t))) return false;
+  if (rule.alertTypes && !includesIgnoreCase(rule.alertTypes, alert.alertType)) return false;
+  if (rule.providerNames && !includesIgnoreCase(rule.providerNames, alert.providerName)) return false;
   if (rule.titlePatterns) {
     const title = alert.title ?? "";
     if (!rule.titlePatterns.some((p) => ("regex" in p ? p.regex.test(title) : title.toLowerCase().includes(p.substring)))) return false;

@@ -39,8 +39,8 @@ describe("the simulator's own surface", () => {
     await s.call("GET", `/api/machineactions/${created.json.id}`);
     await s.call("GET", "/api/nothing-here");
     expect(s.sim.stats()).toEqual({
-      calls: { runLiveResponse: 1, getMachineAction: 1, listMachineActions: 1, getDownloadLink: 0, cancelMachineAction: 0, listMachines: 0 },
-      throttled: { runLiveResponse: 0, getMachineAction: 0, listMachineActions: 0, getDownloadLink: 0, cancelMachineAction: 0, listMachines: 0 },
+      calls: { runLiveResponse: 1, getMachineAction: 1, listMachineActions: 1, getDownloadLink: 0, cancelMachineAction: 0, listMachines: 0, getAlert: 0 },
+      throttled: { runLiveResponse: 0, getMachineAction: 0, listMachineActions: 0, getDownloadLink: 0, cancelMachineAction: 0, listMachines: 0, getAlert: 0 },
       tooManyRequests: 0,
       clientErrors: 2,
       byStatus: { "401": 1, "201": 1, "200": 1, "404": 1 },

@@ -33,6 +33,9 @@ describe("parseAlertRules", () => {
     ["an empty category list", { name: "r", playbook: "alert-file", categories: [] }, "ALERT_RULES[0].categories", /non-empty array/],
     ["a missing name", { playbook: "alert-file" }, "ALERT_RULES[0].name", /required/],
     ["an unknown field", { name: "r", playbook: "alert-file", severity: "high" }, "ALERT_RULES[0].severity", /unknown field/],
+    ["tactics that are not a list", { name: "r", playbook: "alert-file", tactics: "Execution" }, "ALERT_RULES[0].tactics", /non-empty array/],
+    ["an empty alert type", { name: "r", playbook: "alert-file", alertTypes: [""] }, "ALERT_RULES[0].alertTypes", /non-empty strings/],
+    ["provider names that are not strings", { name: "r", playbook: "alert-file", providerNames: [1] }, "ALERT_RULES[0].providerNames", /non-empty strings/],
   ])("refuses %s, naming the entry", (_name, rule, setting, message) => {
     expect(rulesOf([rule]).problems).toContainEqual({ setting, problem: expect.stringMatching(message) });
   });
@@ -62,5 +65,19 @@ describe("matchRule", () => {
   it("filters by source; the first matching rule wins; no match is undefined", () => {
     expect(matchRule(rules, alert({ source: "sentinel", severity: undefined, title: "x" }))?.name).toBe("sentinel");
     expect(matchRule(rules, alert({ source: "mde", severity: "low", category: "Execution", title: "x" }))).toBeUndefined();
+  });
+
+  it("matches a Sentinel row's Tactics (any one), AlertType and ProviderName, ignoring case; an alert without them never matches", () => {
+    const { rules: sentinelRules, problems } = rulesOf([
+      { name: "persistence-by-mde", playbook: "alert-file", tactics: ["persistence", "PrivilegeEscalation"], alertTypes: ["windowsdefenderatp"], providerNames: ["mdatp"] },
+      { name: "any-mdatp", playbook: "alert-file", providerNames: ["MDATP"] },
+    ]);
+    expect(problems).toEqual([]);
+    expect(sentinelRules[0]).toMatchObject({ tactics: ["persistence", "PrivilegeEscalation"], alertTypes: ["windowsdefenderatp"], providerNames: ["mdatp"] });
+    const row = alert({ source: "sentinel", tactics: ["Execution", "Persistence"], alertType: "WindowsDefenderAtp", providerName: "MDATP" });
+    expect(matchRule(sentinelRules, row)?.name).toBe("persistence-by-mde");
+    expect(matchRule(sentinelRules, { ...row, tactics: ["Execution"] })?.name).toBe("any-mdatp");
+    expect(matchRule(sentinelRules, { ...row, alertType: "MCAS" })?.name).toBe("any-mdatp");
+    expect(matchRule(sentinelRules, alert({ source: "mde" }))).toBeUndefined();
   });
 });
