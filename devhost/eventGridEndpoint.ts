@@ -9,11 +9,19 @@
  * - CloudEvents without that header: `application/cloudevents+json` (one event) or
  *   `application/cloudevents-batch+json` (an array); the abuse-protection handshake is an
  *   `OPTIONS` with `WebHook-Request-Origin`, answered 200 with `WebHook-Allowed-Origin`.
- * Pure: {@link parseEventGridDelivery} decides, the local host invokes.
+ * Pure: {@link parseEventGridDelivery} decides, the local host reads the body (at most
+ * {@link EVENT_GRID_MAX_BODY_BYTES}) and invokes.
  */
 
 /** The path of the webhook (matched case-insensitively, as the host's routes are). */
 export const EVENT_GRID_WEBHOOK_PATH = "/runtime/webhooks/EventGrid";
+
+/**
+ * Largest delivery the webhook reads (413 past it): Event Grid's own limit on an array of events,
+ * 1 MB in total (https://learn.microsoft.com/azure/event-grid/event-schema), so nothing Event Grid
+ * sends is refused and nothing larger is held in memory.
+ */
+export const EVENT_GRID_MAX_BODY_BYTES = 1024 * 1024;
 
 /** What a delivery asks for. */
 export type EventGridDelivery =

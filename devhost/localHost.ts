@@ -6,23 +6,40 @@
  *   DurableClient calls) over the same {@link DurableEngine} the tests use, on a wall clock;
  * - Event Grid deliveries at `/runtime/webhooks/EventGrid?functionName=` (eventGridEndpoint.ts);
  * - timer triggers on their NCRONTAB schedules (timerScheduler.ts);
- * - the admin API: `POST /admin/functions/{name}` runs a non-HTTP function (202), `GET
- *   /admin/functions` lists them, `GET /admin/host/status` answers once the host runs.
+ * - the admin API: `POST /admin/functions/{name}` runs a timer, Event Grid or other non-durable,
+ *   non-HTTP function (202), `GET /admin/functions` lists them, `GET /admin/host/status` answers
+ *   once the host runs. Activities, orchestrators and entities are refused: the Functions host's
+ *   admin API is for triggers, not for running an activity with an input of the caller's choosing.
  * Durable state lives in memory: a restart loses in-flight orchestrations.
+ *
+ * It listens on loopback, and while `npm start` points at a real tenant a web page in the
+ * developer's browser must not be able to drive it, so every request passes a gate first:
+ * - the Host header must name this host (its origin, or a loopback alias on the same port):
+ *   421 otherwise, which defeats DNS rebinding; links are built from the configured origin only;
+ * - a request carrying `Origin` must come from this host's own origin: 403 otherwise (curl and
+ *   scripts send none; browsers send one on every cross-origin POST, so no CSRF);
+ * - a POST, PUT or PATCH to the API, the admin API or the Durable HTTP API that declares a content
+ *   type must declare JSON (`application/json` or `<type>/<subtype>+json`), and a request that
+ *   declares none must have no body: 415 otherwise, so a web page's "simple" form or text/plain
+ *   POST is never read as a request (Event Grid deliveries follow Event Grid's own rules);
+ * - a path whose %-escapes do not decode is refused (400) rather than failing deeper;
+ * - bodies are read chunk by chunk up to a limit (413 past it, chunked bodies included):
+ *   {@link EVENT_GRID_MAX_BODY_BYTES} for Event Grid, {@link LocalHostOptions.maxBodyBytes} elsewhere.
  * One JSON line per request (method, path without query, status, duration): query strings can
  * hold SAS signatures or keys, so they are never logged.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { WallClock } from "./clock";
 import { DurableEngine } from "./durableEngine";
 import { DurableHttpApi } from "./durableHttpApi";
-import { EVENT_GRID_WEBHOOK_PATH, parseEventGridDelivery } from "./eventGridEndpoint";
+import { EVENT_GRID_MAX_BODY_BYTES, EVENT_GRID_WEBHOOK_PATH, parseEventGridDelivery } from "./eventGridEndpoint";
 import { routeHttpRequest, methodsOf, routeTemplateOf } from "./httpTriggerRoutes";
 import { consoleDevhostLogger, type DevhostLogger } from "./invocation";
 import { invokeHttp } from "./invokeHttp";
 import { loadApp } from "./loadApp";
-import { flattenHeaders, readBody, writeAnswer, type HostAnswer } from "./localHostWire";
+import { flattenHeaders, isJsonContentType, readBody, tooLarge, writeAnswer, type HostAnswer } from "./localHostWire";
 import { defaultRegistry, type FunctionRegistry, type RegisteredFunction } from "./registry";
 import { TimerScheduler } from "./timerScheduler";
 import { adminInvocation, invokeTrigger } from "./triggerInvoker";
@@ -59,9 +76,20 @@ export interface LocalHostOptions {
   functionLogger?: DevhostLogger;
   /** Where request lines go. @default one JSON line on stdout */
   requestLogger?: (entry: RequestLogEntry) => void;
+  /**
+   * Largest request body read on every route but the Event Grid webhook; 413 past it. The app
+   * refuses much less itself (64 KB for a collection request): this only bounds the host's memory.
+   * @default DEFAULT_MAX_BODY_BYTES (1 MiB)
+   */
+  maxBodyBytes?: number;
 }
 
+/** Default of {@link LocalHostOptions.maxBodyBytes}. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
 const ADMIN_FUNCTIONS = /^\/admin\/functions(?:\/([^/]+))?\/?$/i;
+const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]"];
+const WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 /** See the module comment. Create with {@link LocalHost.start}. */
 export class LocalHost {
@@ -74,10 +102,15 @@ export class LocalHost {
   readonly #requestLog: (entry: RequestLogEntry) => void;
   readonly #background = new Set<Promise<void>>();
   readonly #origin: string;
+  /** Host header values this host answers for, lower-case: its own and its loopback aliases. */
+  readonly #ownHosts: Set<string>;
+  readonly #maxBodyBytes: number;
 
   private constructor(server: Server, origin: string, engine: DurableEngine, durable: DurableHttpApi, timers: TimerScheduler, registry: FunctionRegistry, options: LocalHostOptions) {
     this.#server = server;
     this.#origin = origin;
+    this.#ownHosts = ownHostsOf(origin);
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.engine = engine;
     this.durable = durable;
     this.timers = timers;
@@ -149,8 +182,15 @@ export class LocalHost {
       this.#requestLog(entry);
     });
     try {
-      if (await this.durable.handle(req, res)) return;
-      const answer = await this.#route(req, method, url);
+      const eventGrid = isEventGridPath(url.pathname);
+      const refused = this.#gate(req, method, url.pathname, eventGrid);
+      if (refused) return writeAnswer(res, { ...refused, abandonsBody: hasBody(req) });
+      const maxBytes = eventGrid ? EVENT_GRID_MAX_BODY_BYTES : this.#maxBodyBytes;
+      const read = await readBody(req, maxBytes);
+      if (!read.ok) return writeAnswer(res, tooLarge(maxBytes));
+      if (!eventGrid && read.body.length > 0 && req.headers["content-type"] === undefined) return writeAnswer(res, unsupportedMediaType());
+      if (await this.durable.handle(this.#forDurableApi(req, read.body), res)) return;
+      const answer = await this.#route(req, method, url, read.body);
       functionName = answer.functionName;
       writeAnswer(res, answer);
     } catch (error) {
@@ -160,36 +200,62 @@ export class LocalHost {
     }
   }
 
-  async #route(req: IncomingMessage, method: string, url: URL): Promise<HostAnswer> {
+  /** The checks every request passes before its body is read (see the module comment); undefined when it passes. */
+  #gate(req: IncomingMessage, method: string, path: string, eventGrid: boolean): HostAnswer | undefined {
+    const host = (req.headers.host ?? "").toLowerCase();
+    if (!this.#ownHosts.has(host)) {
+      const message = `This host answers for ${this.#origin} (or localhost on its port) only`;
+      return { status: 421, body: { error: "MisdirectedRequest", message } };
+    }
+    const origin = req.headers.origin?.toLowerCase();
+    if (origin !== undefined && !(origin.startsWith("http://") && this.#ownHosts.has(origin.slice("http://".length)))) {
+      const message = "Requests from another origin (a web page) are refused: call the local host from curl or a script";
+      return { status: 403, body: { error: "Forbidden", message } };
+    }
+    const type = req.headers["content-type"];
+    if (!eventGrid && WITH_BODY.has(method) && type !== undefined && !isJsonContentType(type)) return unsupportedMediaType();
+    if (!decodes(path)) return { status: 400, body: { error: "BadRequest", message: "The path has a malformed %-escape" } };
+    return undefined;
+  }
+
+  /**
+   * The request as the Durable HTTP API reads it: the body already read within the limit, and the
+   * Host header set to this host's own, because that API builds its links from the Host header.
+   */
+  #forDurableApi(req: IncomingMessage, body: Buffer): IncomingMessage {
+    const headers = { ...req.headers, host: new URL(this.#origin).host };
+    const replay = Readable.from(body.length > 0 ? [body] : []);
+    return Object.assign(replay, { method: req.method, url: req.url, headers }) as unknown as IncomingMessage;
+  }
+
+  async #route(req: IncomingMessage, method: string, url: URL, body: Buffer): Promise<HostAnswer> {
     const path = url.pathname;
     const lower = path.toLowerCase();
-    if (lower === "/api" || lower.startsWith("/api/")) return this.#http(req, method, url);
-    if (lower === EVENT_GRID_WEBHOOK_PATH.toLowerCase() || lower === `${EVENT_GRID_WEBHOOK_PATH.toLowerCase()}/`) return this.#eventGrid(req, method, url);
+    if (lower === "/api" || lower.startsWith("/api/")) return this.#http(req, method, url, body);
+    if (isEventGridPath(path)) return this.#eventGrid(req, method, url, body);
     const admin = ADMIN_FUNCTIONS.exec(path);
-    if (admin) return this.#admin(req, method, admin[1] === undefined ? undefined : decodeURIComponent(admin[1]));
+    if (admin) return this.#admin(method, admin[1] === undefined ? undefined : decodeURIComponent(admin[1]), body);
     if (lower === "/admin/host/status" && method === "GET") return { status: 200, body: { state: "Running", version: "devhost" } };
     return { status: 404, body: { error: "NotFound", message: `Nothing is served at ${method} ${path}` } };
   }
 
-  async #http(req: IncomingMessage, method: string, url: URL): Promise<HostAnswer> {
+  async #http(req: IncomingMessage, method: string, url: URL, body: Buffer): Promise<HostAnswer> {
     const relative = url.pathname.replace(/^\/api\/?/i, "");
     const match = routeHttpRequest(this.registry, method, relative);
     if (match.kind === "notFound") return { status: 404, body: { error: "NotFound", message: `No HTTP function has the route /api/${relative}` } };
     if (match.kind === "methodNotAllowed") {
       return { status: 405, headers: { Allow: match.allow.join(", ") }, body: { error: "MethodNotAllowed", message: `${method} is not allowed here; use ${match.allow.join(" or ")}` } };
     }
-    const body = await readBody(req);
-    // The links a starter returns (createCheckStatusResponse) take the origin the caller used.
-    const requestOrigin = req.headers.host ? `http://${req.headers.host}` : this.#origin;
     try {
+      // Links a starter returns name the configured origin, whatever Host the caller sent.
       const res = await invokeHttp(match.fn.name, {
         registry: this.registry,
         method,
-        url: new URL(`${url.pathname}${url.search}`, requestOrigin).href,
+        url: new URL(`${url.pathname}${url.search}`, this.#origin).href,
         headers: flattenHeaders(req),
         body: body.length > 0 ? new Uint8Array(body) : undefined,
         params: match.params,
-        durable: this.durable.bindingData(requestOrigin),
+        durable: this.durable.bindingData(this.#origin),
         logger: this.#log,
       });
       return { status: res.status, headers: res.headers, body: res.body, functionName: match.fn.name };
@@ -199,11 +265,11 @@ export class LocalHost {
     }
   }
 
-  async #eventGrid(req: IncomingMessage, method: string, url: URL): Promise<HostAnswer> {
+  async #eventGrid(req: IncomingMessage, method: string, url: URL, body: Buffer): Promise<HostAnswer> {
     const name = url.searchParams.get("functionName") ?? "";
     const fn = this.registry.findFunction(name, "eventGridTrigger");
-    if (!fn) return { status: 404, body: `cannot find function: '${name}'` };
-    const delivery = parseEventGridDelivery({ method, headers: flattenHeaders(req), body: (await readBody(req)).toString("utf8") });
+    if (!fn) return { status: 404, body: `cannot find function: '${name.slice(0, 100)}'` };
+    const delivery = parseEventGridDelivery({ method, headers: flattenHeaders(req), body: body.toString("utf8") });
     if (delivery.kind === "answer") return { ...delivery, body: delivery.body as object | undefined, functionName: fn.name };
     const results = await Promise.allSettled(delivery.events.map((event) => this.#invoke(fn, event)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -212,15 +278,15 @@ export class LocalHost {
     return { status: 202, functionName: fn.name };
   }
 
-  async #admin(req: IncomingMessage, method: string, name: string | undefined): Promise<HostAnswer> {
+  async #admin(method: string, name: string | undefined, body: Buffer): Promise<HostAnswer> {
     if (name === undefined) {
       if (method !== "GET") return { status: 405, headers: { Allow: "GET" } };
       return { status: 200, body: this.registry.getRegisteredFunctions().map(describe) };
     }
     const fn = this.registry.findFunction(name);
-    if (!fn) return { status: 404, body: { error: "NotFound", message: `No function named '${name}'` } };
+    if (!fn) return { status: 404, body: { error: "NotFound", message: `No function named '${name.slice(0, 100)}'` } };
     if (method !== "POST") return { status: 405, headers: { Allow: "POST" } };
-    const text = (await readBody(req)).toString("utf8");
+    const text = body.toString("utf8");
     let input: string | undefined;
     if (text.trim() !== "") {
       try {
@@ -266,6 +332,38 @@ export class LocalHost {
 export function loadAppWithSettings(settings: Record<string, string>, entry?: string): FunctionRegistry {
   Object.assign(process.env, settings);
   return loadApp(entry);
+}
+
+/** Host header values a server at `origin` answers for: its own, and the loopback aliases when it listens on loopback. */
+function ownHostsOf(origin: string): Set<string> {
+  const { host, hostname, port } = new URL(origin);
+  const hosts = new Set([host.toLowerCase()]);
+  if (LOOPBACK_NAMES.includes(hostname.toLowerCase())) for (const name of LOOPBACK_NAMES) hosts.add(port ? `${name}:${port}` : name);
+  return hosts;
+}
+
+function isEventGridPath(path: string): boolean {
+  const lower = path.toLowerCase();
+  const webhook = EVENT_GRID_WEBHOOK_PATH.toLowerCase();
+  return lower === webhook || lower === `${webhook}/`;
+}
+
+function decodes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the request announces a body (a length above zero, or chunked). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
+function unsupportedMediaType(): HostAnswer {
+  return { status: 415, body: { error: "UnsupportedMediaType", message: "Send the body as JSON, with Content-Type: application/json" } };
 }
 
 function describe(fn: RegisteredFunction): Record<string, unknown> {

@@ -11,8 +11,12 @@ import { tryJsonParse } from "./history";
 import { createInvocationContext, silentDevhostLogger, type DevhostLogger } from "./invocation";
 import { defaultRegistry, type FunctionRegistry, type RegisteredFunction, type TriggerType } from "./registry";
 
-/** Trigger types the admin API refuses: the host starts these itself (orchestrations through a client). */
-const NOT_INVOCABLE = new Set(["httpTrigger", "orchestrationTrigger", "entityTrigger"]);
+/**
+ * Trigger types the admin API refuses: HTTP functions have their route, and the durable ones are
+ * the runtime's to call (an activity run with an input of the caller's choosing would reach MDE
+ * with no request validation at all).
+ */
+const NOT_INVOCABLE = new Set(["httpTrigger", "orchestrationTrigger", "entityTrigger", "activityTrigger"]);
 
 /** Options of {@link invokeTrigger}. */
 export interface InvokeTriggerOptions {
@@ -80,7 +84,12 @@ export type AdminInvocation = { ok: true; triggerValue: unknown } | { ok: false;
  */
 export function adminInvocation(fn: RegisteredFunction, input: string | undefined, timer: () => Timer): AdminInvocation {
   if (NOT_INVOCABLE.has(fn.triggerType)) {
-    const how = fn.triggerType === "httpTrigger" ? "call it at its /api route" : "start it through a durable client";
+    const how =
+      fn.triggerType === "httpTrigger"
+        ? "call it at its /api route"
+        : fn.triggerType === "activityTrigger"
+          ? "activities run only when an orchestration calls them"
+          : "start it through a durable client";
     return { ok: false, status: 400, message: `'${fn.name}' is a ${fn.triggerType} function: ${how}` };
   }
   if (fn.triggerType === "timerTrigger") return { ok: true, triggerValue: timer() };

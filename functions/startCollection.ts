@@ -7,7 +7,7 @@ import {
 } from "../shared/contract";
 import type { LiveResponseCommand } from "../shared/mde/models";
 import { renderPlaybook, type PlaceholderValues, type Playbook } from "../shared/playbooks";
-import type { FieldProblem } from "../shared/validation";
+import { boundProblems, commentProblem, validateCommands, type FieldProblem } from "../shared/validation";
 import type { DurableAccess } from "./durableAccess";
 
 /** What a collection runs: a playbook rendered for its trigger, or commands the webhook already validated. */
@@ -32,6 +32,11 @@ export interface CollectionStart {
   run: CollectionCommands;
   trigger: CollectionTrigger;
   policy: CollectionPolicy;
+  /**
+   * Accept GetFile paths on network shares and device namespaces (the GETFILE_ALLOW_UNC_PATHS
+   * setting: pass `config.allowUncPaths`). @default false: refused
+   */
+  allowUncPaths?: boolean;
 }
 
 export type CollectionStartOutcome =
@@ -42,12 +47,13 @@ export type CollectionStartOutcome =
   | { kind: "refused"; problems: FieldProblem[] };
 
 /**
- * The one way every trigger starts a collection: renders the playbook for the trigger, builds the
- * orchestration input and starts `collectEvidence` once per instance id.
+ * The one way every trigger starts a collection: renders the playbook for the trigger (or checks
+ * the given commands once more), builds the orchestration input and starts `collectEvidence` once
+ * per instance id. The commands that reach MDE always passed the same rules here, whoever gave them.
  * @throws what the durable client throws, other than "already exists"
  */
 export async function startPlaybookCollection(start: CollectionStart): Promise<CollectionStartOutcome> {
-  const run = resolveRun(start.run, start.trigger.kind);
+  const run = resolveRun(start.run, start.trigger.kind, { allowUncPaths: start.allowUncPaths === true });
   if (!run.ok) return { kind: "refused", problems: run.problems };
   const input: CollectEvidenceInput = {
     request: { machineId: start.machineId, commands: run.commands, comment: run.comment, trigger: start.trigger },
@@ -71,11 +77,25 @@ export function describeProblems(problems: readonly FieldProblem[]): string {
 function resolveRun(
   run: CollectionCommands,
   context: CollectionTrigger["kind"],
+  options: { allowUncPaths: boolean },
 ): { ok: true; commands: LiveResponseCommand[]; comment: string } | { ok: false; problems: FieldProblem[] } {
-  if ("commands" in run) return { ok: true, commands: run.commands, comment: run.comment };
-  const rendered = renderPlaybook(run.playbook, context, run.values, run.parameters);
-  if (!rendered.ok) return rendered;
-  return { ok: true, commands: rendered.value.commands, comment: run.comment ?? rendered.value.comment ?? run.defaultComment };
+  const problems: FieldProblem[] = [];
+  let commands: LiveResponseCommand[];
+  let comment: string;
+  if ("commands" in run) {
+    commands = validateCommands(run.commands, (field, message) => problems.push({ field, message }), "commands", options);
+    comment = run.comment;
+  } else {
+    const rendered = renderPlaybook(run.playbook, context, run.values, run.parameters, options);
+    if (!rendered.ok) return rendered;
+    commands = rendered.value.commands;
+    comment = run.comment ?? rendered.value.comment ?? run.defaultComment;
+  }
+  // Whatever its source (a caller, a playbook, an alert's id in the default), the comment MDE
+  // receives never carries the collector's correlation marker or unsafe characters.
+  const problem = commentProblem(comment);
+  if (problem) problems.push({ field: "comment", message: problem });
+  return problems.length > 0 ? { ok: false, problems: boundProblems(problems) } : { ok: true, commands, comment };
 }
 
 /**

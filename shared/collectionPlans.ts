@@ -9,7 +9,8 @@ import { MAX_LIST_TOP } from "./mde/limits";
 import { MACHINE_ID_PATTERN } from "./mde/models";
 import { checkPlaybookUse } from "./playbookUse";
 import { parseJsonArray, type PlaybookCatalog } from "./playbooks";
-import { CONTROL_CHARS, isRecord, PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
+import { hasUnsafeCharacters } from "./unsafeCharacters";
+import { echoName, isRecord, PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
 
 export type MachineSelector = { machineIds: string[] } | { filter: string; top: number };
 
@@ -25,7 +26,10 @@ export interface CollectionPlan {
 export interface CollectionPlanSettings {
   /** Six-field NCRONTAB, UTC. @default "0 0 2 * * *" (02:00 every day) */
   schedule: string;
-  /** Collections one run starts at most, over all plans; the rest are logged as skipped. @default 25 (the seeds' concurrent session limit) */
+  /**
+   * Collections one run starts at most, over all plans; the rest are logged as skipped.
+   * @default 25 (MDE's concurrent live response sessions: https://learn.microsoft.com/defender-endpoint/api/run-live-response)
+   */
   maxMachinesPerRun: number;
   /** Collections whose first submission a run schedules per minute. @default 5 (half of MDE's 10 runliveresponse calls per minute, leaving room for webhook and alert collections) */
   submissionsPerMinute: number;
@@ -49,7 +53,7 @@ export function parseCollectionPlans(raw: string | undefined, playbooks: Playboo
     const at = `${setting}[${i}]`;
     if (!isRecord(entry)) return add(at, "must be an object: { name, playbook, parameters?, machineIds? | filter?, top? }");
     const before = problems.length;
-    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${key}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
+    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (plans.some((p) => p.name === name)) add(`${at}.name`, `"${name}" is defined twice`);
@@ -80,7 +84,7 @@ function machineSelector(entry: Record<string, unknown>, at: string, add: (at: s
     machineIds.forEach((id, j) => (typeof id !== "string" || !MACHINE_ID_PATTERN.test(id)) && add(`${at}.machineIds[${j}]`, "must be an MDE machine id: 40 hexadecimal characters"));
     return { machineIds: [...new Set((machineIds as string[]).map((id) => String(id).toLowerCase()))] };
   }
-  if (typeof filter !== "string" || filter.trim() === "" || filter.length > 2000 || CONTROL_CHARS.test(filter)) {
+  if (typeof filter !== "string" || filter.trim() === "" || filter.length > 2000 || hasUnsafeCharacters(filter)) {
     add(`${at}.filter`, "must be an OData $filter for GET /api/machines, e.g. \"healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')\"");
     return undefined;
   }

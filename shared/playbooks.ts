@@ -6,7 +6,18 @@
  */
 import type { SettingProblem } from "./errors";
 import type { LiveResponseCommand } from "./mde/models";
-import { commentProblem, isRecord, PARAMETER_NAME_PATTERN, PLAYBOOK_NAME_PATTERN, validateCommands, type Validated } from "./validation";
+import {
+  boundProblems,
+  commentProblem,
+  echoName,
+  isRecord,
+  PARAMETER_NAME_PATTERN,
+  PLAYBOOK_NAME_PATTERN,
+  validateCommands,
+  type CommandValidationOptions,
+  type FieldProblem,
+  type Validated,
+} from "./validation";
 
 /** Every placeholder a playbook may use besides `{{params.<name>}}`, and what fills it. */
 export const PLACEHOLDERS = {
@@ -87,8 +98,13 @@ function rawValue(raw: unknown[], j: number, k: number): string {
  * Commands are checked with the webhook's rules (placeholders stand in as plain text), every
  * placeholder must be known; problems name the entry, e.g. `PLAYBOOKS[2].commands[0].params`.
  * @param raw - the setting's value; undefined or empty means no playbooks
+ * @param options - as rendering will apply them (a literal UNC path is refused here unless allowed)
  */
-export function parsePlaybooks(raw: string | undefined, setting = "PLAYBOOKS"): { catalog: PlaybookCatalog; problems: SettingProblem[] } {
+export function parsePlaybooks(
+  raw: string | undefined,
+  setting = "PLAYBOOKS",
+  options: CommandValidationOptions = {},
+): { catalog: PlaybookCatalog; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const catalog = new Map<string, Playbook>();
   const add = (at: string, problem: string) => problems.push({ setting: at, problem });
@@ -97,7 +113,7 @@ export function parsePlaybooks(raw: string | undefined, setting = "PLAYBOOKS"): 
     const at = `${setting}[${i}]`;
     if (!isRecord(entry)) return add(at, "must be an object: { name, description?, comment?, commands }");
     const before = problems.length;
-    for (const key of Object.keys(entry)) if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${key}`, "unknown field (fields: name, description, comment, commands)");
+    for (const key of Object.keys(entry)) if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${echoName(key)}`, "unknown field (fields: name, description, comment, commands)");
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (catalog.has(name)) add(`${at}.name`, `"${name}" is defined twice`);
@@ -118,7 +134,7 @@ export function parsePlaybooks(raw: string | undefined, setting = "PLAYBOOKS"): 
     });
     if (problems.length > before) return;
     const sampled = raw ? mapRawValues(raw, (v) => v.replace(PLACEHOLDER, "placeholder")) : entry.commands;
-    const checked = validateCommands(sampled, add, `${at}.commands`);
+    const checked = validateCommands(sampled, add, `${at}.commands`, options);
     if (problems.length > before) return;
     const commands = checked.map((c, j) => ({ type: c.type, params: c.params.map((p, k) => ({ key: p.key, value: rawValue(raw!, j, k) })) }));
     const texts = [...commands.flatMap((c) => c.params.map((p) => p.value)), ...(entry.comment ? [entry.comment as string] : [])];
@@ -159,8 +175,11 @@ export function unavailablePlaceholders(playbook: Playbook, context: Placeholder
 export type PlaceholderValues = Partial<Record<PlaceholderName, string>>;
 
 /**
- * Substitutes the placeholders and validates the result again with the webhook's rules.
+ * Substitutes the placeholders and validates the result again with the webhook's rules: a value
+ * that arrives through a placeholder (an alert's file path, a caller's parameter) meets the same
+ * checks as one typed into a request, network and device paths included.
  * @param parameters - values of `{{params.<name>}}`; a name the playbook does not use is refused
+ * @param options - `allowUncPaths` (the GETFILE_ALLOW_UNC_PATHS setting); @default refused
  * @returns the commands and comment, or problems naming `commands[i].params[j].value`, `parameters.<name>` or `comment`
  */
 export function renderPlaybook(
@@ -168,11 +187,12 @@ export function renderPlaybook(
   context: PlaceholderContext,
   values: PlaceholderValues,
   parameters: Record<string, string> = {},
+  options: CommandValidationOptions = {},
 ): Validated<{ commands: LiveResponseCommand[]; comment?: string }> {
-  const problems: { field: string; message: string }[] = [];
+  const problems: FieldProblem[] = [];
   const add = (field: string, message: string) => problems.push({ field, message });
   for (const name of Object.keys(parameters)) {
-    if (!playbook.placeholders.includes(`params.${name}`)) add(`parameters.${name}`, `playbook "${playbook.name}" has no {{params.${name}}} placeholder`);
+    if (!playbook.placeholders.includes(`params.${name}`)) add(`parameters.${echoName(name)}`, `playbook "${playbook.name}" has no {{params.${name}}} placeholder`);
   }
   const unavailable = new Set(unavailablePlaceholders(playbook, context));
   const lookup = (name: string): string | undefined =>
@@ -191,14 +211,14 @@ export function renderPlaybook(
     params: c.params.map((p, j) => ({ key: p.key, value: substitute(p.value, `commands[${i}].params[${j}].value`) })),
   }));
   const comment = playbook.comment === undefined ? undefined : substitute(playbook.comment, "comment").trim();
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: boundProblems(problems) };
   // The same rules as a webhook request: a substituted value must still be a valid value.
-  const commands = validateCommands(substituted, add);
+  const commands = validateCommands(substituted, add, "commands", options);
   if (comment !== undefined) {
     const problem = commentProblem(comment);
     if (problem) add("comment", problem);
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: boundProblems(problems) };
   return { ok: true, value: { commands, ...(comment !== undefined ? { comment } : {}) } };
 }
 

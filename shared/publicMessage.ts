@@ -5,6 +5,7 @@
  * SAS signature or bearer token.
  */
 import { CollectorError, MdeApiError, redactText } from "./errors";
+import { replaceUnsafeCharacters } from "./unsafeCharacters";
 
 /** Longest message handed to the orchestrator; longer ones are cut and end with "…". */
 export const MAX_PUBLIC_MESSAGE_LENGTH = 500;
@@ -18,25 +19,20 @@ const SOURCE_FILE =
 const SERVER_PATH =
   /(?:file:\/\/)?(?<![\w.~-])(?:\/(?:home|tmp|usr|var|opt|srv|root|work|workspace|app|mnt|proc|etc|private|Users)\/|[A-Za-z]:\\(?:home|local|Program Files[^\\]*|DWASFiles|Windows\\Temp)\\)[^\s'"()<>,;]*/g;
 const NODE_INTERNAL = /\bnode:internal\/[^\s'"()<>,;]*/g;
-/** C0/C1 controls, line and paragraph separators, bidirectional overrides and isolates: never part of a one-line message. */
-// eslint-disable-next-line no-control-regex
-const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 
 /**
  * The text as one bounded line: SAS queries and bearer tokens redacted, stack frames and server
- * file paths removed (each path becomes `<path>`), control and bidi characters and runs of
- * whitespace turned into one space, at most `maxLength` characters.
+ * file paths removed (each path becomes `<path>`), unsafe characters (shared/unsafeCharacters.ts)
+ * and runs of whitespace turned into one space, at most `maxLength` characters.
  * @param maxLength - @default MAX_PUBLIC_MESSAGE_LENGTH (500)
  */
 export function publicMessage(text: string, maxLength: number = MAX_PUBLIC_MESSAGE_LENGTH): string {
-  const oneLine = redactText(text)
+  const withoutPaths = redactText(text)
     .replace(STACK_TAIL, "")
     .replace(NODE_INTERNAL, "<path>")
     .replace(SOURCE_FILE, "<path>")
-    .replace(SERVER_PATH, "<path>")
-    .replace(LINE_BREAKING, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+    .replace(SERVER_PATH, "<path>");
+  const oneLine = replaceUnsafeCharacters(withoutPaths, " ").replace(/\s+/g, " ").trim();
   return oneLine.length <= maxLength ? oneLine : `${oneLine.slice(0, Math.max(0, maxLength - 1)).trimEnd()}…`;
 }
 

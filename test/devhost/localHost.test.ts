@@ -1,7 +1,9 @@
 /**
  * The local host in process, on a free port, with toy functions of every trigger type it serves:
  * HTTP routes, the Durable HTTP API on the same port, Event Grid deliveries and handshakes, timer
- * schedules and the admin API. The real app over HTTP is test/e2e/npmStart.test.ts.
+ * schedules and the admin API. The real app over HTTP is test/e2e/npmStart.test.ts; what the host
+ * refuses (foreign Host or Origin, non-JSON bodies, oversized bodies, durable functions on the admin
+ * API) is test/devhost/localHostGate.test.ts.
  */
 import { app, type EventGridEvent, type HttpRequest, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
@@ -38,7 +40,7 @@ app.http("lhStart", {
   extraInputs: [df.input.durableClient()],
   handler: async (request: HttpRequest, context: InvocationContext) => {
     const client = df.getClient(context);
-    const id = await client.startNew(request.params.orchestrator!, { input: await request.text() });
+    const id = await client.startNew(request.params.orchestrator!, { input: await request.json() });
     return client.createCheckStatusResponse(request, id);
   },
 });
@@ -96,10 +98,10 @@ describe("LocalHost (in process, toy functions)", () => {
     });
 
     it("passes method, headers and body through and returns the handler's status and headers", async () => {
-      const res = await fetch(url("/api/echo"), { method: "PUT", headers: { "x-custom": "yes" }, body: "payload" });
+      const res = await fetch(url("/api/echo"), { method: "PUT", headers: { "x-custom": "yes", "content-type": "application/json" }, body: '{"payload":1}' });
       expect(res.status).toBe(201);
       expect(res.headers.get("x-echo")).toBe("yes");
-      expect(await res.text()).toBe("payload");
+      expect(await res.text()).toBe('{"payload":1}');
     });
 
     it("prefers the more specific route, as the host's router does", async () => {
@@ -124,7 +126,7 @@ describe("LocalHost (in process, toy functions)", () => {
 
   describe("the Durable HTTP API on the same port", () => {
     it("a starter's 202 links point at this host and following them reaches Completed", async () => {
-      const res = await fetch(url("/api/start/lhChain"), { method: "POST", body: "ada" });
+      const res = await fetch(url("/api/start/lhChain"), { method: "POST", headers: { "content-type": "application/json" }, body: '"ada"' });
       expect(res.status).toBe(202);
       const links = (await res.json()) as { id: string; statusQueryGetUri: string };
       expect(links.statusQueryGetUri.startsWith(`${host.origin}/runtime/webhooks/durabletask/instances/${links.id}?`)).toBe(true);

@@ -4,7 +4,7 @@ import { parsePlaybooks } from "../../shared/playbooks";
 const { catalog } = parsePlaybooks(
   JSON.stringify([
     { name: "triage", commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\triage\\{{plan.name}}-{{machine.id}}.zip" }] }] },
-    { name: "named", commands: [{ type: "GetFile", params: [{ key: "Path", value: "\\\\{{machine.computerDnsName}}\\c$\\x" }] }] },
+    { name: "named", commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\triage\\{{machine.computerDnsName}}.zip" }] }] },
     { name: "alert-file", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
   ]),
 );

@@ -79,7 +79,7 @@ describe("renderPlaybook", () => {
 
   it("refuses a substituted value the command rules refuse (a control character in a path)", () => {
     const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": "C:\\a\nb" });
-    expect(r).toEqual({ ok: false, problems: [{ field: "commands[0].params[0].value", message: "must not contain control characters" }] });
+    expect(r).toEqual({ ok: false, problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/^must not contain control characters/) }] });
   });
 
   it("refuses a substituted library file name with a path in it", () => {
@@ -107,5 +107,44 @@ describe("renderPlaybook", () => {
     expect(unavailablePlaceholders(one(alertFile), "schedule")).toEqual(["alert.filePath", "alert.id"]);
     expect(unavailablePlaceholders(one(alertFile), "alert")).toEqual([]);
     expect(unavailablePlaceholders(one(dump), "webhook")).toEqual([]);
+  });
+
+  it("refuses a network or device path that arrives through a placeholder, unless allowed", () => {
+    for (const path of ["\\\\attacker\\share\\x.exe", "//attacker/share/x.exe", "\\\\?\\C:\\x", "\\\\.\\pipe\\x", "\\??\\C:\\x"]) {
+      const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": path });
+      expect(r).toEqual({ ok: false, problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/GETFILE_ALLOW_UNC_PATHS/) }] });
+      expect(renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": path }, {}, { allowUncPaths: true }).ok).toBe(true);
+    }
+  });
+
+  it("refuses bidirectional overrides, C1 controls and line separators in substituted values", () => {
+    for (const ch of ["\u202e", "\u2066", "\u0085", "\u2028", "\ud800"]) {
+      const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": `C:\\a${ch}b` });
+      expect(r).toMatchObject({ ok: false, problems: [{ field: "commands[0].params[0].value" }] });
+    }
+  });
+
+  it("refuses a rendered comment that would carry the collector's correlation marker", () => {
+    const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "x [collector:lr-1]", "alert.filePath": "C:\\a" });
+    expect(r).toEqual({ ok: false, problems: [{ field: "comment", message: expect.stringContaining("[collector:") }] });
+  });
+
+  it("refuses a parameter that renders a library file name of only dots", () => {
+    const p = one({ name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "{{params.script}}" }] }] });
+    expect(renderPlaybook(p, "webhook", {}, { script: ".." })).toMatchObject({ ok: false, problems: [{ field: "commands[0].params[0].value" }] });
+  });
+});
+
+describe("parsePlaybooks: input hygiene", () => {
+  it("refuses a literal UNC path unless the setting allows them", () => {
+    const entry = { name: "share", commands: [getFile("\\\\fileserver\\share\\{{params.file}}")] };
+    expect(problemsOf([entry]).map((p) => p.setting)).toEqual(["PLAYBOOKS[0].commands[0].params[0].value"]);
+    expect(parsePlaybooks(JSON.stringify([entry]), "PLAYBOOKS", { allowUncPaths: true }).problems).toEqual([]);
+  });
+
+  it("refuses the correlation marker in a playbook comment, and bounds unknown field names", () => {
+    expect(problemsOf([{ ...alertFile, comment: "[collector:{{alert.id}}]" }]).map((p) => p.setting)).toEqual(["PLAYBOOKS[0].comment"]);
+    const [problem] = problemsOf([{ ...alertFile, ["z".repeat(10_000)]: 1 }]);
+    expect(problem!.setting.length).toBeLessThan(200);
   });
 });
