@@ -13,6 +13,7 @@ import { createGetMachineAction } from "./activities/getMachineAction";
 import { createSubmitLiveResponse } from "./activities/submitLiveResponse";
 import { createWriteManifest } from "./activities/writeManifest";
 import { createAlertCollection } from "./functions/alertCollection";
+import { endpointAuth } from "./functions/auth";
 import { createLiveResponseCancel } from "./functions/liveResponseCancel";
 import { createLiveResponseStart } from "./functions/liveResponseStart";
 import { createLiveResponseStatus } from "./functions/liveResponseStatus";
@@ -21,6 +22,8 @@ import { collectEvidence } from "./orchestrators/collectEvidence";
 import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/contract";
 import type { AppConfig } from "./shared/config";
 import { createEvidenceStore } from "./shared/evidence/blobWriter";
+import { createManifestSigner } from "./shared/evidence/signing/createSigner";
+import type { ManifestSigner } from "./shared/evidence/signing/manifestSignature";
 import type { EvidenceStore } from "./shared/evidence/types";
 import { jsonLogger, type Logger } from "./shared/log";
 import type { MdeApi } from "./shared/mde/api";
@@ -31,6 +34,8 @@ export interface AppServices {
   config: AppConfig;
   mde: MdeApi;
   evidence: EvidenceStore;
+  /** Signs each manifest's SHA-256 (a Key Vault key in Azure, a development key locally). */
+  signer: ManifestSigner;
   now: () => Date;
 }
 
@@ -60,11 +65,14 @@ export function createServices(
     config.evidence.container,
     { sourceHosts: config.evidence.sourceHosts, fetch: overrides.fetch },
   );
-  return { config, mde, evidence, now: overrides.now ?? (() => new Date()) };
+  // The app's one identity signs too; made on the first signature, so a test that never signs contacts nothing.
+  const identity = config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {};
+  const signer = createManifestSigner(config.manifestSigning, () => new DefaultAzureCredential(identity));
+  return { config, mde, evidence, signer, now: overrides.now ?? (() => new Date()) };
 }
 
 export function registerApp(services: AppServices): void {
-  const { mde, evidence, config, now } = services;
+  const { mde, evidence, signer, config, now } = services;
   const evidencePrefix = config.evidence.prefix;
 
   df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
@@ -73,29 +81,43 @@ export function registerApp(services: AppServices): void {
   df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
   df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }) });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
-  df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix }) });
+  df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix, signer }) });
 
   const durableClient = df.input.durableClient();
+  // authLevel "anonymous": the Functions host asks no function key. A key is one shared secret
+  // that would let anyone holding it run any command on any device; instead every HTTP function
+  // authenticates the caller's Entra ID token (or the platform's principal with AUTH_MODE=
+  // appServiceAuthentication) and checks its app roles itself (functions/auth.ts, README
+  // "Security model").
+  const auth = endpointAuth(config.auth);
   app.http("liveResponseStart", {
     route: "liveresponse",
     methods: ["POST"],
-    authLevel: "function",
+    authLevel: "anonymous",
     extraInputs: [durableClient],
-    handler: createLiveResponseStart({ collection: config.collection, playbooks: config.playbooks, now }),
+    handler: createLiveResponseStart({
+      auth,
+      mde,
+      limits: config.limits,
+      collection: config.collection,
+      playbooks: config.playbooks,
+      allowUncPaths: config.allowUncPaths,
+      now,
+    }),
   });
   app.http("liveResponseStatus", {
     route: "liveresponse/{instanceId}",
     methods: ["GET"],
-    authLevel: "function",
+    authLevel: "anonymous",
     extraInputs: [durableClient],
-    handler: createLiveResponseStatus(),
+    handler: createLiveResponseStatus({ auth }),
   });
   app.http("liveResponseCancel", {
     route: "liveresponse/{instanceId}/cancel",
     methods: ["POST"],
-    authLevel: "function",
+    authLevel: "anonymous",
     extraInputs: [durableClient],
-    handler: createLiveResponseCancel({ now }),
+    handler: createLiveResponseCancel({ auth, now }),
   });
   // The schedule is the validated COLLECTION_PLANS_SCHEDULE value (default "0 0 2 * * *") rather than a
   // %COLLECTION_PLANS_SCHEDULE% binding expression: the worker registers functions at startup, so the
@@ -103,10 +125,25 @@ export function registerApp(services: AppServices): void {
   app.timer("scheduledCollection", {
     schedule: config.plans.schedule,
     extraInputs: [durableClient],
-    handler: createScheduledCollection({ mde, plans: config.plans, playbooks: config.playbooks, collection: config.collection, now }),
+    handler: createScheduledCollection({
+      mde,
+      plans: config.plans,
+      playbooks: config.playbooks,
+      collection: config.collection,
+      allowUncPaths: config.allowUncPaths,
+      now,
+    }),
   });
   app.eventGrid("alertCollection", {
     extraInputs: [durableClient],
-    handler: createAlertCollection({ mde, rules: config.alertRules, playbooks: config.playbooks, collection: config.collection, now }),
+    handler: createAlertCollection({
+      mde,
+      rules: config.alertRules,
+      playbooks: config.playbooks,
+      collection: config.collection,
+      maxDevicesPerAlert: config.limits.maxDevicesPerAlert,
+      allowUncPaths: config.allowUncPaths,
+      now,
+    }),
   });
 }

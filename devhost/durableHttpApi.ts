@@ -2,7 +2,7 @@
  * The Durable extension's HTTP API over a {@link DurableEngine}, on loopback:
  * - the RPC base (`/durabletask/`) the REAL `DurableClient` calls when the binding data carries
  *   `rpcBaseUrl` (every client method: start, status, query, raiseEvent, terminate, suspend,
- *   resume, purge);
+ *   resume, purge; the query in pages of `top` with `x-ms-continuation-token`, and `showInput`);
  * - the public webhooks (`/runtime/webhooks/durabletask/`) that `createCheckStatusResponse` links to.
  * Both bases share one handler, as in the extension (HttpApiHandler), with its status codes.
  *
@@ -167,7 +167,7 @@ export class DurableHttpApi {
     if (controller === "entities") return { status: 501, body: { Message: "Durable entities are not supported by devhost" } };
     if (controller !== "instances") return { status: 404 };
     if (!first) {
-      if (method === "GET") return { status: 200, body: this.engine.listInstances(parseQuery(url)).map(toPayload) };
+      if (method === "GET") return this.#list(url, req);
       if (method === "DELETE") return this.#purgeBy(url);
       return { status: 404 };
     }
@@ -249,6 +249,28 @@ export class DurableHttpApi {
       default:
         return { status: 200, body };
     }
+  }
+
+  /**
+   * The instance query (HandleGetStatusRequestAsync without an id): the filters, `showInput`
+   * (default true), and pages of `top` instances continued with the `x-ms-continuation-token`
+   * header, which every answer carries (empty on the last page).
+   */
+  #list(url: URL, req: IncomingMessage): Answer {
+    const query = parseQuery(url);
+    // Statuses named but never reported by devhost (ContinuedAsNew, Canceled) match no instance.
+    const named = (url.searchParams.get("runtimeStatus") ?? "").trim() !== "";
+    const all = named && !query.runtimeStatus ? [] : this.engine.listInstances(query);
+    const top = Number(url.searchParams.get("top"));
+    const pageSize = Number.isInteger(top) && top > 0 ? top : all.length;
+    const token = req.headers["x-ms-continuation-token"];
+    const offset = typeof token === "string" && token !== "" ? Number(Buffer.from(token, "base64url").toString("utf8")) : 0;
+    if (!Number.isInteger(offset) || offset < 0) return { status: 400, body: { Message: "Invalid continuation token" } };
+    const end = offset + pageSize;
+    const page = all.slice(offset, end).map(toPayload);
+    if (url.searchParams.get("showInput") === "false") for (const item of page) item.input = null;
+    const next = end < all.length ? Buffer.from(String(end), "utf8").toString("base64url") : "";
+    return { status: 200, body: page, headers: { "x-ms-continuation-token": next } };
   }
 
   #purgeBy(url: URL): Answer {

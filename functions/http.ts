@@ -2,22 +2,43 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { FieldProblem } from "../shared/validation";
 
 /** Errors answered in the same envelope MDE and Azure use: `{ error: { code, message, details } }`. */
-export function errorResponse(status: number, code: string, message: string, details?: FieldProblem[]): HttpResponseInit {
-  return { status, jsonBody: { error: { code, message, ...(details ? { details } : {}) } } };
+export function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  details?: FieldProblem[],
+  headers?: Record<string, string>,
+): HttpResponseInit {
+  return { status, jsonBody: { error: { code, message, ...(details ? { details } : {}) } }, ...(headers ? { headers } : {}) };
 }
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; response: HttpResponseInit };
 
-/** Reads a JSON body, refusing oversized bodies before parsing them. */
+/**
+ * Reads a JSON body of at most `maxBytes`. A declared Content-Length over the limit is refused
+ * before reading; a body without one (chunked) is read chunk by chunk and abandoned as soon as it
+ * passes the limit, so an endless body costs at most `maxBytes` plus one chunk of memory.
+ * Bytes that are not UTF-8 are refused rather than silently replaced.
+ */
 export async function readJsonBody(request: HttpRequest, maxBytes: number, required = true): Promise<BodyResult> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
   const tooLarge = (): BodyResult => ({
     ok: false,
     response: errorResponse(413, "RequestTooLarge", `The request body must be at most ${maxBytes} bytes.`),
   });
-  if (declared > maxBytes) return tooLarge();
-  const text = await request.text();
-  if (Buffer.byteLength(text, "utf8") > maxBytes) return tooLarge();
+  const invalid = (message: string): BodyResult => ({
+    ok: false,
+    response: errorResponse(400, "InvalidRequest", message, [{ field: "(body)", message }]),
+  });
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) return tooLarge();
+  const bytes = await readAtMost(request.body as ReadableStream<Uint8Array> | null, maxBytes);
+  if (!bytes) return tooLarge();
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return invalid("The request body is not valid UTF-8.");
+  }
   if (text.trim() === "") {
     return required
       ? {
@@ -31,18 +52,36 @@ export async function readJsonBody(request: HttpRequest, maxBytes: number, requi
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
-    return {
-      ok: false,
-      response: errorResponse(400, "InvalidRequest", "The request body is not valid JSON.", [
-        { field: "(body)", message: (e as Error).message },
-      ]),
-    };
+    // Only the position: the parser's message may quote the body, which is not echoed.
+    const position = /at position (\d+)/.exec((e as Error).message)?.[1];
+    return invalid(`The request body is not valid JSON${position ? ` (at position ${position})` : ""}.`);
   }
 }
 
-/** Who called, when App Service authentication is on (it sets this header); undefined otherwise. */
-export function callerOf(request: HttpRequest): string | undefined {
-  return request.headers.get("x-ms-client-principal-name") ?? undefined;
+/**
+ * The stream's bytes, or undefined once more than `maxBytes` arrived (the rest is never read: the
+ * stream is cancelled). With `@azure/functions` v4 the body is a web ReadableStream.
+ */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array | undefined> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** Instance ids are ours (GUIDs or `lr-<hex>`): anything else cannot be one. */

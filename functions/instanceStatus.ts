@@ -84,3 +84,62 @@ function toStatus(text: string, instanceId: string): DurableOrchestrationStatus 
     customStatus: body.customStatus,
   };
 }
+
+/** One instance that is still running, as the collector needs it to count work in flight. */
+export interface InstanceInFlight {
+  instanceId: string;
+  /** The orchestration's input (`CollectEvidenceInput`), as Durable stored it. */
+  input: unknown;
+}
+
+/**
+ * Runtime statuses of an instance that still holds (or waits for) a device's live response session.
+ * `ContinuedAsNew` is what some storage providers report between two executions.
+ */
+export const IN_FLIGHT_RUNTIME_STATUSES = ["Pending", "Running", "ContinuedAsNew", "Suspended"] as const;
+
+/** Instances a page of the query holds; Durable follows with `x-ms-continuation-token`. */
+const IN_FLIGHT_PAGE_SIZE = 100;
+
+/**
+ * Every instance in flight with its input, page by page, from the Durable extension's instance query
+ * (`GET instances/?runtimeStatus=...&showInput=true&top=N`, continued with the
+ * `x-ms-continuation-token` header it answers):
+ * https://learn.microsoft.com/azure/azure-functions/durable/durable-functions-http-api#get-all-instances-status
+ * The caller stops iterating once it has counted enough, so a page is fetched only when needed.
+ * @param rpcBaseUrl - from {@link rpcBaseUrlOf}
+ * @throws CollectorError `DurableQueryFailed` for an answer other than 200 or a body that is not a list
+ */
+export async function* listInstancesInFlight(rpcBaseUrl: string): AsyncGenerator<InstanceInFlight> {
+  const url = new URL("instances/", rpcBaseUrl);
+  url.searchParams.set("runtimeStatus", IN_FLIGHT_RUNTIME_STATUSES.join(","));
+  url.searchParams.set("showInput", "true");
+  url.searchParams.set("top", String(IN_FLIGHT_PAGE_SIZE));
+  const seen = new Set<string>();
+  let token: string | undefined;
+  do {
+    const response = await fetch(url, token ? { headers: { "x-ms-continuation-token": token } } : {});
+    const text = await response.text();
+    let page: unknown;
+    try {
+      page = response.status === 200 ? JSON.parse(text) : undefined;
+    } catch {
+      page = undefined;
+    }
+    if (!Array.isArray(page)) {
+      throw new CollectorError(
+        "DurableQueryFailed",
+        `The Durable extension answered ${response.status} to the query of instances in flight: ${text.slice(0, 300)}`,
+      );
+    }
+    for (const item of page as unknown[]) {
+      if (typeof item !== "object" || item === null || typeof (item as { instanceId?: unknown }).instanceId !== "string") continue;
+      const { instanceId, input } = item as { instanceId: string; input?: unknown };
+      yield { instanceId, input };
+    }
+    // The extension sends the header on every page, empty (or "null") on the last one.
+    const next = response.headers.get("x-ms-continuation-token") ?? "";
+    token = next && next !== "null" && !seen.has(next) ? next : undefined;
+    if (token) seen.add(token);
+  } while (token);
+}

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import type { HttpRequest, HttpResponse, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { buildCollectionPolicy } from "../shared/timing";
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CollectionSettings } from "../shared/config";
+import type { CollectEvidenceInput } from "../shared/contract";
 import { jsonLogger } from "../shared/log";
+import type { MdeApi } from "../shared/mde/api";
 import { playbookNames, type PlaybookCatalog } from "../shared/playbooks";
+import { buildCollectionPolicy } from "../shared/timing";
 import {
   idempotencyKeyProblem,
   REQUEST_LIMITS,
@@ -12,13 +14,22 @@ import {
   type FieldProblem,
   type Validated,
 } from "../shared/validation";
+import { authorize, type EndpointAuth } from "./auth";
+import { runScopeRefusal } from "./authRunScope";
 import { durableFor, type DurableDeps } from "./durableAccess";
-import { callerOf, errorResponse, readJsonBody } from "./http";
+import { errorResponse, readJsonBody } from "./http";
+import { checkInFlight, tooManyCollections, type InFlightLimits } from "./inFlightLimit";
 import { startPlaybookCollection, type CollectionCommands } from "./startCollection";
 
 export interface LiveResponseStartDeps extends DurableDeps {
+  auth: EndpointAuth;
+  /** Reads the device's tags when a caller's role is scoped by MDE machine tags. */
+  mde: Pick<MdeApi, "listMachines">;
+  limits: InFlightLimits;
   collection: CollectionSettings;
   playbooks?: PlaybookCatalog;
+  /** GETFILE_ALLOW_UNC_PATHS. @default false */
+  allowUncPaths?: boolean;
   now: () => Date;
 }
 
@@ -27,23 +38,36 @@ export function instanceIdForKey(key: string): string {
   return `lr-${createHash("sha256").update(key, "utf8").digest("hex").slice(0, 40)}`;
 }
 
+/** Seconds the 202 asks a caller to wait before its first status poll. */
+const STATUS_RETRY_AFTER_SECONDS = 10;
+
 /**
- * POST /api/liveresponse: validates the request completely before anything starts (raw `commands`,
- * or a `playbook` rendered with its parameters and validated again), then starts the collection and
- * answers 202 with the durable status URLs.
+ * POST /api/liveresponse (app role granting `run`): validates the request completely and checks the
+ * role's scope before anything starts (raw `commands`, or a `playbook` rendered with its parameters
+ * and validated again), refuses past the in-flight limits, then starts the collection and answers
+ * 202 with the app's own status and cancel URLs.
  */
 export function createLiveResponseStart(deps: LiveResponseStartDeps) {
   const playbooks = deps.playbooks ?? new Map();
-  return async function liveResponseStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit | HttpResponse> {
+  const options = { allowUncPaths: deps.allowUncPaths === true };
+  return async function liveResponseStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     const log = jsonLogger(context);
     const refuse = (problems: FieldProblem[]): HttpResponseInit => {
-      log.warn("live response request refused", { problems: problems.map((p) => p.field).join(",") });
+      log.warn("live response request refused", {
+        problems: problems
+          .map((p) => p.field)
+          .join(",")
+          .slice(0, 1000),
+      });
       return errorResponse(400, "InvalidRequest", "The request is not valid; nothing was started. See details.", problems);
     };
+    const authorization = await authorize(request, deps.auth, "run");
+    if (!authorization.ok) return authorization.response;
+    const { caller, grants } = authorization;
+
     const body = await readJsonBody(request, REQUEST_LIMITS.maxBodyBytes);
     if (!body.ok) return body.response;
-
-    const validated = validateCollectionRequest(body.value);
+    const validated = validateCollectionRequest(body.value, options);
     const headerKey = request.headers.get("idempotency-key") ?? undefined;
     const problems = validated.ok ? [] : [...validated.problems];
     const headerProblem = headerKey !== undefined ? idempotencyKeyProblem(headerKey) : undefined;
@@ -56,31 +80,97 @@ export function createLiveResponseStart(deps: LiveResponseStartDeps) {
     const run = runOf(validated.value, (body.value as { comment?: unknown }).comment !== undefined, playbooks);
     if (!run.ok) return refuse(run.problems);
     const { machineId, playbook } = validated.value;
-    const key = validated.value.idempotencyKey ?? headerKey;
 
+    const commandTypes = ("playbook" in run.value ? run.value.playbook.commands : run.value.commands).map((c) => c.type);
+    const scopeRefusal = await runScopeRefusal(grants, { playbook: playbook?.name, commandTypes }, machineId, deps.mde, log);
+    if (scopeRefusal) {
+      log.warn("live response request outside the caller's role scope", {
+        callerObjectId: caller.objectId,
+        machineId,
+        status: scopeRefusal.status,
+      });
+      return scopeRefusal;
+    }
+
+    const key = validated.value.idempotencyKey ?? headerKey;
+    const instanceId = key ? instanceIdForKey(key) : undefined;
     const durable = durableFor(deps, context);
+    // A retry of a collection already started is answered whatever the load: only new work is capped.
+    const existing = instanceId ? await durable.findStatus(instanceId) : undefined;
+    if (!existing) {
+      const check = await checkInFlight(durable.inFlight(), caller.objectId, deps.limits);
+      if (!check.ok) {
+        log.warn("live response request refused: too many collections in flight", {
+          callerObjectId: caller.objectId,
+          limit: check.setting,
+        });
+        return tooManyCollections(check);
+      }
+    }
+
     const now = deps.now();
     const outcome = await startPlaybookCollection({
       durable,
-      instanceId: key ? instanceIdForKey(key) : undefined,
+      instanceId,
       machineId,
       run: run.value,
-      trigger: { kind: "webhook", caller: callerOf(request), idempotencyKey: key, receivedAt: now.toISOString(), playbook: playbook?.name },
+      trigger: { kind: "webhook", caller, idempotencyKey: key, receivedAt: now.toISOString(), playbook: playbook?.name },
       policy: buildCollectionPolicy(deps.collection, now),
+      allowUncPaths: options.allowUncPaths,
     });
-    if (outcome.kind === "refused") return refuse(outcome.problems.map((p) => ({ field: `playbook.${p.field}`, message: p.message })));
-    const { commands } = outcome.input.request;
+    if (outcome.kind === "refused") {
+      return refuse(outcome.problems.map((p) => ({ field: playbook ? `playbook.${p.field}` : p.field, message: p.message })));
+    }
     if (outcome.kind === "alreadyStarted") {
-      const previous = outcome.existing?.request;
-      if (previous && (previous.machineId !== machineId || JSON.stringify(previous.commands) !== JSON.stringify(commands))) {
-        return errorResponse(409, "IdempotencyKeyReused", "This idempotency key was already used for a different request; use a new key.");
+      if (!sameRequest(outcome.existing, outcome.input)) {
+        return errorResponse(
+          409,
+          "IdempotencyKeyReused",
+          "This idempotency key was already used for a different request (device, commands, playbook or comment); use a new key.",
+        );
       }
       log.info("collection already started for this idempotency key", { instanceId: outcome.instanceId, machineId });
     } else {
-      log.info("collection started", { instanceId: outcome.instanceId, machineId, commands: commands.length, playbook: playbook?.name });
+      log.info("collection started", {
+        instanceId: outcome.instanceId,
+        machineId,
+        commands: outcome.input.request.commands.length,
+        playbook: playbook?.name,
+        callerObjectId: caller.objectId,
+        callerKind: caller.kind,
+      });
     }
-    return durable.client.createCheckStatusResponse(request, outcome.instanceId);
+    return accepted(request, outcome.instanceId);
   };
+}
+
+/**
+ * 202 with the app's own URLs only. `createCheckStatusResponse` would link to the Durable
+ * extension's webhooks, whose `code=` is the extension's system key in Azure: valid for the whole
+ * task hub (list, terminate, purge, raise events). The origin and route prefix are the request's
+ * (Functions passes the URL the caller used).
+ */
+function accepted(request: HttpRequest, instanceId: string): HttpResponseInit {
+  const url = new URL(request.url);
+  const statusQueryGetUri = `${url.origin}${url.pathname.replace(/\/+$/, "")}/${encodeURIComponent(instanceId)}`;
+  return {
+    status: 202,
+    headers: { Location: statusQueryGetUri, "Retry-After": String(STATUS_RETRY_AFTER_SECONDS) },
+    jsonBody: { id: instanceId, statusQueryGetUri, cancelPostUri: `${statusQueryGetUri}/cancel` },
+  };
+}
+
+/** Whether a start with a used idempotency key asks for what the key's collection runs. */
+function sameRequest(existing: CollectEvidenceInput | undefined, asked: CollectEvidenceInput): boolean {
+  const before = existing?.request;
+  if (!before) return false;
+  const playbookOf = (trigger: CollectEvidenceInput["request"]["trigger"]) => (trigger.kind === "webhook" ? trigger.playbook : undefined);
+  return (
+    before.machineId === asked.request.machineId &&
+    before.comment === asked.request.comment &&
+    playbookOf(before.trigger) === playbookOf(asked.request.trigger) &&
+    JSON.stringify(before.commands) === JSON.stringify(asked.request.commands)
+  );
 }
 
 /** The commands as given, or the named playbook rendered for this machine; the playbook's comment unless the caller gave one. */

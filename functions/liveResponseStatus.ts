@@ -1,5 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import type { CollectionStatus } from "../shared/contract";
+import type { CollectEvidenceInput, CollectionStatus, CollectionTrigger } from "../shared/contract";
+import { publicMessage } from "../shared/publicMessage";
+import { authorize, type EndpointAuth } from "./auth";
 import { durableFor, type DurableDeps } from "./durableAccess";
 import { errorResponse, INSTANCE_ID_PATTERN } from "./http";
 
@@ -11,12 +13,20 @@ const PHASE_OF_RUNTIME: Record<string, string> = {
   Canceled: "cancelled",
 };
 
+export interface LiveResponseStatusDeps extends DurableDeps {
+  auth: EndpointAuth;
+}
+
 /**
- * GET /api/liveresponse/{instanceId}: the collection's phase, the MDE action and its commands, and
- * every collected result's blob URL, size and SHA-256.
+ * GET /api/liveresponse/{instanceId} (app role granting `read`): the collection's phase, the MDE
+ * action and its commands, every collected result's blob URL, size and SHA-256, what started it
+ * and who. Built field by field: the orchestration's input is never echoed, and nothing links to
+ * the Durable extension's own API.
  */
-export function createLiveResponseStatus(deps: DurableDeps = {}) {
+export function createLiveResponseStatus(deps: LiveResponseStatusDeps) {
   return async function liveResponseStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const authorization = await authorize(request, deps.auth, "read");
+    if (!authorization.ok) return authorization.response;
     const instanceId = request.params.instanceId ?? "";
     if (!INSTANCE_ID_PATTERN.test(instanceId)) {
       return errorResponse(400, "InvalidInstanceId", "The instance id is not one this service issues.");
@@ -24,19 +34,34 @@ export function createLiveResponseStatus(deps: DurableDeps = {}) {
     const status = await durableFor(deps, context).findStatus(instanceId);
     if (!status) return errorResponse(404, "CollectionNotFound", `No collection with instance id ${instanceId}.`);
 
-    const custom = (status.customStatus ?? {}) as Partial<CollectionStatus>;
+    const custom = (
+      typeof status.customStatus === "object" && status.customStatus !== null ? status.customStatus : {}
+    ) as Partial<CollectionStatus>;
     const runtimeStatus = String(status.runtimeStatus);
+    const trigger = (status.input as Partial<CollectEvidenceInput> | undefined)?.request?.trigger;
     const body: Record<string, unknown> = {
+      ...custom,
       instanceId,
       runtimeStatus,
       createdTime: status.createdTime,
       lastUpdatedTime: status.lastUpdatedTime,
-      ...custom,
       phase:
         (runtimeStatus !== "Completed" && runtimeStatus !== "Running" && PHASE_OF_RUNTIME[runtimeStatus]) || custom.phase || "submitting",
+      ...startOf(trigger),
     };
     if (runtimeStatus === "Completed") body.result = status.output;
-    if (runtimeStatus === "Failed") body.error = status.output;
+    // A crashed orchestration's output is the runtime's error text: one public line, no stack or paths.
+    if (runtimeStatus === "Failed")
+      body.error = publicMessage(typeof status.output === "string" ? status.output : JSON.stringify(status.output ?? null));
     return { status: 200, jsonBody: body };
   };
+}
+
+/** What started the collection and, for the webhook, who: the verified caller recorded at the start. */
+function startOf(trigger: CollectionTrigger | undefined): Record<string, unknown> {
+  if (typeof trigger !== "object" || trigger === null) return {};
+  if (trigger.kind !== "webhook") return { trigger };
+  const { caller, ...rest } = trigger;
+  // Collections started before authentication recorded a self-declared name: not shown as who started it.
+  return { trigger: rest, ...(typeof caller === "object" && caller !== null ? { startedBy: caller } : {}) };
 }

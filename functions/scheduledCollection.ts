@@ -16,6 +16,8 @@ export interface ScheduledCollectionDeps extends DurableDeps {
   plans: CollectionPlanSettings;
   playbooks: PlaybookCatalog;
   collection: CollectionSettings;
+  /** GETFILE_ALLOW_UNC_PATHS: a plan's GetFile may name a network share. @default false */
+  allowUncPaths?: boolean;
   now: () => Date;
 }
 
@@ -60,6 +62,7 @@ export function createScheduledCollection(deps: ScheduledCollectionDeps) {
         durable,
         instanceId: planInstanceId(plan.name, machine.id, scheduledFor),
         machineId: machine.id,
+        allowUncPaths: deps.allowUncPaths,
         run: {
           playbook: deps.playbooks.get(plan.playbook)!,
           values: {

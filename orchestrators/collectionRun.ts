@@ -7,6 +7,7 @@ import * as df from "durable-functions";
 import type { OrchestrationContext, Task, TimerTask } from "durable-functions";
 import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/contract";
 import type { CollectionProgress, Phase, Rejected } from "../shared/contract";
+import { parseCancelRequest } from "../shared/cancelRequest";
 import { activityFailureMessage } from "../shared/publicMessage";
 import { ACTIVITY_RETRY, deadlineOf, nextCheckAt } from "../shared/timing";
 import { buildStatus, newProgress } from "./progress";
@@ -79,8 +80,14 @@ export function deadlineOfRun(run: CollectionRun): Date {
 
 /** A cancel request that has arrived, recorded in the progress (so it survives continueAsNew). */
 export function cancelRequested(run: CollectionRun): CancelRequest | undefined {
-  if (!run.progress.cancellation && run.cancel.isCompleted) {
-    run.progress.cancellation = normalizeCancel(run.cancel.result, run.context.df.currentUtcDateTime);
+  while (!run.progress.cancellation && run.cancel.isCompleted) {
+    const cancel = parseCancelRequest(run.cancel.result);
+    if (cancel) {
+      run.progress.cancellation = cancel;
+      break;
+    }
+    logOnce(run, "malformed cancel event ignored", { eventType: Array.isArray(run.cancel.result) ? "array" : typeof run.cancel.result });
+    run.cancel = run.context.df.waitForExternalEvent(CANCEL_EVENT);
   }
   return run.progress.cancellation;
 }
@@ -112,11 +119,17 @@ export function checkAt(run: CollectionRun, delayInMs: number): Date {
 
 /** Waits on a durable timer, or less if a cancel request arrives; the losing timer is cancelled. */
 export function* waitOrCancel(run: CollectionRun, delayInMs: number): Durable<CancelRequest | undefined> {
-  const timer = run.context.df.createTimer(checkAt(run, delayInMs));
-  const winner = yield run.context.df.Task.any([timer, run.cancel]);
-  if (winner === timer) return undefined;
-  (timer as TimerTask).cancel();
-  return cancelRequested(run);
+  const fireAt = checkAt(run, delayInMs);
+  for (;;) {
+    const timer = run.context.df.createTimer(fireAt);
+    const winner = yield run.context.df.Task.any([timer, run.cancel]);
+    if (winner === timer) return undefined;
+    (timer as TimerTask).cancel();
+    const cancel = cancelRequested(run);
+    if (cancel) return cancel;
+    // A malformed event was ignored and the waiter re-armed: wait out the rest on a fresh timer
+    // (yielding the same timer in a new Task.any would schedule it twice).
+  }
 }
 
 /** A plain durable wait, for the cancelling path itself and the manifest write. */
@@ -133,11 +146,3 @@ export function logOnce(run: CollectionRun, message: string, properties: Record<
   );
 }
 
-function normalizeCancel(data: unknown, now: Date): CancelRequest {
-  const d = (typeof data === "object" && data !== null ? data : {}) as Partial<CancelRequest>;
-  return {
-    requestedBy: d.requestedBy || "unknown",
-    reason: d.reason || "no reason given",
-    requestedAt: d.requestedAt || now.toISOString(),
-  };
-}

@@ -63,10 +63,11 @@ async function main(): Promise<void> {
     };
     console.log(`\nPOST /api/liveresponse  ${JSON.stringify(request)}`);
     const started = await invokeHttp("liveResponseStart", { durable, method: "POST", path: "/api/liveresponse", body: request, headers: { authorization } });
-    const { id, statusQueryGetUri } = started.jsonBody as { id: string; statusQueryGetUri: string };
-    console.log(`-> ${started.status}, instance ${id}\n   durable status URL: ${statusQueryGetUri}\n   collector status:   GET /api/liveresponse/${id}\n`);
+    const { id, statusQueryGetUri, cancelPostUri } = started.jsonBody as { id: string; statusQueryGetUri: string; cancelPostUri: string };
+    console.log(`-> ${started.status}, instance ${id}`);
+    console.log(`   status (GET, Collector.Read):    ${statusQueryGetUri}\n   cancel (POST, Collector.Cancel): ${cancelPostUri}\n`);
 
-    const summary = await follow(id, durable, authorization);
+    const summary = await follow(statusQueryGetUri, durable, authorization);
     console.log(`\nOutcome: ${summary.outcome} (${summary.outcomeReason}); MDE action ${summary.actionId} ${summary.actionStatus}\n`);
     for (const e of summary.evidence) {
       const expected = await simulator.expectedResult(summary.actionId!, e.index);
@@ -84,12 +85,12 @@ async function main(): Promise<void> {
   }
 }
 
-/** Polls the collector's own status endpoint, printing each phase change, until the collection ends. */
-async function follow(instanceId: string, durable: DurableHttpApi, authorization: string): Promise<CollectionSummary> {
+/** Follows the status URL the 202 gave (the collector's own endpoint), printing each phase change, until the collection ends. */
+async function follow(statusQueryGetUri: string, durable: DurableHttpApi, authorization: string): Promise<CollectionSummary> {
   const deadline = Date.now() + TIMEOUT_MS;
   let last = "";
   while (Date.now() < deadline) {
-    const res = await invokeHttp("liveResponseStatus", { durable, method: "GET", path: `/api/liveresponse/${instanceId}`, headers: { authorization } });
+    const res = await invokeHttp("liveResponseStatus", { durable, method: "GET", url: statusQueryGetUri, headers: { authorization } });
     const body = res.jsonBody as Partial<CollectionStatus> & { runtimeStatus: string; result?: CollectionSummary; error?: unknown };
     const line = `${body.phase ?? "?"}${body.actionStatus ? ` (MDE: ${body.actionStatus})` : ""}${body.message ? ` - ${body.message}` : ""}`;
     if (line !== last) console.log(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);

@@ -7,6 +7,7 @@
  * Expected activity outcomes are values (discriminated unions) because error classes do not survive
  * the activity boundary; only transient or unknown faults are thrown, and `callActivityWithRetry` retries them.
  */
+import type { VerifiedCaller } from "./auth/caller";
 import type { ChunkedCopyState, CopyResult } from "./evidence/types";
 import type { LiveResponseCommand, MachineAction, RunScriptTranscript } from "./mde/models";
 
@@ -20,7 +21,17 @@ export const CANCEL_EVENT = "CancelCollection";
 
 /** What started a collection; recorded in the manifest. */
 export type CollectionTrigger =
-  | { kind: "webhook"; caller?: string; idempotencyKey?: string; receivedAt: string; playbook?: string }
+  | {
+      kind: "webhook";
+      /**
+       * Who called, as the token proved it (never a name the caller typed). Every webhook start
+       * records it; absent only in collections started before the endpoints were authenticated.
+       */
+      caller?: VerifiedCaller;
+      idempotencyKey?: string;
+      receivedAt: string;
+      playbook?: string;
+    }
   /** A collection plan run by the `scheduledCollection` timer; `scheduledFor` is the schedule occurrence (ISO). */
   | { kind: "schedule"; plan: string; scheduledFor: string; playbook: string }
   /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
@@ -29,9 +40,15 @@ export type CollectionTrigger =
 /** `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted. */
 export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy";
 
-/** Sent as the `CancelCollection` external event by the cancel endpoint. */
+/**
+ * Sent as the `CancelCollection` external event by the cancel endpoint (built by
+ * shared/cancelRequest.ts, which the orchestrator also uses to refuse anything else).
+ */
 export interface CancelRequest {
+  /** The verified caller as one line: name and object id (`describeCaller`). */
   requestedBy: string;
+  /** The verified caller's Entra object id; absent only in cancellations recorded before authentication. */
+  requestedByObjectId?: string;
   reason: string;
   requestedAt: string;
 }
@@ -241,6 +258,11 @@ export interface WriteManifestOutput {
   blobUrl: string;
   sha256: string;
   created: boolean;
+  /**
+   * Set when the manifest's usual name (or its signature's) was already taken by a document this
+   * collection did not write: the manifest then went to `manifest-{instanceId}.json`, recording it.
+   */
+  integrityError?: { code: "IntegrityError"; message: string };
 }
 
 // ---- Manifest
@@ -262,6 +284,8 @@ export interface Manifest {
   /** The machine action as MDE last returned it. */
   machineAction: MachineAction | null;
   commands: ManifestCommand[];
+  /** Documents found at this collection's names that it did not write (a pre-planted manifest or signature). */
+  integrityErrors?: { blobName: string; code: "IntegrityError"; message: string }[];
 }
 
 export interface ManifestCommand {

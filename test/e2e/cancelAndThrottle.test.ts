@@ -2,6 +2,7 @@ import type { AppServices } from "../../app";
 import { MdeApiError } from "../../shared/errors";
 import type { MdeApi } from "../../shared/mde/api";
 import { HOUR, machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
+import { bearer } from "../support/identity";
 
 /**
  * Events and throttling that arrive while an activity runs: a cancel raised during a poll must not
@@ -41,7 +42,7 @@ function instrument(services: AppServices): AppServices {
 
 let h: CollectorHarness;
 beforeAll(async () => {
-  h = await startCollectorHarness({ settings: { EVIDENCE_CHUNK_MIB: "8" }, wrapServices: instrument });
+  h = await startCollectorHarness({ settings: { EVIDENCE_CHUNK_MIB: "8", COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2" }, wrapServices: instrument });
 });
 afterAll(async () => {
   await h.stop();
@@ -59,14 +60,15 @@ it("honours a cancel raised while a status poll is running, after earlier waits"
   await h.engine.runUntilIdle({ maxVirtualTimeMs: MINUTE });
   const actionId = (await h.status(id)).jsonBody as { actionId: string };
   // The third poll comes after two waits whose timers won: the cancel arrives mid-activity.
-  hooks.duringPoll.set(actionId.actionId, { n: 3, run: () => h.engine.raiseEvent(id, "CancelCollection", { requestedBy: "analyst@contoso.com", reason: "wrong host" }) });
+  const cancellation = { requestedBy: "analyst@contoso.com (0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b)", requestedByObjectId: "0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b", reason: "wrong host", requestedAt: "2026-03-02T09:30:00.000Z" };
+  hooks.duringPoll.set(actionId.actionId, { n: 3, run: () => h.engine.raiseEvent(id, "CancelCollection", cancellation) });
   const summary = await h.finish(id);
   // Three polls, then the re-read after cancelling (a cancel can race with completion).
   expect(calls.polls.get(actionId.actionId)).toBe(4);
   expect(summary.outcome).toBe("Cancelled");
   expect(h.simulator.actions().find((a) => a.id === actionId.actionId)?.status).toBe("Cancelled");
   const manifest = await h.readManifest(summary.manifest!.blobName);
-  expect(manifest.cancellation).toMatchObject({ requestedBy: "analyst@contoso.com", reason: "wrong host" });
+  expect(manifest.cancellation).toEqual(cancellation);
 });
 
 it("keeps the chunks already staged when MDE throttles the link for the next chunk", async () => {
@@ -82,4 +84,48 @@ it("keeps the chunks already staged when MDE throttles the link for the next chu
   expect(summary.evidence[0].sha256).toBe(expected.sha256);
   // Three 8 MiB chunks and the one throttled request: a restart from byte 0 would need three more.
   expect(calls.links.get(actionId)).toBe(4);
+});
+
+it("answers 429 with Retry-After once a caller has as many collections in flight as allowed, and starts again when one ends", async () => {
+  const offline = () => {
+    const m = machine({ onlineAfterMs: null });
+    h.simulator.addMachine(m);
+    return m.machineId;
+  };
+  const first = await start(offline());
+  const second = await start(offline());
+  const refused = await h.start({ machineId: offline(), commands: [GET_FILE] });
+  expect(refused.status).toBe(429);
+  expect(refused.headers["retry-after"]).toBe("60");
+  expect(refused.jsonBody).toMatchObject({ error: { code: "TooManyCollections", message: expect.stringContaining("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER") } });
+  // Another caller has its own allowance.
+  expect((await h.start({ machineId: offline(), commands: [GET_FILE] }, { authorization: await bearer({ name: "second-analyst@localhost" }) })).status).toBe(202);
+
+  expect((await h.cancel(first, { reason: "make room" })).status).toBe(202);
+  await h.finish(first);
+  const third = await h.start({ machineId: offline(), commands: [GET_FILE] });
+  expect(third.status).toBe(202);
+  for (const id of [second, (third.jsonBody as { id: string }).id]) {
+    await h.cancel(id, { reason: "done" });
+    await h.finish(id);
+  }
+});
+
+it("ignores a malformed cancel event raised past the endpoint (the orchestrator checks its shape), and still honours a real cancel after it", async () => {
+  const m = machine({ onlineAfterMs: null });
+  h.simulator.addMachine(m);
+  const id = await start(m.machineId);
+  await h.engine.runUntilIdle({ maxVirtualTimeMs: 10 * MINUTE });
+  // What a holder of the Durable system key could raise directly: fields of the wrong type, unknown fields.
+  h.engine.raiseEvent(id, "CancelCollection", { requestedBy: { name: "x" }, reason: "forged", requestedAt: "2026-03-02T09:00:00Z" });
+  h.engine.raiseEvent(id, "CancelCollection", "cancel");
+  await h.engine.runUntilIdle({ maxVirtualTimeMs: 2 * HOUR });
+  expect((await h.status(id)).jsonBody).toMatchObject({ runtimeStatus: "Running", phase: "queuedOnDevice" });
+
+  expect((await h.cancel(id, { reason: "wrong device" })).status).toBe(202);
+  const summary = await h.finish(id);
+  expect(summary.outcome).toBe("Cancelled");
+  const manifest = await h.readManifest(summary.manifest!.blobName);
+  expect(manifest.cancellation).toMatchObject({ requestedBy: expect.stringContaining("developer@localhost"), reason: "wrong device" });
+  expect(JSON.stringify(manifest)).not.toContain("forged");
 });

@@ -1,12 +1,15 @@
-import { HttpRequest, InvocationContext } from "@azure/functions";
+import { InvocationContext } from "@azure/functions";
+import type { EndpointAuth } from "../../../functions/auth";
 import { createLiveResponseStart } from "../../../functions/liveResponseStart";
 import { loadConfig } from "../../../shared/config";
 import { validateCollectionRequest } from "../../../shared/validation";
+import { authorizedRequest, testEndpointAuth } from "./authFakes";
 import { fakeDurableAccess } from "./triggerFakes";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
-const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
+const config = loadConfig({
+  ...ENTRA_TEST_SETTINGS,
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
     {
@@ -25,22 +28,26 @@ const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
   ]),
 });
 const durable = fakeDurableAccess();
+let auth: EndpointAuth;
+beforeAll(async () => {
+  auth = await testEndpointAuth();
+});
 const handler = createLiveResponseStart({
+  get auth() {
+    return auth;
+  },
+  mde: { listMachines: async () => [] },
+  limits: config.limits,
   collection: config.collection,
   playbooks: config.playbooks,
   now: () => new Date("2026-01-01T00:00:00Z"),
   durable: () => durable.access,
 });
 const post = (body: unknown) =>
-  new HttpRequest({
-    method: "POST",
-    url: "http://localhost:7071/api/liveresponse",
-    body: { string: JSON.stringify(body) },
-    headers: { "content-type": "application/json" },
-  });
+  authorizedRequest({ method: "POST", url: "http://localhost:7071/api/liveresponse", body: JSON.stringify(body) });
 const ctx = () => new InvocationContext({ functionName: "liveResponseStart", logHandler: () => {} });
 const details = async (body: unknown) => {
-  const res = (await handler(post(body), ctx())) as {
+  const res = (await handler(await post(body), ctx())) as {
     status: number;
     jsonBody: { error: { details: { field: string; message: string }[] } };
   };

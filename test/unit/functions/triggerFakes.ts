@@ -1,15 +1,17 @@
 import { InvocationContext } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
 import type { DurableAccess } from "../../../functions/durableAccess";
+import type { InstanceInFlight } from "../../../functions/instanceStatus";
 import type { CollectEvidenceInput } from "../../../shared/contract";
 
 /**
  * A {@link DurableAccess} with just what the starters use, keeping what it started. A missing
  * instance is undefined, as the real `findStatus` answers the extension's 404.
+ * Every instance it started counts as in flight, after `options.inFlight` (instances started elsewhere).
  * @param options.startNew - replaces the start (e.g. to throw as Durable does for a concurrent duplicate)
  */
 export function fakeDurableAccess(
-  options: { startNew?: (instanceId: string | undefined, input: CollectEvidenceInput) => Promise<string> } = {},
+  options: { startNew?: (instanceId: string | undefined, input: CollectEvidenceInput) => Promise<string>; inFlight?: InstanceInFlight[] } = {},
 ) {
   const instances = new Map<string, CollectEvidenceInput>();
   const started: { instanceId: string; input: CollectEvidenceInput }[] = [];
@@ -25,9 +27,6 @@ export function fakeDurableAccess(
       return store(o.instanceId ?? `generated-${started.length + 1}`, o.input);
     },
     async raiseEvent() {},
-    createCheckStatusResponse(_request: unknown, instanceId: string) {
-      return { status: 202, jsonBody: { id: instanceId } };
-    },
   };
   const access: DurableAccess = {
     client: client as unknown as DurableClient,
@@ -35,6 +34,10 @@ export function fakeDurableAccess(
       lookups.push(instanceId);
       const input = instances.get(instanceId);
       return input ? ({ instanceId, input, runtimeStatus: "Running" } as unknown as DurableOrchestrationStatus) : undefined;
+    },
+    async *inFlight() {
+      yield* options.inFlight ?? [];
+      for (const [instanceId, input] of instances) yield { instanceId, input };
     },
   };
   return { access, started, instances, lookups, store };

@@ -10,6 +10,7 @@ const ALLOWED_IMPORTS = [
   /^durable-functions$/,
   /^\.\/[A-Za-z]+$/,
   /^\.\.\/shared\/contract$/,
+  /^\.\.\/shared\/cancelRequest$/,
   /^\.\.\/shared\/timing$/,
   /^\.\.\/shared\/publicMessage$/,
   /^\.\.\/shared\/evidence\/manifest$/,
