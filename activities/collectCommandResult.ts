@@ -1,5 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
 import { evidenceBlobName } from "../shared/evidence/blobPath";
+import { INTEGRITY_ERROR } from "../shared/evidence/integrity";
 import { parseTranscript, TRANSCRIPT_MAX_BYTES } from "../shared/evidence/transcript";
 import type { CopyResult, EvidenceStore } from "../shared/evidence/types";
 import { CollectorError } from "../shared/errors";
@@ -14,9 +15,9 @@ import { expectedMdeFailure } from "./mdeFailure";
 /**
  * Fetches a command's download link and copies the result into the evidence container in the same
  * activity, so the 30-minute link is never stale; an expired or broken link is fetched again by the
- * writer. Safe to run twice: a committed blob is returned as it is, without calling MDE.
- */
-/**
+ * writer. Safe to run twice: a committed blob is read back, checked and returned as it is, without
+ * calling MDE. A blob that is not the evidence (code `IntegrityError`) ends the command's collection
+ * with that error on record.
  * @param deps.chunkBytes - bytes one call copies (EVIDENCE_CHUNK_MIB): each call stays well inside the
  * Functions time limit and a restarted host loses at most one chunk
  */
@@ -52,7 +53,10 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     } catch (e) {
       const outcome = expectedMdeFailure(e);
       if (outcome) return outcome;
-      if (e instanceof CollectorError && e.code === "UntrustedDownloadLink") {
+      if (e instanceof CollectorError && (e.code === "UntrustedDownloadLink" || e.code === INTEGRITY_ERROR)) {
+        // An integrity error: the blob at the evidence name is not what this copy read (planted, altered,
+        // or changed after the commit). Retrying cannot help; it goes into the manifest and the status.
+        if (e.code === INTEGRITY_ERROR) log.error("evidence integrity error", { blobName, code: e.code });
         return { kind: "rejected", code: e.code, message: publicMessage(e.message) };
       }
       if (e instanceof CollectorError && (e.code === "SourceChanged" || e.code === "InvalidCopyState")) {

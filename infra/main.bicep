@@ -222,6 +222,7 @@ var names = {
   functionApp: 'func-collector-${token}'
   hostStorage: 'sthost${token}'
   evidenceStorage: 'stevid${token}'
+  keyVault: 'kv-col-${token}'
   workspace: 'log-collector-${token}'
   applicationInsights: 'appi-collector-${token}'
   scheduler: 'dts-collector-${token}'
@@ -290,6 +291,21 @@ module evidenceStorage 'modules/evidenceStorage.bicep' = {
   }
 }
 
+module manifestSigning 'modules/keyVault.bicep' = {
+  scope: rg
+  dependsOn: [
+    identity
+  ]
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    keyName: 'manifest-signing'
+    identityName: names.identity
+    deployerPrincipalId: deployerPrincipalId
+  }
+}
+
 module scheduler 'modules/durableTaskScheduler.bicep' = if (useScheduler) {
   scope: rg
   params: {
@@ -319,6 +335,8 @@ var appSettings = {
   EVIDENCE_PREFIX: evidencePrefix
   EVIDENCE_CHUNK_MIB: string(evidenceChunkMiB)
   EVIDENCE_SOURCE_ALLOWED_HOSTS: evidenceSourceAllowedHosts
+  // Every manifest's SHA-256 is signed with this key; its signature is stored beside it.
+  MANIFEST_SIGNING_KEY_ID: manifestSigning.outputs.signingKeyId
   GETFILE_ALLOW_UNC_PATHS: string(getFileAllowUncPaths)
   COLLECTION_QUEUE_WINDOW_MINUTES: string(collectionTiming.queueWindowMinutes)
   COLLECTION_COMMAND_TIMEOUT_MINUTES: string(collectionTiming.commandTimeoutMinutes)
@@ -439,6 +457,7 @@ output COLLECTOR_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output COLLECTOR_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output COLLECTOR_EVIDENCE_ACCOUNT string = evidenceStorage.outputs.name
 output COLLECTOR_EVIDENCE_CONTAINER string = evidenceStorage.outputs.containerName
+output COLLECTOR_MANIFEST_SIGNING_KEY_ID string = manifestSigning.outputs.signingKeyId
 output COLLECTOR_ALERT_TOPIC_ENDPOINT string = alerts.outputs.endpoint
 output COLLECTOR_ALERT_TOPIC_ID string = alerts.outputs.id
 output COLLECTOR_DURABLE_BACKEND string = backend

@@ -5,7 +5,8 @@
  *   (b) fetch + SHA-256 + MD5 with the writer's own (resumable) hasher, bytes thrown away;
  *   (c) the evidence writer: fetch, hashes, format detection, staged blocks, conditional commit;
  *   (d) Azurite's own ingest of the same number of bytes from memory (stageBlock + commit).
- * Azurite saturates one core, so the fair ceiling for (c) is min(a, d) (see shared notes, blob-copy.md).
+ * Azurite is one Node.js process and saturates one core (each run shows it: (d) stays well below (a)), so the fair
+ * ceiling for (c) is min(a, d).
  *
  * Settings (environment): BENCH_MIB (default 256), BENCH_BLOCK_MIB (8), BENCH_BLOCKS_IN_FLIGHT (4), BENCH_CHUNK_MIB (512).
  * Run with `npm run bench:evidence` (Node 22).

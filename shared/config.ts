@@ -3,6 +3,8 @@ import type { AuthSettings } from "./auth/authenticator";
 import { parseRoleScopes, type RoleDefinition } from "./auth/roles";
 import { parseAlertRules, type AlertRule } from "./alerts/rules";
 import { parseCollectionPlans, type CollectionPlanSettings } from "./collectionPlans";
+import { DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE, type ManifestSigningSettings } from "./evidence/signing/createSigner";
+import { parseKeyVaultKeyId } from "./evidence/signing/keyVaultKeyId";
 import { ConfigError, type SettingProblem } from "./errors";
 import { BLOB_HOST_PATTERNS, hostRefusal, isLoopbackUrl, isValidHostPattern, MDE_API_HOSTS, type HostAllowList } from "./hostPolicy";
 import { tokenScopeFor } from "./mde/auth";
@@ -47,11 +49,13 @@ export interface AppConfig {
     sourceHosts: HostAllowList;
     /**
      * Bytes one activity copies before handing over to the next: keeps each activity short and loses
-     * at most one chunk to a host restart. A gzip result larger than one chunk gets no decompressed SHA-256.
+     * at most one chunk to a host restart.
      * @default 512 MiB (EVIDENCE_CHUNK_MIB)
      */
     chunkBytes: number;
   };
+  /** MANIFEST_SIGNING_*: the key that signs every manifest's SHA-256 (shared/evidence/signing). */
+  manifestSigning: ManifestSigningSettings;
   collection: CollectionSettings;
   /** PLAYBOOKS: named command lists with placeholders (shared/playbooks.ts). @default none */
   playbooks: PlaybookCatalog;
@@ -64,7 +68,7 @@ export interface AppConfig {
 
 /** Timing settings the triggers copy into each orchestration's input, so a changed setting never alters a replay. */
 export interface CollectionSettings {
-  /** MDE queues a session for an offline device this long (seed 001: 3 days; current docs: 2 hours on some tenants). */
+  /** MDE queues a session for an offline device this long (3 days or 2 hours, by page revision: see shared/mde/limits.ts). */
   queueWindowInMs: number;
   /** Longest a command may run once the device picks the session up (getfile/run: 30 minutes, RunScript: 10). */
   commandTimeoutInMs: number;
@@ -137,8 +141,9 @@ export function loadConfig(env: Env): AppConfig {
     problems.push({ setting: "COLLECTION_POLL_MAX_SECONDS", problem: "must not be smaller than COLLECTION_POLL_INITIAL_SECONDS" });
   }
 
-  // Playbooks first: plans and rules are checked against them.
-  const playbooks = parsePlaybooks(reader.optional("PLAYBOOKS"));
+  // Playbooks first: plans and rules are checked against them, and playbooks against the UNC switch.
+  const allowUncPaths = reader.bool("GETFILE_ALLOW_UNC_PATHS", false);
+  const playbooks = parsePlaybooks(reader.optional("PLAYBOOKS"), "PLAYBOOKS", { allowUncPaths });
   const plans = parseCollectionPlans(reader.optional("COLLECTION_PLANS"), playbooks.catalog);
   const rules = parseAlertRules(reader.optional("ALERT_RULES"), playbooks.catalog);
   problems.push(...playbooks.problems, ...plans.problems, ...rules.problems);
@@ -158,8 +163,8 @@ export function loadConfig(env: Env): AppConfig {
     maxInFlightPerCaller: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER", 50),
     maxDevicesPerAlert: reader.positiveInt("ALERT_MAX_DEVICES", 5),
   };
-  const allowUncPaths = reader.bool("GETFILE_ALLOW_UNC_PATHS", false);
   const sourceHosts: HostAllowList = { hosts: [...BLOB_HOST_PATTERNS, ...reader.hostList("EVIDENCE_SOURCE_ALLOWED_HOSTS")], allowLoopback: localDevelopment };
+  const manifestSigning = readManifestSigning(reader, problems, localDevelopment);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -178,6 +183,7 @@ export function loadConfig(env: Env): AppConfig {
       sourceHosts,
       chunkBytes: chunkMiB * 1024 * 1024,
     },
+    manifestSigning: manifestSigning!,
     auth: auth!,
     limits,
     allowUncPaths,
@@ -187,6 +193,32 @@ export function loadConfig(env: Env): AppConfig {
     alertRules: rules.rules,
     localDevelopment,
   };
+}
+
+/**
+ * MANIFEST_SIGNING_*: a Key Vault key signs every manifest (required outside local development, so a
+ * deployed app never writes an unsigned one); in local development, without one, a development key
+ * kept in a file (created on first use) does.
+ */
+function readManifestSigning(
+  reader: SettingsReader,
+  problems: SettingProblem[],
+  localDevelopment: boolean,
+): ManifestSigningSettings | undefined {
+  const keyId = reader.optional("MANIFEST_SIGNING_KEY_ID");
+  const keyFile = reader.optional("MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE");
+  const problem = (setting: string, text: string) => problems.push({ setting, problem: text });
+  if (keyFile !== undefined && (keyId !== undefined || !localDevelopment)) {
+    problem("MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE", "allowed only with LOCAL_DEVELOPMENT=true and without MANIFEST_SIGNING_KEY_ID");
+  }
+  if (keyId !== undefined) {
+    if (parseKeyVaultKeyId(keyId)) return { keyVaultKeyId: keyId };
+    problem("MANIFEST_SIGNING_KEY_ID", "must be a Key Vault key identifier, https://<vault>.vault.azure.net/keys/<name>[/<version>]");
+    return undefined;
+  }
+  if (localDevelopment) return { developmentKeyFile: keyFile ?? DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE };
+  problem("MANIFEST_SIGNING_KEY_ID", "required: the Key Vault key that signs manifests (a development key: LOCAL_DEVELOPMENT=true only)");
+  return undefined;
 }
 
 const AUTH_MODES = ["entra", "appServiceAuthentication", "development"] as const;

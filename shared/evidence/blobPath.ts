@@ -39,6 +39,14 @@ export function manifestBlobName(parts: { prefix: string; machineId: string; act
   return join(parts.prefix, parts.machineId, parts.actionId, "manifest.json");
 }
 
+/**
+ * `{folder}/manifest-{instanceId}.json`: where a collection's manifest goes when its usual name is
+ * already taken by a document the collection did not write (an integrity error, recorded in it).
+ */
+export function alternateManifestBlobName(manifestBlobName: string, instanceId: string): string {
+  return manifestBlobName.replace(/manifest\.json$/, `manifest-${sanitizeSegment(instanceId)}.json`);
+}
+
 /** The last segment of a Windows or POSIX path (`C:\Temp\a.exe` and `/tmp/a.exe` both give `a.exe`). */
 export function baseName(path: string): string {
   const segments = path.split(/[\\/]+/).filter((s) => s.length > 0);

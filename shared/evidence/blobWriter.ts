@@ -10,10 +10,14 @@ import type { TokenCredential } from "@azure/identity";
 import { CollectorError } from "../errors";
 import type { HostAllowList } from "../hostPolicy";
 import { silentLogger, type Logger } from "../log";
+import { readBlockList } from "./blockLayout";
 import { stageChunk } from "./chunkedCopy";
 import type { ContentInspection } from "./contentFormat";
 import { evidenceMetadata, storedEvidenceFrom } from "./evidenceMetadata";
+import { contentProblems, integrityError, storedBlobProblems, type StoredBlobExpectations } from "./integrity";
+import { jsonDocument } from "./jsonDocument";
 import type { LinkDownloadOptions } from "./linkDownload";
+import { readBackBlob, type BlobReadBack } from "./readBack";
 import type {
   ChunkedCopyOptions,
   ChunkedCopyProgress,
@@ -83,14 +87,17 @@ export class BlobEvidenceStore implements EvidenceStore {
 
   /** @throws CollectorError `NotEvidence` when a blob of that name exists without the collector's metadata. */
   async find(blobName: string): Promise<StoredEvidence | undefined> {
-    let properties;
+    const properties = await this.propertiesOf(blobName);
+    return properties && storedEvidenceFrom(blobName, this.urlOf(blobName), properties, this.now);
+  }
+
+  private async propertiesOf(blobName: string) {
     try {
-      properties = await this.container.getBlobClient(blobName).getProperties();
+      return await this.container.getBlobClient(blobName).getProperties();
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw e;
     }
-    return storedEvidenceFrom(blobName, this.urlOf(blobName), properties, this.now);
   }
 
   /**
@@ -98,18 +105,27 @@ export class BlobEvidenceStore implements EvidenceStore {
    * {@link stageChunk} for why a retried call is safe): a result no larger than `chunkBytes` is
    * copied and committed in one call. Each call asks for a fresh link, so no link ever outlives a
    * chunk and none is kept in the state; an expired link (403/404) or a broken stream within the
-   * chunk is resumed with a Range request on a new one (at most `maxLinkFetches` per call). The
-   * head, when asked for, is read back from the committed blob.
-   * @throws CollectorError `DownloadFailed`, `UntrustedDownloadLink`, `NotEvidence` (a foreign
-   * blob holds the name), `InvalidCopyState` and `SourceChanged` (the source is no longer the one
-   * earlier chunks read: call again with `undefined` to copy from byte 0); RangeError for a
-   * `chunkBytes` that is not a positive multiple of the block size; the abort error when aborted.
+   * chunk is resumed with a Range request on a new one (at most `maxLinkFetches` per call).
+   *
+   * After the commit the blob is read back once from the container (its SHA-256 and MD5 must be
+   * the ones computed in flight; the same pass yields the head and, for gzip, the decompressed
+   * SHA-256 whatever the size). A blob already there (a retried call, a concurrent attempt, or
+   * something planted) is read back the same way and must match its own metadata, the metadata
+   * this copy writes, the writer's block layout (with this copy's nonce when a state names it) and,
+   * after a lost race, the digest this copy computed.
+   * @throws CollectorError `IntegrityError` (the stored blob is not the evidence: planted, altered,
+   * or holding other bytes than those copied), `DownloadFailed`, `UntrustedDownloadLink`,
+   * `InvalidCopyState` and `SourceChanged` (the source is no longer the one earlier chunks read:
+   * call again with `undefined` to copy from byte 0); RangeError for a `chunkBytes` that is not a
+   * positive multiple of the block size; the abort error when aborted.
    */
   async copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress> {
     const { blobName } = options;
     const blob = this.container.getBlockBlobClient(blobName);
-    const existing = await this.find(blobName);
-    if (existing) return { state: state && { ...state, done: true }, result: await this.alreadyStored(blob, existing, options.captureHeadBytes) };
+    if (await this.propertiesOf(blobName)) {
+      const layout = state ? { nonce: state.nonce, ownUncommitted: state.nonce ?? null } : {};
+      return { state: state && { ...state, done: true }, result: await this.alreadyStored(blob, options, layout) };
+    }
 
     const started = this.now().getTime();
     const staging = { blob, link, download: this.downloadOptions(options), blockSize: this.blockSize, maxBlocksInFlight: this.maxBlocksInFlight, chunkBytes: options.chunkBytes };
@@ -120,8 +136,24 @@ export class BlobEvidenceStore implements EvidenceStore {
       return { state: next };
     }
     const { digest, inspection, contentEncoding } = staged;
-    const committed = await this.commitBlocks(blob, staged.blockIds, options, { digest, inspection, contentEncoding, linkFetches: next.linkFetches }, started);
-    return { state: { ...next, done: true }, result: { ...committed, ...(await this.headOf(blob, committed.size, options.captureHeadBytes)) } };
+    const found = { digest, inspection, contentEncoding, blockNonce: next.nonce };
+    const committed = await this.commitBlocks(blob, staged.blockIds, options, found, started);
+    if (!committed) {
+      // A concurrent or earlier attempt committed first: its blob stands if it holds what we read.
+      const ours = { values: { sha256: digest.sha256 }, source: "this copy's read of the source" };
+      const existing = await this.alreadyStored(blob, options, { ownUncommitted: next.nonce ?? null, content: ours });
+      return { state: { ...next, done: true }, result: { ...existing, linkFetches: next.linkFetches } };
+    }
+    const read = await this.readBack(blob, options);
+    const problems = contentProblems({ ...digest, decompressed: inspection.decompressed }, read, "the in-flight digest");
+    if (problems.length > 0) throw integrityError(blobName, "Committed blob read back does not hold the bytes copied:", problems);
+    const result: CopyResult = {
+      ...committed,
+      decompressed: inspection.decompressed ?? read.inspection.decompressed,
+      linkFetches: next.linkFetches,
+      ...(read.head ? { head: read.head } : {}),
+    };
+    return { state: { ...next, done: true }, result };
   }
 
   /** The download settings of one copy or chunk. */
@@ -129,27 +161,64 @@ export class BlobEvidenceStore implements EvidenceStore {
     return { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, sourceHosts: this.sourceHosts, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName: options.blobName } };
   }
 
-  /** A re-run: the committed blob is returned untouched, without asking MDE for anything. */
-  private async alreadyStored(blob: BlockBlobClient, existing: StoredEvidence, captureHeadBytes: number | undefined): Promise<CopyResult> {
-    this.logger.info("Evidence already stored; left untouched", { blobName: existing.blobName, size: existing.size });
-    return { ...existing, created: false, linkFetches: 0, ...(await this.headOf(blob, existing.size, captureHeadBytes)) };
+  /** Reads the stored blob once (see readBackBlob), logging what the check cost. */
+  private async readBack(blob: BlockBlobClient, options: CopyOptions): Promise<BlobReadBack> {
+    const now = () => this.now().getTime();
+    const read = await readBackBlob(blob, { abortSignal: options.abortSignal, captureHeadBytes: options.captureHeadBytes, now });
+    this.logger.info("Evidence read back", { blobName: options.blobName, size: read.size, elapsedInMs: read.elapsedInMs });
+    return read;
+  }
+
+  /**
+   * A blob already holds the name: returned untouched (without asking MDE for anything) once read
+   * back and found to be this copy's evidence.
+   * @param expected - the copy's nonce and own leftover blocks when a state names them, and after a
+   * lost commit race the digest this copy computed (see storedBlobProblems)
+   * @throws CollectorError `IntegrityError` naming every finding
+   */
+  private async alreadyStored(
+    blob: BlockBlobClient,
+    options: CopyOptions,
+    expected: Omit<StoredBlobExpectations, "metadata">,
+  ): Promise<CopyResult> {
+    const { blobName } = options;
+    const properties = await this.propertiesOf(blobName);
+    if (!properties) throw new CollectorError("EvidenceConflict", `Blob ${blobName} was reported to exist but cannot be read back`);
+    const [read, blocks] = await Promise.all([this.readBack(blob, options), readBlockList(blob, options.abortSignal)]);
+    const contentMD5 = properties.contentMD5 ? Buffer.from(properties.contentMD5).toString("base64") : undefined;
+    const facts = { metadata: properties.metadata ?? {}, contentMD5, read, blocks };
+    const problems = storedBlobProblems(facts, { ...expected, metadata: { values: options.metadata, source: "this copy" } });
+    if (problems.length > 0) {
+      this.logger.error("Evidence blob already present is not the evidence; integrity error", { blobName, findings: problems.length });
+      throw integrityError(blobName, "Blob already present is not this copy's evidence:", problems);
+    }
+    this.logger.info("Evidence already stored and read back; left untouched", { blobName, size: read.size });
+    const stored = storedEvidenceFrom(blobName, this.urlOf(blobName), properties, this.now);
+    return {
+      ...stored,
+      decompressed: stored.decompressed ?? read.inspection.decompressed,
+      created: false,
+      linkFetches: 0,
+      ...(read.head ? { head: read.head } : {}),
+    };
   }
 
   /**
    * Commits the staged blocks once, never over an existing blob, with Content-MD5, hashes and
-   * metadata in the commit itself (the only write a WORM container accepts). Without the head:
-   * callers add it.
+   * metadata in the commit itself (the only write a WORM container accepts). Undefined when a blob
+   * of that name was committed first (409): the caller checks that one. Without the head and the
+   * link count: the caller adds them.
    */
   private async commitBlocks(
     blob: BlockBlobClient,
     blockIds: string[],
     options: CopyOptions,
-    found: { digest: ContentDigest; inspection: ContentInspection; contentEncoding?: string; linkFetches: number },
+    found: { digest: ContentDigest; inspection: ContentInspection; contentEncoding?: string; blockNonce?: string },
     started: number,
-  ): Promise<CopyResult> {
+  ): Promise<Omit<CopyResult, "linkFetches"> | undefined> {
     const { blobName } = options;
-    const { digest, inspection } = found;
-    const metadata = evidenceMetadata(options.metadata, digest, inspection, found.contentEncoding);
+    const { digest, inspection, blockNonce } = found;
+    const metadata = evidenceMetadata(options.metadata, digest, inspection, { sourceContentEncoding: found.contentEncoding, blockNonce });
     try {
       const committed = await blob.commitBlockList(blockIds, {
         conditions: { ifNoneMatch: "*" },
@@ -158,7 +227,9 @@ export class BlobEvidenceStore implements EvidenceStore {
         tags: options.tags,
         abortSignal: options.abortSignal,
       });
-      const result: CopyResult = {
+      const elapsedInMs = this.now().getTime() - started;
+      this.logger.info("Evidence stored", { blobName, size: digest.size, contentFormat: inspection.format, elapsedInMs });
+      return {
         blobName,
         blobUrl: this.urlOf(blobName),
         size: digest.size,
@@ -166,31 +237,24 @@ export class BlobEvidenceStore implements EvidenceStore {
         md5: digest.md5,
         contentFormat: inspection.format,
         decompressed: inspection.decompressed,
+        ...(blockNonce ? { blockNonce } : {}),
         committedAt: (committed.lastModified ?? this.now()).toISOString(),
         created: true,
-        linkFetches: found.linkFetches,
       };
-      this.logger.info("Evidence stored", {
-        blobName,
-        size: digest.size,
-        contentFormat: inspection.format,
-        linkFetches: found.linkFetches,
-        elapsedInMs: this.now().getTime() - started,
-      });
-      return result;
     } catch (e) {
       if (!alreadyExists(e)) throw e;
-      return this.existingAfterRace(blobName, digest.sha256, found.linkFetches);
+      return undefined;
     }
   }
 
   async writeJson(blobName: string, value: unknown, options: { metadata: Record<string, string>; tags?: Record<string, string> }): Promise<CopyResult> {
-    const body = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+    const body = jsonDocument(value);
     const sha256 = createHash("sha256").update(body).digest("hex");
     const md5Bytes = createHash("md5").update(body).digest();
     const metadata = evidenceMetadata(options.metadata, { sha256, md5: md5Bytes.toString("base64"), size: body.length }, { format: "raw" });
+    const blob = this.container.getBlockBlobClient(blobName);
     try {
-      const uploaded = await this.container.getBlockBlobClient(blobName).upload(body, body.length, {
+      const uploaded = await blob.upload(body, body.length, {
         conditions: { ifNoneMatch: "*" },
         blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8", blobContentMD5: md5Bytes },
         metadata,
@@ -209,28 +273,30 @@ export class BlobEvidenceStore implements EvidenceStore {
       };
     } catch (e) {
       if (!alreadyExists(e)) throw e;
-      return this.existingAfterRace(blobName, sha256, 0);
     }
-  }
-
-  /** A concurrent or earlier attempt committed first: its blob stands, ours is dropped. */
-  private async existingAfterRace(blobName: string, ourSha256: string, linkFetches: number): Promise<CopyResult> {
-    const existing = await this.find(blobName);
-    if (!existing) throw new CollectorError("EvidenceConflict", `Blob ${blobName} was reported to exist but cannot be read back`);
-    if (existing.sha256 !== ourSha256) {
-      this.logger.warn("Evidence already stored with different content; the stored blob is kept", { blobName, storedSha256: existing.sha256, receivedSha256: ourSha256 });
-    } else {
-      this.logger.info("Evidence stored by a concurrent attempt; left untouched", { blobName });
+    // An earlier attempt of the same write left exactly these bytes; anything else is not ours.
+    const properties = await this.propertiesOf(blobName);
+    if (!properties) throw new CollectorError("EvidenceConflict", `Blob ${blobName} was reported to exist but cannot be read back`);
+    const stored = properties.contentLength === body.length ? await blob.downloadToBuffer(0, body.length) : undefined;
+    if (!stored?.equals(body)) {
+      const found = stored ? `SHA-256 ${createHash("sha256").update(stored).digest("hex")}` : "another size";
+      const sizes = { storedSize: properties.contentLength, ourSize: body.length };
+      this.logger.error("Document name taken by other content; integrity error", { blobName, ...sizes, ourSha256: sha256 });
+      const finding = `stored: ${properties.contentLength ?? "?"} bytes, ${found}; this document: ${body.length} bytes, SHA-256 ${sha256}`;
+      throw integrityError(blobName, "Another document already holds the name", [finding]);
     }
-    return { ...existing, created: false, linkFetches };
-  }
-
-  /** The head of an already stored blob, read from the evidence itself (no MDE call). */
-  private async headOf(blob: BlockBlobClient, size: number, captureHeadBytes: number | undefined): Promise<{ head?: Buffer }> {
-    if (!captureHeadBytes || captureHeadBytes <= 0) return {};
-    const count = Math.min(captureHeadBytes, size);
-    if (count === 0) return { head: Buffer.alloc(0) };
-    return { head: await blob.downloadToBuffer(0, count) };
+    this.logger.info("Document already stored by an earlier attempt; left untouched", { blobName });
+    return {
+      blobName,
+      blobUrl: this.urlOf(blobName),
+      size: body.length,
+      sha256,
+      md5: md5Bytes.toString("base64"),
+      contentFormat: "raw",
+      committedAt: (properties.createdOn ?? properties.lastModified ?? this.now()).toISOString(),
+      created: false,
+      linkFetches: 0,
+    };
   }
 }
 

@@ -1,21 +1,60 @@
+import { createHash, randomBytes } from "node:crypto";
 import type { BlockBlobClient } from "@azure/storage-blob";
 
 /** Azure's limit on blocks per blob (https://learn.microsoft.com/rest/api/storageservices/put-block). */
 export const MAX_BLOCKS_PER_BLOB = 50_000;
 
+/** Characters of a block nonce: 12 random bytes, base64url. */
+const NONCE_LENGTH = 16;
+const BLOCK_ID = /^evidence-block-(?:([A-Za-z0-9_-]{16})-)?(\d{6})$/;
+
 /**
- * Block id of the n-th block. Derived from the index only, so a retried or concurrent run stages
- * the same ids (the uncommitted blocks of an earlier attempt are simply replaced), and of equal
- * length for every block, as Azure requires.
+ * A fresh random nonce for one copy. Every block id of the copy carries it, so nobody can stage a
+ * block under an id the commit will take without first reading the uncommitted block list, and a
+ * blob committed by anyone else shows other ids than the copy's (the read-back after the commit
+ * catches what the ids cannot: a block replaced under a listed id).
  */
-export function blockIdOf(index: number): string {
-  return Buffer.from(`evidence-block-${String(index).padStart(6, "0")}`).toString("base64");
+export function newBlockNonce(): string {
+  return randomBytes(12).toString("base64url");
 }
 
 /**
- * Cuts a byte stream into fixed-size blocks and stages them, a few at a time. At most
- * `maxBlocksInMemory` buffers exist (the one filling and those uploading), reused from a pool, so
- * memory is `blockSize * maxBlocksInMemory` whatever the file size.
+ * Block id of the n-th block of a copy: the copy's nonce and the index, so a retried chunk (same
+ * state, same nonce) stages the same ids and replaces its own uncommitted blocks; of equal length
+ * for every block, as Azure requires. Without a nonce: the index-only ids of copies started before
+ * nonces existed (ChunkedCopyState version 1), which such a copy keeps to its end.
+ */
+export function blockIdOf(index: number, nonce?: string): string {
+  const position = String(index).padStart(6, "0");
+  return Buffer.from(nonce === undefined ? `evidence-block-${position}` : `evidence-block-${nonce}-${position}`).toString("base64");
+}
+
+/** The index and nonce of a block id the writer produced, or undefined for any other id. */
+export function parseBlockId(id: string): { index: number; nonce?: string } | undefined {
+  const m = BLOCK_ID.exec(Buffer.from(id, "base64").toString("latin1"));
+  if (!m || blockIdOf(Number(m[2]), m[1]) !== id) return undefined;
+  return m[1] === undefined ? { index: Number(m[2]) } : { index: Number(m[2]), nonce: m[1] };
+}
+
+/** Whether a nonce has the shape {@link newBlockNonce} gives (a state from the history is checked before use). */
+export function isBlockNonce(value: unknown): value is string {
+  return typeof value === "string" && value.length === NONCE_LENGTH && /^[A-Za-z0-9_-]+$/.test(value);
+}
+
+/** Options of {@link BlockStager}. */
+export interface BlockStagerOptions {
+  abortSignal?: AbortSignal;
+  /** Index of the first block this stager writes: a chunked copy continues after the blocks earlier chunks staged. @default 0 */
+  firstIndex?: number;
+  /** The copy's block nonce (see {@link blockIdOf}); absent for a copy started with index-only ids. */
+  nonce?: string;
+}
+
+/**
+ * Cuts a byte stream into fixed-size blocks and stages them, a few at a time, each with its MD5 as
+ * the transactional Content-MD5, so the service refuses a block damaged on the way (400
+ * Md5Mismatch). At most `maxBlocksInMemory` buffers exist (the one filling and those uploading),
+ * reused from a pool, so memory is `blockSize * maxBlocksInMemory` whatever the file size.
  */
 export class BlockStager {
   private readonly pool: Buffer[] = [];
@@ -26,16 +65,20 @@ export class BlockStager {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   private failed = false;
+  private readonly abortSignal: AbortSignal | undefined;
+  private readonly firstIndex: number;
+  private readonly nonce: string | undefined;
 
   constructor(
     private readonly blob: BlockBlobClient,
     private readonly blockSize: number,
     private readonly maxBlocksInMemory: number,
-    private readonly abortSignal?: AbortSignal,
-    /** Index of the first block this stager writes: a chunked copy continues after the blocks earlier chunks staged. */
-    private readonly firstIndex = 0,
+    options: BlockStagerOptions = {},
   ) {
-    this.nextIndex = firstIndex;
+    this.abortSignal = options.abortSignal;
+    this.firstIndex = options.firstIndex ?? 0;
+    this.nonce = options.nonce;
+    this.nextIndex = this.firstIndex;
     if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
     if (!Number.isSafeInteger(maxBlocksInMemory) || maxBlocksInMemory < 1) throw new RangeError(`maxBlocksInFlight must be a positive integer, got ${maxBlocksInMemory}`);
   }
@@ -59,7 +102,7 @@ export class BlockStager {
     if (this.current && this.filled > 0) this.stageCurrent();
     await this.settle();
     this.throwIfFailed();
-    return Array.from({ length: this.nextIndex }, (_, i) => blockIdOf(i));
+    return Array.from({ length: this.nextIndex }, (_, i) => blockIdOf(i, this.nonce));
   }
 
   /** Forgets everything staged so far (the download restarted from its start); ids start again at `firstIndex`. */
@@ -88,8 +131,9 @@ export class BlockStager {
     const body = buffer.subarray(0, this.filled);
     this.current = undefined;
     this.filled = 0;
+    const transactionalContentMD5 = createHash("md5").update(body).digest();
     const upload: Promise<void> = this.blob
-      .stageBlock(blockIdOf(index), body, body.length, { abortSignal: this.abortSignal })
+      .stageBlock(blockIdOf(index, this.nonce), body, body.length, { abortSignal: this.abortSignal, transactionalContentMD5 })
       .then(
         () => undefined,
         (e: unknown) => this.fail(e),

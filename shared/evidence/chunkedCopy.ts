@@ -1,21 +1,10 @@
 import type { BlockBlobClient } from "@azure/storage-blob";
 import { CollectorError } from "../errors";
-import { BlockStager } from "./blockStager";
+import { BlockStager, isBlockNonce, newBlockNonce } from "./blockStager";
 import { ContentInspector, detectFormat, FORMAT_SNIFF_BYTES, type ContentInspection } from "./contentFormat";
 import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
 import { ResumableHasher } from "./resumableHashing";
 import type { ChunkedCopyState, ContentDigest, ContentFormat, LinkSource } from "./types";
-
-/**
- * Recorded as the decompressed "error" of a gzip result copied in more than one chunk. The
- * decompressed SHA-256 needs the inflater's state carried from chunk to chunk, and node:zlib
- * cannot save it; a read-back pass would hit the same wall (one uninterrupted pass over up to
- * 3 GB compressed, tens of GB inflated, does not fit an activity). So it is computed only when
- * the whole result fits in the first chunk (then the copy takes one call and records it), and
- * otherwise said to be missing, never guessed. The stored bytes and their SHA-256 stay the
- * evidence; an analyst can inflate the blob offline.
- */
-export const NOT_DECOMPRESSED_IN_CHUNKS = "decompressed SHA-256 not computed: content larger than one chunk was copied in chunks";
 
 /** What {@link stageChunk} needs from the store. */
 export interface ChunkStaging {
@@ -40,12 +29,18 @@ export type StagedChunk =
  *
  * Why a retry with the same input state is safe (a host restart, a timed-out attempt still
  * running): block n always holds source bytes `[n * blockSize, (n + 1) * blockSize)` (the block
- * size is fixed in the state and every chunk but the last is whole blocks), so every attempt,
+ * size is fixed in the state and every chunk but the last is whole blocks), and its id is the
+ * copy's nonce (kept in the state, drawn at random by the first call) with n, so every attempt,
  * a zombie included, stages identical bytes under identical ids; the digests resume from the
  * input state, so nothing is hashed twice; and only the call that reaches the end commits, with
  * exactly ids `0 .. blockCount - 1` and `ifNoneMatch: "*"`. Stray uncommitted blocks are dropped
  * by the commit (Azure also discards uncommitted blocks after 7 days, which bounds how long a
- * chunked copy may take).
+ * chunked copy may take). A retried first call draws another nonce: the blocks of the lost
+ * attempt stay uncommitted and are dropped the same way.
+ *
+ * A version 1 state (written before block ids had a nonce) is continued with the index-only ids
+ * its blocks were staged under, and stays version 1 to its end, so a copy in flight during an
+ * upgrade completes instead of starting again from byte 0.
  * @throws CollectorError `InvalidCopyState` for a state this code cannot continue;
  * `SourceChanged`, `DownloadFailed`, `UntrustedDownloadLink` from the download; RangeError for a
  * `chunkBytes` that is not a positive multiple of the block size.
@@ -61,7 +56,13 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
   const resume = () => ResumableHasher.create(state && { ...state, size: start });
   let hasher = await resume();
   const stats: LinkDownloadStats = { linkFetches: 0 };
-  const stager = new BlockStager(staging.blob, blockSize, staging.maxBlocksInFlight, staging.download.abortSignal, state?.blockCount ?? 0);
+  // A version 1 state has no nonce: its copy keeps the index-only ids it started with.
+  const nonce = state ? state.nonce : newBlockNonce();
+  const stager = new BlockStager(staging.blob, blockSize, staging.maxBlocksInFlight, {
+    abortSignal: staging.download.abortSignal,
+    firstIndex: state?.blockCount ?? 0,
+    nonce,
+  });
   const first = new FirstBytes(start === 0);
   let blockIds: string[];
   try {
@@ -92,7 +93,7 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
   const complete = stats.contentEncoding !== undefined || offset - start < chunkBytes || (total !== undefined && offset >= total);
   const contentFormat = first.format() ?? state?.contentFormat ?? "raw";
   const next: ChunkedCopyState = {
-    version: 1,
+    ...(nonce === undefined ? { version: 1 as const } : { version: 2 as const, nonce }),
     blobName,
     blockSize,
     offset,
@@ -115,8 +116,13 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
   return { complete: true, state: next, blockIds, digest: hasher.digest(), inspection, contentEncoding: stats.contentEncoding };
 }
 
+/**
+ * A result copied in several chunks: the format only. The decompressed SHA-256 of a gzip needs the
+ * inflater's state carried from chunk to chunk, which node:zlib cannot save; the read-back after the
+ * commit computes it in one pass over the stored blob (see BlobEvidenceStore.copyChunk).
+ */
 function afterChunks(format: ContentFormat): ContentInspection {
-  return format === "gzip" ? { format, decompressed: { error: NOT_DECOMPRESSED_IN_CHUNKS } } : { format };
+  return { format };
 }
 
 /**
@@ -167,7 +173,9 @@ class FirstBytes {
 function checkState(state: ChunkedCopyState, blobName: string): void {
   const count = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
   const problem =
-    state.version !== 1 ? `layout version ${String(state.version)}, expected 1`
+    state.version !== 1 && state.version !== 2 ? `layout version ${String(state.version)}, expected 1 or 2`
+    : state.version === 2 && !isBlockNonce(state.nonce) ? "its block nonce is missing or malformed"
+    : state.version === 1 && state.nonce !== undefined ? "a version 1 state carries a block nonce"
     : state.blobName !== blobName ? `it belongs to blob ${state.blobName}`
     : !count(state.blockSize) || state.blockSize === 0 || !count(state.offset) || !count(state.blockCount) ? "sizes are not whole numbers"
     : state.offset !== state.blockCount * state.blockSize ? `offset ${state.offset} is not ${state.blockCount} blocks of ${state.blockSize}`

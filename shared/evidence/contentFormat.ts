@@ -49,6 +49,11 @@ export class ContentInspector {
   private gunzipError: string | undefined;
   private gunzipDone: Promise<void> | undefined;
 
+  /** Whether the content is being decompressed (gzip): only then may {@link write} make its caller wait. */
+  get decompressing(): boolean {
+    return this.gunzip !== undefined;
+  }
+
   /** Feeds the next bytes; resolves when the decompressor can take more (bounded memory). */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.format === undefined) {

@@ -1,6 +1,7 @@
 import type { BlobGetPropertiesResponse } from "@azure/storage-blob";
 import { CollectorError } from "../errors";
 import type { ContentInspection } from "./contentFormat";
+import type { ExpectedContent } from "./integrity";
 import type { ContentDigest, ContentFormat, StoredEvidence } from "./types";
 
 /**
@@ -17,6 +18,8 @@ export const EVIDENCE_METADATA = {
   decompressError: "decompresserror",
   /** Set when the source had a Content-Encoding that fetch decoded (see LinkDownloadStats). */
   sourceContentEncoding: "sourcecontentencoding",
+  /** The copy's block nonce (see blockIdOf): every committed block id carries it. */
+  blockNonce: "blocknonce",
 } as const;
 const M = EVIDENCE_METADATA;
 
@@ -25,8 +28,9 @@ export function evidenceMetadata(
   callerMetadata: Record<string, string>,
   digest: Pick<ContentDigest, "sha256" | "md5" | "size">,
   inspection: ContentInspection,
-  sourceContentEncoding?: string,
+  copy: { sourceContentEncoding?: string; blockNonce?: string } = {},
 ): Record<string, string> {
+  const { sourceContentEncoding, blockNonce } = copy;
   const metadata: Record<string, string> = {
     ...callerMetadata,
     [M.sha256]: digest.sha256,
@@ -38,6 +42,7 @@ export function evidenceMetadata(
   if (d && "error" in d) metadata[M.decompressError] = asciiValue(d.error);
   else if (d) Object.assign(metadata, { [M.decompressedSha256]: d.sha256, [M.decompressedSize]: String(d.size) });
   if (sourceContentEncoding) metadata[M.sourceContentEncoding] = asciiValue(sourceContentEncoding);
+  if (blockNonce) metadata[M.blockNonce] = blockNonce;
   return metadata;
 }
 
@@ -64,8 +69,15 @@ export function storedEvidenceFrom(
     md5: m[M.md5] ?? (properties.contentMD5 ? Buffer.from(properties.contentMD5).toString("base64") : ""),
     contentFormat: parseFormat(m[M.format]),
     decompressed: readDecompressed(m),
+    ...(m[M.blockNonce] ? { blockNonce: m[M.blockNonce] } : {}),
     committedAt: (properties.createdOn ?? properties.lastModified ?? now()).toISOString(),
   };
+}
+
+/** The digests a blob's metadata records, to compare with what a read of the blob finds. */
+export function expectedFromMetadata(m: Record<string, string>): ExpectedContent {
+  const size = m[M.size] !== undefined && /^\d+$/.test(m[M.size]) ? Number(m[M.size]) : undefined;
+  return { size, sha256: m[M.sha256], md5: m[M.md5], decompressed: readDecompressed(m) };
 }
 
 function readDecompressed(m: Record<string, string>): StoredEvidence["decompressed"] {

@@ -26,6 +26,8 @@ export interface StoredEvidence {
   contentFormat: ContentFormat;
   /** For gzip content: size and SHA-256 of the decompressed bytes (what an analyst compares with an alert's file hash). */
   decompressed?: { size: number; sha256: string } | { error: string };
+  /** The copy's block nonce: every committed block id carries it (absent for copies from before nonces). */
+  blockNonce?: string;
   /** When the blob was committed (ISO 8601). */
   committedAt: string;
 }
@@ -35,7 +37,7 @@ export interface CopyResult extends StoredEvidence {
   created: boolean;
   /** How many download links were used (1 unless a link expired or a stream broke). */
   linkFetches: number;
-  /** The first `captureHeadBytes` bytes of the stored content, when asked for (read back from the blob when it already existed). */
+  /** The first `captureHeadBytes` bytes of the stored content, when asked for (from the read-back of the stored blob). */
   head?: Buffer;
 }
 
@@ -57,14 +59,23 @@ export interface CopyOptions {
  * chunk asks for a fresh download link. Treat it as opaque; only the store interprets it.
  */
 export interface ChunkedCopyState {
-  /** Layout of this object; a state of another layout is refused rather than misread. */
-  version: 1;
+  /**
+   * Layout of this object; a state of another layout is refused rather than misread. 2: block ids
+   * carry `nonce`. 1: written before nonces existed; still continued, with index-only block ids.
+   */
+  version: 1 | 2;
+  /**
+   * Version 2: random per copy, drawn by the first call, part of every block id (see blockIdOf), so
+   * a block staged by anyone else under a guessed id is never committed and a blob committed by
+   * anyone else is told apart from this copy's.
+   */
+  nonce?: string;
   blobName: string;
   /** Size of every block but the last, fixed for the whole blob: block n always holds bytes [n * blockSize, (n + 1) * blockSize). */
   blockSize: number;
   /** Bytes staged and hashed so far: blockCount * blockSize until the copy is done. */
   offset: number;
-  /** Blocks staged so far (ids 0 .. blockCount - 1, see blockIdOf). */
+  /** Blocks staged so far (indexes 0 .. blockCount - 1 with the nonce, see blockIdOf). */
   blockCount: number;
   /**
    * hash-wasm SHA-256 and MD5 states after `offset` bytes, base64: digest registers and byte
@@ -111,11 +122,19 @@ export interface EvidenceStore {
    * that reaches the end commits once, never over an existing blob, with Content-MD5, hashes and
    * metadata in the commit itself, and returns the result. Call it with `undefined` first, then
    * with the state it returned, until `result` is set; a result no larger than `chunkBytes` takes
-   * one call. Retrying a call with the same input state is always safe. A no-op returning the
-   * existing blob when it is already committed.
+   * one call. Retrying a call with the same input state is always safe. The committed blob is read
+   * back once from the container and its digests checked against those computed in flight (this
+   * read also yields the decompressed SHA-256 of a gzip result of any size); a blob already there
+   * is read back the same way and checked against its metadata, the copy's metadata and block
+   * layout, then returned untouched.
+   * @throws CollectorError `IntegrityError` when the stored blob is not the evidence: never accepted silently
    */
   copyChunk(link: LinkSource, state: ChunkedCopyState | undefined, options: ChunkedCopyOptions): Promise<ChunkedCopyProgress>;
-  /** Writes a small JSON document (the manifest) conditionally; returns the existing one untouched if present. */
+  /**
+   * Writes a small JSON document (the manifest, its signature) conditionally; a document already
+   * there with exactly these bytes (a retried call) is returned untouched with `created: false`.
+   * @throws CollectorError `IntegrityError` when another document holds the name
+   */
   writeJson(blobName: string, value: unknown, options: { metadata: Record<string, string>; tags?: Record<string, string> }): Promise<CopyResult>;
   /** The URL (without SAS) a blob name has in this container. */
   urlOf(blobName: string): string;

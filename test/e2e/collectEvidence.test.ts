@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { createInvocationContext, findFunction, silentDevhostLogger } from "../../devhost";
 import { DAY, HOUR, machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
+import { bearer } from "../support/identity";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -27,6 +28,9 @@ async function startFor(machineId: string, extra: Record<string, unknown> = {}) 
   return body.id;
 }
 
+/** Text that would reach the Durable extension's management API (its webhooks carry the system key in Azure). */
+const DURABLE_MANAGEMENT = /runtime\/webhooks\/durabletask|code=|taskHub|\/durabletask\//i;
+
 /** The collected blobs' SHA-256 must equal the bytes the simulator served, and GetFile's content must gunzip to the file. */
 async function expectEvidenceMatchesSource(machineId: string, instanceId: string) {
   const summary = await h.finish(instanceId);
@@ -37,6 +41,7 @@ async function expectEvidenceMatchesSource(machineId: string, instanceId: string
     `liveresponse/${machineId}/${actionId}/0-RunScript-minidump.ps1`,
     `liveresponse/${machineId}/${actionId}/1-GetFile-OfficeClickToRun.dmp.zip`,
     `liveresponse/${machineId}/${actionId}/manifest.json`,
+    `liveresponse/${machineId}/${actionId}/manifest.signature.json`,
   ]);
 
   const manifest = await h.readManifest(summary.manifest!.blobName);
@@ -56,6 +61,42 @@ async function expectEvidenceMatchesSource(machineId: string, instanceId: string
   expect(manifest.commands[0].transcript).toMatchObject({ script_name: "minidump.ps1", exit_code: 0 });
   return { summary, manifest };
 }
+
+describe("the HTTP answers link only to the app's own endpoints", () => {
+  it("202: the app's status and cancel URLs, Location and Retry-After, and nothing of the Durable management API; the same for the idempotent re-answer", async () => {
+    const m = machine();
+    h.simulator.addMachine(m);
+    const key = `urls-${m.machineId.slice(0, 8)}`;
+    const first = await h.start({ machineId: m.machineId, commands: seedCommands }, { "idempotency-key": key });
+    const again = await h.start({ machineId: m.machineId, commands: seedCommands }, { "idempotency-key": key });
+    for (const res of [first, again]) {
+      expect(res.status).toBe(202);
+      const { id } = res.jsonBody as { id: string };
+      const statusUrl = `${h.api.origin}/api/liveresponse/${id}`;
+      expect(res.jsonBody).toEqual({ id, statusQueryGetUri: statusUrl, cancelPostUri: `${statusUrl}/cancel` });
+      expect(res.headers).toMatchObject({ location: statusUrl, "retry-after": "10" });
+      expect(JSON.stringify(res)).not.toMatch(DURABLE_MANAGEMENT);
+    }
+    const id = (first.jsonBody as { id: string }).id;
+    await h.finish(id);
+    const status = await h.status(id);
+    expect(status.jsonBody).toMatchObject({ runtimeStatus: "Completed", startedBy: { kind: "development", name: "developer@localhost" } });
+    expect(JSON.stringify(status.jsonBody)).not.toMatch(DURABLE_MANAGEMENT);
+    expect(status.jsonBody).not.toHaveProperty("input");
+  });
+
+  it("401 without a token and 403 without the endpoint's role, starting nothing", async () => {
+    const m = machine();
+    h.simulator.addMachine(m);
+    const before = h.engine.listInstances().length;
+    const anonymous = await h.start({ machineId: m.machineId, commands: seedCommands }, { authorization: "" });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers["www-authenticate"]).toMatch(/^Bearer/);
+    const readOnly = await h.start({ machineId: m.machineId, commands: seedCommands }, { authorization: await bearer({ roles: ["Collector.Read"] }) });
+    expect(readOnly).toMatchObject({ status: 403, jsonBody: { error: { code: "Forbidden", message: expect.stringContaining("Collector.Run") } } });
+    expect(h.engine.listInstances()).toHaveLength(before);
+  });
+});
 
 describe("webhook → orchestration → evidence in the customer's container", () => {
   it("collects a RunScript and a GetFile from an online device, with a manifest whose hashes equal the source bytes", async () => {
@@ -106,7 +147,7 @@ describe("webhook → orchestration → evidence in the customer's container", (
       ["Failed", true, undefined],
       ["Created", false, undefined],
     ]);
-    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`]);
+    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
   });
 
   it("fetches the download link again when the first one has expired", async () => {
@@ -131,6 +172,9 @@ describe("webhook → orchestration → evidence in the customer's container", (
 
     const reused = await h.start({ machineId: m.machineId, commands: seedCommands.slice(1) }, { "idempotency-key": key });
     expect(reused.status).toBe(409);
+    // The same key with another comment is another request, not a retry.
+    const recommented = await h.start({ machineId: m.machineId, commands: seedCommands, comment: "another reason" }, { "idempotency-key": key });
+    expect(recommented).toMatchObject({ status: 409, jsonBody: { error: { code: "IdempotencyKeyReused" } } });
   });
 
   it("re-running the copy activity is a no-op: same blob, no second download link", async () => {
@@ -149,7 +193,7 @@ describe("webhook → orchestration → evidence in the customer's container", (
     expect(rerun.evidence.created).toBe(false);
     expect(rerun.evidence.sha256).toBe(summary.evidence[1].sha256);
     expect(h.simulator.stats().calls.getDownloadLink).toBe(linksBefore);
-    expect(await h.blobsOf(m.machineId)).toHaveLength(3);
+    expect(await h.blobsOf(m.machineId)).toHaveLength(4);
   });
 
   it("answers 404 for an unknown collection", async () => {
@@ -163,14 +207,23 @@ describe("webhook → orchestration → evidence in the customer's container", (
     await h.engine.runUntilIdle({ maxVirtualTimeMs: 30 * MINUTE });
     expect((await h.status(id)).jsonBody).toMatchObject({ phase: "queuedOnDevice", actionStatus: "Pending" });
 
-    const cancel = await h.cancel(id, { reason: "wrong device", requestedBy: "analyst@contoso.com" });
+    // Who asks comes from the token: a self-declared requestedBy is refused by name.
+    const selfDeclared = await h.cancel(id, { reason: "wrong device", requestedBy: "ceo@contoso.com" });
+    expect(selfDeclared).toMatchObject({ status: 400, jsonBody: { error: { details: [{ field: "requestedBy" }] } } });
+    const cancel = await h.cancel(id, { reason: "wrong device" }, { authorization: await bearer({ name: "analyst@contoso.com", roles: ["Collector.Cancel"] }) });
     expect(cancel.status).toBe(202);
     const summary = await h.finish(id);
     expect(summary.outcome).toBe("Cancelled");
     const action = h.simulator.actions().find((a) => a.machineId === m.machineId)!;
     expect(action.status).toBe("Cancelled");
     const manifest = await h.readManifest(summary.manifest!.blobName);
-    expect(manifest.cancellation).toMatchObject({ requestedBy: "analyst@contoso.com", reason: "wrong device" });
+    expect(manifest.cancellation).toEqual({
+      requestedBy: expect.stringMatching(/^analyst@contoso\.com \([0-9a-f-]{36}\)$/),
+      requestedByObjectId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reason: "wrong device",
+      requestedAt: expect.any(String),
+    });
+    expect(manifest.trigger).toMatchObject({ kind: "webhook", caller: { name: "developer@localhost", kind: "development" } });
     expect((await h.cancel(id)).status).toBe(409);
   });
 
@@ -180,6 +233,6 @@ describe("webhook → orchestration → evidence in the customer's container", (
     const id = await startFor(m.machineId);
     const summary = await h.finish(id, 4 * DAY);
     expect(summary).toMatchObject({ outcome: "TimedOut", evidence: [] });
-    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`]);
+    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
   });
 });

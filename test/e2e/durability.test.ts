@@ -93,7 +93,7 @@ describe("surviving the real world", () => {
     expect(summary.outcomeReason).toContain("deadline");
     const action = h.simulator.actions().find((a) => a.machineId === m.machineId)!;
     expect(action).toMatchObject({ status: "Cancelled", cancellationComment: "Evidence collector deadline reached" });
-    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`]);
+    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
     expect(h.engine.stats(id).maxHistoryEventsPerExecution).toBeLessThanOrEqual(MAX_HISTORY_EVENTS);
   });
 
@@ -126,7 +126,7 @@ describe("surviving the real world", () => {
 
     const expected = await h.simulator.expectedResult(summary.actionId!, 0);
     const blobs = await h.blobsOf(m.machineId);
-    expect(blobs).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/0-GetFile-triage.zip`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`]);
+    expect(blobs).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/0-GetFile-triage.zip`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
     const blob = h.container.getBlockBlobClient(blobs[0]);
     const props = await blob.getProperties();
     expect(props.contentLength).toBe(expected.size);

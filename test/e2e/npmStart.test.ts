@@ -10,9 +10,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { loadOrCreateDevelopmentIdentity } from "../../devhost";
 import { connectionString, createMdeSimulator, type MdeSimulator } from "../../simulator";
 import { eventGridEvent } from "../fixtures/alerts/envelopes";
-import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../fixtures/alerts/graphAlert";
 import { testAzurite } from "../support/azurite";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -47,7 +48,15 @@ const LOCAL_ENV: Record<string, string> = {
   EVIDENCE_STORAGE_ACCOUNT_URL: "",
   EVIDENCE_CONTAINER: "evidence",
   EVIDENCE_PREFIX: "liveresponse",
+  // Callers bring tokens of this checkout's development identity (.devhost/), as `npm run token` mints them.
+  AUTH_MODE: "development",
+  AUTH_DEVELOPMENT_JWKS: "",
 };
+
+/** `Authorization: Bearer <token>` of the development identity `npm start` trusts, with all three roles. */
+async function authorization(): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await (await loadOrCreateDevelopmentIdentity(ROOT)).mint()}` };
+}
 
 interface Started {
   child: ChildProcess;
@@ -160,25 +169,26 @@ async function json<T>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
-interface DurableStatus {
+interface CollectorStatus {
   runtimeStatus: string;
-  output: { outcome: string; complete: boolean; actionId: string; evidence: Array<{ index: number; sha256: string }>; manifest: { blobName: string } } | null;
+  result?: { outcome: string; complete: boolean; actionId: string; evidence: Array<{ index: number; sha256: string }>; manifest: { blobName: string } };
 }
 
-/** POST /api/liveresponse, follow statusQueryGetUri to a terminal state, return the summary. */
+/** POST /api/liveresponse, follow statusQueryGetUri (the app's own status endpoint) to a terminal state, return the summary. */
 async function collect(app: Started, machineId: string) {
-  const started = await fetch(`${app.api}/liveresponse`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request(machineId)) });
+  const auth = await authorization();
+  const started = await fetch(`${app.api}/liveresponse`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(request(machineId)) });
   expect(started.status).toBe(202);
   const { id, statusQueryGetUri } = await json<{ id: string; statusQueryGetUri: string }>(started);
-  expect(new URL(statusQueryGetUri).origin).toBe(new URL(app.api).origin);
+  expect(statusQueryGetUri).toBe(`${app.api}/liveresponse/${id}`);
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const res = await fetch(statusQueryGetUri);
-    const status = await json<DurableStatus>(res);
+    const res = await fetch(statusQueryGetUri, { headers: auth });
+    const status = await json<CollectorStatus>(res);
     if (!["Pending", "Running"].includes(status.runtimeStatus)) {
       expect(status.runtimeStatus).toBe("Completed");
-      expect(status.output).toMatchObject({ outcome: "Completed", complete: true });
-      return { id, summary: status.output! };
+      expect(status.result).toMatchObject({ outcome: "Completed", complete: true });
+      return { id, summary: status.result! };
     }
     if (Date.now() > deadline) throw new Error(`still ${status.runtimeStatus} after 30 s:\n${app.output()}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -186,12 +196,12 @@ async function collect(app: Started, machineId: string) {
 }
 
 /** The blobs landed in the started Azurite's evidence account with the source bytes' SHA-256, and the manifest agrees. */
-async function expectEvidence(app: Started, machineId: string, summary: NonNullable<DurableStatus["output"]>, sourceSha256: (index: number) => Promise<string>) {
+async function expectEvidence(app: Started, machineId: string, summary: NonNullable<CollectorStatus["result"]>, sourceSha256: (index: number) => Promise<string>) {
   const container = BlobServiceClient.fromConnectionString(connectionString("devstoreaccount1", app.blob)).getContainerClient("evidence");
   const names: string[] = [];
   for await (const b of container.listBlobsFlat({ prefix: `liveresponse/${machineId}/` })) names.push(b.name);
   const folder = `liveresponse/${machineId}/${summary.actionId}`;
-  expect(names.sort()).toEqual([`${folder}/0-RunScript-minidump.ps1`, `${folder}/1-GetFile-OfficeClickToRun.dmp.zip`, `${folder}/manifest.json`]);
+  expect(names.sort()).toEqual([`${folder}/0-RunScript-minidump.ps1`, `${folder}/1-GetFile-OfficeClickToRun.dmp.zip`, `${folder}/manifest.json`, `${folder}/manifest.signature.json`]);
   const manifest = JSON.parse((await container.getBlockBlobClient(summary.manifest.blobName).downloadToBuffer()).toString("utf8")) as {
     commands: Array<{ evidence?: { sha256: string } }>;
   };
@@ -226,8 +236,12 @@ describe("npm start (the start script, over HTTP only)", () => {
         return (await json<{ sha256: string }>(res)).sha256;
       });
       // The app's own status endpoint answers on the same host.
-      const status = await fetch(`${app.api}/liveresponse/${id}`);
+      const status = await fetch(`${app.api}/liveresponse/${id}`, { headers: await authorization() });
       expect(status.status).toBe(200);
+      // Without a token the same URL answers 401 with a Bearer challenge.
+      const anonymous = await fetch(`${app.api}/liveresponse/${id}`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get("www-authenticate")).toBe("Bearer");
       expect(await json<{ runtimeStatus: string }>(status)).toMatchObject({ runtimeStatus: "Completed" });
       expect(app.output()).not.toMatch(/sig=|AccountKey=/);
     } finally {
@@ -249,6 +263,8 @@ describe("npm start (the start script, over HTTP only)", () => {
       for (const m of [{ ...fastMachine(), machineId: GRAPH_ALERT_DEVICE }, planMachine]) {
         expect((await fetch(`${app.simulator}/simulator/machines`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(m) })).status).toBe(201);
       }
+      // The collector acts on the alert as MDE answers it, not on the event: the simulator must know it.
+      expect((await fetch(`${app.simulator}/simulator/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(GRAPH_ALERT_IN_MDE) })).status).toBe(201);
       const deliver = () =>
         fetch(`${app.api.replace(/\/api$/, "")}/runtime/webhooks/EventGrid?functionName=alertCollection`, {
           method: "POST",
@@ -335,6 +351,8 @@ describe("npm start (the start script, over HTTP only)", () => {
       AUTH_MODE: "entra",
       AUTH_TENANT_ID: "11111111-2222-3333-4444-555555555555",
       AUTH_AUDIENCE: "api://mde-live-response-collector",
+      // ... and manifests are signed with a Key Vault key (contacted only when a manifest is written).
+      MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
     });
     try {
       expect(app.simulator).toBe("none");

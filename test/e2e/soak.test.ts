@@ -54,7 +54,7 @@ it(`lands every result of ${INVESTIGATIONS} investigations exactly once through 
     // One live response per device, although some submissions failed after MDE had accepted them.
     expect(actions.filter((a) => a.machineId === m.machineId)).toHaveLength(1);
     const blobs = await h.blobsOf(m.machineId);
-    expect(blobs).toHaveLength(3);
+    expect(blobs).toHaveLength(4);
     for (const e of summary.evidence) {
       const expected = await h.simulator.expectedResult(summary.actionId!, e.index);
       const stored = await h.container.getBlockBlobClient(blobs[e.index]).downloadToBuffer();

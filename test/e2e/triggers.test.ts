@@ -8,8 +8,10 @@ import { alertInstanceId } from "../../functions/alertCollection";
 import { invokeFunction, timerInfo, type DevhostLogEntry } from "../../devhost";
 import { planInstanceId } from "../../shared/collectionPlans";
 import { eventGridEvent } from "../fixtures/alerts/envelopes";
-import { GRAPH_ALERT, GRAPH_ALERT_DEVICE } from "../fixtures/alerts/graphAlert";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../fixtures/alerts/graphAlert";
+import { MDE_ALERT } from "../fixtures/alerts/mdeAlert";
 import { machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
+import { bearer } from "../support/identity";
 
 const PLAYBOOKS = [
   {
@@ -56,7 +58,7 @@ describe("three ways in, one orchestration", () => {
   it("webhook with a playbook: renders its parameters, collects, and the manifest names the caller and playbook", async () => {
     const m = machine();
     h.simulator.addMachine(m);
-    const res = await h.start({ machineId: m.machineId, playbook: { name: "memory-dump", parameters: { process: "OfficeClickToRun" } } }, { "x-ms-client-principal-name": "analyst@contoso.com" });
+    const res = await h.start({ machineId: m.machineId, playbook: { name: "memory-dump", parameters: { process: "OfficeClickToRun" } } }, { authorization: await bearer({ name: "analyst@contoso.com" }) });
     expect(res.status).toBe(202);
     const summary = await h.finish((res.jsonBody as { id: string }).id);
     expect(summary).toMatchObject({ outcome: "Completed", complete: true });
@@ -64,9 +66,10 @@ describe("three ways in, one orchestration", () => {
       `liveresponse/${m.machineId}/${summary.actionId}/0-RunScript-minidump.ps1`,
       `liveresponse/${m.machineId}/${summary.actionId}/1-GetFile-OfficeClickToRun.dmp.zip`,
       `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`,
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`,
     ]);
     const manifest = await h.readManifest(summary.manifest!.blobName);
-    expect(manifest.trigger).toMatchObject({ kind: "webhook", caller: "analyst@contoso.com", playbook: "memory-dump" });
+    expect(manifest.trigger).toMatchObject({ kind: "webhook", caller: { kind: "development", name: "analyst@contoso.com", roles: expect.arrayContaining(["Collector.Run"]) }, playbook: "memory-dump" });
     expect(manifest.request.commands[1]).toEqual({ type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] });
   });
 
@@ -98,17 +101,18 @@ describe("three ways in, one orchestration", () => {
     expect(created[1]! - created[0]!).toBeGreaterThanOrEqual(MINUTE);
   });
 
-  it("Event Grid: an alert starts its rule's playbook once despite redelivery, and the manifest records the alert", async () => {
+  it("Event Grid: an alert is fetched from MDE and starts its rule's playbook once despite redelivery, with one MDE call; the manifest records the alert", async () => {
     h.simulator.addMachine(machine({ machineId: GRAPH_ALERT_DEVICE, computerDnsName: "tempDns" }));
+    h.simulator.addAlert(GRAPH_ALERT_IN_MDE);
+    const alertCallsBefore = h.simulator.stats().calls.getAlert;
     await invoke("alertCollection", eventGridEvent(GRAPH_ALERT), "eventGridTrigger");
     await invoke("alertCollection", eventGridEvent(GRAPH_ALERT), "eventGridTrigger"); // at-least-once redelivery
+    expect(h.simulator.stats().calls.getAlert - alertCallsBefore).toBe(1);
     const summary = await h.finish(alertInstanceId(GRAPH_ALERT.id, GRAPH_ALERT_DEVICE));
     expect(summary).toMatchObject({ outcome: "Completed", complete: true });
     expect(actionsOf(GRAPH_ALERT_DEVICE)).toHaveLength(1);
-    expect(await h.blobsOf(GRAPH_ALERT_DEVICE)).toEqual([
-      `liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/0-GetFile-MsSense.exe`,
-      `liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/manifest.json`,
-    ]);
+    // The evidence: one file, the one MDE's alert names (manifest blobs aside).
+    expect((await h.blobsOf(GRAPH_ALERT_DEVICE)).filter((b) => !b.endsWith(".json"))).toEqual([`liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/0-GetFile-MsSense.exe`]);
     const manifest = await h.readManifest(summary.manifest!.blobName);
     expect(manifest.trigger).toEqual({
       kind: "alert",
@@ -122,13 +126,44 @@ describe("three ways in, one orchestration", () => {
     expect(manifest.request.commands).toEqual([{ type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] }]);
   });
 
+  it("Event Grid: a forged event's device and file path are ignored; the collection runs on the device and file MDE names", async () => {
+    const real = machine();
+    const victim = machine();
+    for (const m of [real, victim]) h.simulator.addMachine(m);
+    const alert = { ...MDE_ALERT, id: "da638000000000000000_42", category: "DefenseEvasion", machineId: real.machineId, computerDnsName: real.computerDnsName };
+    h.simulator.addAlert(alert);
+    const forged = { ...alert, machineId: victim.machineId, evidence: [{ entityType: "File", filePath: "\\\\attacker.example\\loot", fileName: "payload.exe" }] };
+    await invoke("alertCollection", eventGridEvent(forged), "eventGridTrigger");
+    const summary = await h.finish(alertInstanceId(alert.id, real.machineId));
+    expect(summary).toMatchObject({ outcome: "Completed", machineId: real.machineId });
+    const manifest = await h.readManifest(summary.manifest!.blobName);
+    expect(manifest.request.commands).toEqual([{ type: "GetFile", params: [{ key: "Path", value: "c:\\temp\\suspicious.dll" }] }]);
+    expect(actionsOf(victim.machineId)).toHaveLength(0);
+  });
+
+  it("Event Grid: an event naming an alert MDE does not know is dropped with one JSON log line and nothing starts", async () => {
+    const before = h.engine.listInstances().length;
+    logs.length = 0;
+    await expect(invoke("alertCollection", eventGridEvent({ ...MDE_ALERT, id: "da000000000000000000_0" }), "eventGridTrigger")).resolves.toBeUndefined();
+    expect(h.engine.listInstances()).toHaveLength(before);
+    expect(logs.map((l) => JSON.parse(l.message))).toEqual([
+      expect.objectContaining({ level: "warn", message: "alert event dropped", alertId: "da000000000000000000_0", reason: "AlertNotFound", attempts: 1 }),
+    ]);
+  });
+
   it("Event Grid: a malformed event is dropped with one JSON log line and nothing starts", async () => {
     const before = h.engine.listInstances().length;
     logs.length = 0;
     await expect(invoke("alertCollection", { id: "e-1", subject: "x", data: {} }, "eventGridTrigger")).resolves.toBeUndefined();
     expect(h.engine.listInstances()).toHaveLength(before);
     expect(logs.map((l) => JSON.parse(l.message))).toEqual([
-      { level: "warn", message: "alert event dropped", function: "alertCollection", reason: "not an Event Grid event (id, eventType) or a CloudEvent (id, type, specversion)" },
+      {
+        level: "warn",
+        message: "alert event dropped",
+        function: "alertCollection",
+        reason: "MalformedEvent",
+        detail: "not an Event Grid event (id, eventType) or a CloudEvent (id, type, specversion)",
+      },
     ]);
   });
 });

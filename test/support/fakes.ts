@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { InvocationContext } from "@azure/functions";
+import { CollectorError } from "../../shared/errors";
+import { jsonDocument } from "../../shared/evidence/jsonDocument";
 import { checkDownloadLink } from "../../shared/evidence/linkPolicy";
 import type {
   ChunkedCopyOptions,
@@ -117,7 +119,7 @@ export interface MemoryBlob {
 /**
  * An EvidenceStore in memory that keeps the interface's promises the activities rely on: a
  * committed blob is never overwritten and a re-run returns it (`created: false`) without asking for
- * a link; each call asks for one fresh link, checked by the product's link policy; at most
+ * a link; a document is rewritten only with the same bytes (else `IntegrityError`); each call asks for one fresh link, checked by the product's link policy; at most
  * `chunkBytes` are taken per call; the head is read back from the stored bytes. Hash states in
  * the chunk state are placeholders (the state is opaque to its callers).
  * @param download - the bytes a (checked) link serves
@@ -191,9 +193,11 @@ export function memoryEvidenceStore(download: (url: string) => Buffer | Promise<
     value: unknown,
     options: { metadata: Record<string, string>; tags?: Record<string, string> },
   ): Promise<CopyResult> {
+    const body = jsonDocument(value);
     const existing = blobs.get(blobName);
+    if (existing && !existing.bytes.equals(body)) throw new CollectorError("IntegrityError", `Another document already holds the name ${blobName}`);
     if (existing) return { ...existing.stored, created: false, linkFetches: 0 };
-    const stored = commit(blobName, Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8"), "application/json; charset=utf-8", options);
+    const stored = commit(blobName, body, "application/json; charset=utf-8", options);
     return { ...stored, created: true, linkFetches: 0 };
   }
 

@@ -2,4 +2,5 @@
 export const ENTRA_TEST_SETTINGS = {
   AUTH_TENANT_ID: "11111111-2222-3333-4444-555555555555",
   AUTH_AUDIENCE: "api://mde-live-response-collector",
+  MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
 } as const;

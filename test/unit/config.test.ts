@@ -8,6 +8,7 @@ const minimal = {
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net",
   AUTH_TENANT_ID: TENANT,
   AUTH_AUDIENCE: "api://mde-live-response-collector",
+  MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
 };
 const DEV_JWKS = JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB", kid: "k" }] });
 
@@ -53,11 +54,11 @@ describe("loadConfig", () => {
         AUTH_TENANT_ID: TENANT,
         AUTH_AUDIENCE: "api://collector",
       }).sort(),
-    ).toEqual(["AZURE_CLIENT_ID", "COLLECTION_POLL_INITIAL_SECONDS", "EVIDENCE_CONTAINER", "EVIDENCE_PREFIX", "EVIDENCE_STORAGE_ACCOUNT_URL", "LOCAL_DEVELOPMENT", "MDE_API_BASE_URL"]);
+    ).toEqual(["AZURE_CLIENT_ID", "COLLECTION_POLL_INITIAL_SECONDS", "EVIDENCE_CONTAINER", "EVIDENCE_PREFIX", "EVIDENCE_STORAGE_ACCOUNT_URL", "LOCAL_DEVELOPMENT", "MANIFEST_SIGNING_KEY_ID", "MDE_API_BASE_URL"]);
   });
 
   it("requires exactly one evidence destination", () => {
-    expect(problemsOf({ AUTH_TENANT_ID: TENANT, AUTH_AUDIENCE: "api://collector" })).toEqual(["EVIDENCE_STORAGE_ACCOUNT_URL"]);
+    expect(problemsOf({ AUTH_TENANT_ID: TENANT, AUTH_AUDIENCE: "api://collector", MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID })).toEqual(["EVIDENCE_STORAGE_ACCOUNT_URL"]);
     expect(problemsOf({ ...minimal, EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" })).toEqual(["EVIDENCE_STORAGE_CONNECTION_STRING"]);
   });
 
@@ -85,7 +86,7 @@ describe("loadConfig", () => {
   });
 
   it("checks the caller authentication settings", () => {
-    expect(problemsOf({ EVIDENCE_STORAGE_ACCOUNT_URL: minimal.EVIDENCE_STORAGE_ACCOUNT_URL }).sort()).toEqual(["AUTH_AUDIENCE", "AUTH_TENANT_ID"]);
+    expect(problemsOf({ EVIDENCE_STORAGE_ACCOUNT_URL: minimal.EVIDENCE_STORAGE_ACCOUNT_URL, MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID }).sort()).toEqual(["AUTH_AUDIENCE", "AUTH_TENANT_ID"]);
     expect(problemsOf({ ...minimal, AUTH_MODE: "anonymous" })).toEqual(["AUTH_MODE"]);
     expect(problemsOf({ ...minimal, AUTH_TENANT_ID: "contoso" })).toEqual(["AUTH_TENANT_ID"]);
     expect(problemsOf({ ...minimal, AUTH_AUTHORITY_HOST: "https://login.evil.example" })).toEqual(["AUTH_AUTHORITY_HOST"]);

@@ -73,7 +73,9 @@ describe("copyChunk, a whole result in one call", () => {
       md5: md5(bytes),
       size: String(bytes.length),
       contentformat: "raw",
+      blocknonce: result.blockNonce,
     });
+    expect(result.blockNonce).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect((await evidence.getBlobClient(result.blobName).getTags()).tags).toEqual({ case: "IR-42" });
     expect(await store.find(result.blobName)).toEqual({ ...result, created: undefined, linkFetches: undefined, head: undefined, committedAt: expect.any(String) });
   });
@@ -125,7 +127,7 @@ describe("copyChunk, a whole result in one call", () => {
     const result = await copyWhole(logged, link, options("expired/0-GetFile-a.bin"));
     expect(result).toMatchObject({ created: true, linkFetches: 2, sha256: sha256(bytes) });
     expect(link).toHaveBeenCalledTimes(2);
-    expect(logger.entries.map((e) => e.message)).toEqual(["Evidence download interrupted; fetching a fresh link", "Evidence stored"]);
+    expect(logger.entries.map((e) => e.message)).toEqual(["Evidence download interrupted; fetching a fresh link", "Evidence stored", "Evidence read back"]);
     expect(logger.entries[0].properties).toMatchObject({ status: 403, offset: 0, blobName: "expired/0-GetFile-a.bin" });
     expect(JSON.stringify(logger.entries)).not.toMatch(/sig=|se=|sp=/);
   });
@@ -243,7 +245,7 @@ describe("copyChunk, a whole result in one call", () => {
 });
 
 describe("writeJson", () => {
-  it("writes pretty JSON once, with Content-MD5 and sha256, and leaves an existing document untouched", async () => {
+  it("writes pretty JSON once, with Content-MD5 and sha256; the same document again is left untouched, another is an integrity error", async () => {
     const first = await store.writeJson("m/a/manifest.json", { version: 1, commands: [] }, { metadata: { kind: "manifest" }, tags: { case: "IR-42" } });
     const body = await contentOf("m/a/manifest.json");
     expect(body.toString()).toBe('{\n  "version": 1,\n  "commands": []\n}\n');
@@ -252,8 +254,11 @@ describe("writeJson", () => {
     expect(Buffer.from(properties.contentMD5 as Uint8Array).toString("base64")).toBe(md5(body));
     expect(properties.metadata).toMatchObject({ kind: "manifest", sha256: sha256(body) });
 
-    const second = await store.writeJson("m/a/manifest.json", { version: 2 }, { metadata: {} });
-    expect(second).toMatchObject({ created: false, sha256: first.sha256 });
+    const second = await store.writeJson("m/a/manifest.json", { version: 1, commands: [] }, { metadata: {} });
+    expect(second).toMatchObject({ created: false, sha256: first.sha256, size: body.length });
+    await expect(store.writeJson("m/a/manifest.json", { version: 2 }, { metadata: {} })).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("m/a/manifest.json") });
+    const sameSize = { version: 9, commands: [] };
+    await expect(store.writeJson("m/a/manifest.json", sameSize, { metadata: {} })).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("SHA-256") });
     expect((await contentOf("m/a/manifest.json")).equals(body)).toBe(true);
   });
 });

@@ -3,7 +3,6 @@ import { gzipSync } from "node:zlib";
 import type { ContainerClient } from "@azure/storage-blob";
 import { BlobEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
-import { NOT_DECOMPRESSED_IN_CHUNKS } from "../../../shared/evidence/chunkedCopy";
 import type { ChunkedCopyOptions, ChunkedCopyState, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
 import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
@@ -79,7 +78,7 @@ describe("copyChunk", () => {
     expect(downloaded.equals(bytes)).toBe(true);
     const properties = await evidence.getBlobClient(result.blobName).getProperties();
     expect(Buffer.from(properties.contentMD5 as Uint8Array).toString("base64")).toBe(md5(bytes));
-    expect(properties.metadata).toEqual({ machineid: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", commandindex: "0", sha256: sha256(bytes), md5: md5(bytes), size: String(bytes.length), contentformat: "raw" });
+    expect(properties.metadata).toEqual({ machineid: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", commandindex: "0", sha256: sha256(bytes), md5: md5(bytes), size: String(bytes.length), contentformat: "raw", blocknonce: final?.nonce });
     expect((await evidence.getBlobClient(result.blobName).getTags()).tags).toEqual({ case: "IR-7" });
     expect(await committedBlocks(result.blobName)).toBe(21);
     expect(await store.find(result.blobName)).toMatchObject({ sha256: sha256(bytes), size: bytes.length });
@@ -208,10 +207,10 @@ describe("copyChunk", () => {
     }
   });
 
-  it("refuses a foreign blob of the same name, as find does, without asking for a link", async () => {
+  it("refuses a foreign blob of the same name as an integrity error, without asking for a link", async () => {
     await evidence.getBlockBlobClient("foreign/x").upload("not evidence", 12);
     const link = links("https://unused.example/x");
-    await expect(storeOf().copyChunk(link, undefined, options("foreign/x"))).rejects.toMatchObject({ code: "NotEvidence" });
+    await expect(storeOf().copyChunk(link, undefined, options("foreign/x"))).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("no sha256 metadata") });
     expect(link).not.toHaveBeenCalled();
   });
 
@@ -227,13 +226,17 @@ describe("copyChunk", () => {
     expect(await store.find("gz/small.gz")).toMatchObject({ contentFormat: "gzip", decompressed: { sha256: sha256(original), size: original.length } });
   });
 
-  it("says the decompressed SHA-256 was not computed for a gzip result copied in several chunks", async () => {
-    const gz = gzipSync(randomContent(3 * MiB));
+  it("computes the decompressed SHA-256 of a gzip result copied in several chunks from the read-back after the commit", async () => {
+    const original = randomContent(3 * MiB);
+    const gz = gzipSync(original);
     const src = await putSource(source, gz);
     const { result, calls } = await copyAll(storeOf(256 * KiB), links(await sasUrl(src)), options("gz/big.gz", 1 * MiB));
     expect(calls).toBeGreaterThan(1);
-    expect(result).toMatchObject({ contentFormat: "gzip", sha256: sha256(gz), decompressed: { error: NOT_DECOMPRESSED_IN_CHUNKS } });
-    expect((await evidence.getBlobClient("gz/big.gz").getProperties()).metadata).toMatchObject({ contentformat: "gzip", decompresserror: NOT_DECOMPRESSED_IN_CHUNKS });
+    expect(result).toMatchObject({ contentFormat: "gzip", sha256: sha256(gz), decompressed: { sha256: sha256(original), size: original.length } });
+    // The commit came first: the metadata names the format, the result (and so the manifest) the decompressed digest.
+    const metadata = (await evidence.getBlobClient("gz/big.gz").getProperties()).metadata;
+    expect(metadata).toMatchObject({ contentformat: "gzip" });
+    expect(metadata).not.toHaveProperty("decompresserror");
   });
 
   it("refuses to continue onto another source (other ETag) with SourceChanged, and a state of another blob with InvalidCopyState", async () => {
@@ -247,12 +250,13 @@ describe("copyChunk", () => {
     expect(await store.find("changed/a.bin")).toBeUndefined();
   });
 
-  it("keeps block ids tied to byte offsets: block n of a chunked copy is block n of the source layout", async () => {
+  it("keeps block ids tied to byte offsets: block n of a chunked copy is block n of the source layout, under the copy's nonce", async () => {
     const bytes = randomContent(1 * MiB + 10);
     const src = await putSource(source, bytes);
-    const { result } = await copyAll(storeOf(256 * KiB), links(await sasUrl(src)), options("ids/a.bin", 512 * KiB));
+    const { result, final } = await copyAll(storeOf(256 * KiB), links(await sasUrl(src)), options("ids/a.bin", 512 * KiB));
     const list = await evidence.getBlockBlobClient(result.blobName).getBlockList("committed");
-    expect(list.committedBlocks?.map((b) => b.name)).toEqual([0, 1, 2, 3, 4].map(blockIdOf));
+    expect(final).toMatchObject({ version: 2, nonce: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/) });
+    expect(list.committedBlocks?.map((b) => b.name)).toEqual([0, 1, 2, 3, 4].map((i) => blockIdOf(i, final?.nonce)));
     expect(list.committedBlocks?.map((b) => b.size)).toEqual([256 * KiB, 256 * KiB, 256 * KiB, 256 * KiB, 10]);
   });
 });

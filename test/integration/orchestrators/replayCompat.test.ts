@@ -23,8 +23,10 @@ beforeAll(() => {
     EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net",
     AUTH_TENANT_ID: "00000000-0000-0000-0000-000000000000",
     AUTH_AUDIENCE: "api://evidence-collector",
+    MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
   });
-  registerApp({ config, mde: fakeMde(), evidence: fakeEvidence(), now: () => new Date(0) });
+  const signer = { sign: jest.fn(async () => Promise.reject(new Error("activities never run during a replay"))) };
+  registerApp({ config, mde: fakeMde(), evidence: fakeEvidence(), signer, now: () => new Date(0) });
 });
 
 const nameOf = (names: Record<string, number>, value: number) => Object.entries(names).find(([, v]) => v === value)?.[0] ?? String(value);

@@ -399,6 +399,18 @@ describe("collectCommandResult", () => {
       expect(download).not.toHaveBeenCalled();
     });
 
+    it("returns rejected with code IntegrityError when the stored blob is not the evidence, so the error is recorded and not retried", async () => {
+      const finding = `Blob already present is not this copy's evidence: ${FOLDER}/1-GetFile-triage.zip: size 6, its metadata says 4096`;
+      const copyChunk = jest.fn(async () => {
+        throw new CollectorError("IntegrityError", finding);
+      });
+      const { context: ctx, lines } = capturingContext();
+      const output = await collectorWith(copyChunk).collect(input(GET_FILE, 1), ctx);
+      expect(output).toEqual({ kind: "rejected", code: "IntegrityError", message: finding });
+      expect(copyChunk).toHaveBeenCalledTimes(1);
+      expect(lines).toContainEqual(expect.objectContaining({ level: "error", message: "evidence integrity error", code: "IntegrityError", blobName: `${FOLDER}/1-GetFile-triage.zip` }));
+    });
+
     it("returns rejected for an https link to a host that is not Azure Storage (the instance metadata address), fetching nothing", async () => {
       const mde = fakeMde({
         getLiveResponseResultDownloadLink: jest.fn(async () => `https://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&sig=${SAS_SIGNATURE}`),

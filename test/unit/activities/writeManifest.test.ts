@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import { createWriteManifest } from "../../../activities/writeManifest";
 import type { Manifest } from "../../../shared/contract";
-import { capturingContext, context, EVIDENCE_CONTAINER_URL, fakeEvidence, machineAction, memoryEvidenceStore } from "../../support/fakes";
+import { jsonDocument } from "../../../shared/evidence/jsonDocument";
+import type { ManifestSignature } from "../../../shared/evidence/signing/manifestSignature";
+import { parseSignatureDocument, signatureProblems } from "../../../shared/evidence/signing/signatureCheck";
+import { capturingContext, context, EVIDENCE_CONTAINER_URL, fakeEvidence, machineAction, memoryEvidenceStore, type MemoryBlob } from "../../support/fakes";
+import { testSigningKey } from "../../support/signing";
+
+const key = testSigningKey();
 
 const MACHINE_ID = "f70f9fe6b29cd9511652434919c6530618f06606";
 const ACTION_ID = "2e9da30d-27f6-4208-81f2-9cd3d67893ba";
@@ -33,7 +39,16 @@ function writerOverMemory() {
   const { store, blobs } = memoryEvidenceStore(async () => {
     throw new Error("a manifest downloads nothing");
   });
-  return { write: createWriteManifest({ evidence: store, evidencePrefix: "evidence" }), store, blobs };
+  return { write: createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: key.signer }), store, blobs };
+}
+
+/** The findings on a stored manifest's signature document; empty when it verifies with the test key. */
+async function signatureFindings(blobs: Map<string, MemoryBlob>, manifestName: string): Promise<string[]> {
+  const signature = blobs.get(manifestName.replace(/\.json$/, ".signature.json"));
+  if (!signature) return ["no signature document"];
+  const parsed = parseSignatureDocument(signature.bytes);
+  if ("error" in parsed) return [parsed.error];
+  return signatureProblems(parsed.document, manifestName, blobs.get(manifestName)!.bytes, key.trust);
 }
 
 describe("writeManifest", () => {
@@ -52,6 +67,31 @@ describe("writeManifest", () => {
     });
   });
 
+  it("stores the signature of the manifest's SHA-256 beside it, naming the key and the algorithm", async () => {
+    const { write, blobs } = writerOverMemory();
+    const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
+    await write({ manifest: manifest() }, context());
+    const envelope = JSON.parse(blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.bytes.toString("utf8")) as ManifestSignature;
+    expect(envelope).toEqual({
+      schema: "mde-live-response-manifest-signature/v1",
+      manifest: blobName,
+      digestAlgorithm: "SHA-256",
+      digest: createHash("sha256").update(blobs.get(blobName)!.bytes).digest("hex"),
+      algorithm: "RS256",
+      keyId: key.keyId,
+      signature: expect.any(String),
+    });
+    expect(await signatureFindings(blobs, blobName)).toEqual([]);
+    expect(blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.metadata).toMatchObject({ kind: "manifest-signature", signingkey: key.keyId, instanceid: INSTANCE_ID });
+  });
+
+  it("writes nothing when the signer fails, so no manifest is ever left without its signature by a signer outage", async () => {
+    const { store, blobs } = memoryEvidenceStore(async () => Buffer.alloc(0));
+    const failing = { sign: jest.fn(async () => Promise.reject(new Error("Key Vault answered 503"))) };
+    await expect(createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: failing })({ manifest: manifest() }, context())).rejects.toThrow("Key Vault answered 503");
+    expect(blobs.size).toBe(0);
+  });
+
   it("writes metadata and tags naming the machine, action, instance and outcome", async () => {
     const { write, store, blobs } = writerOverMemory();
     await write({ manifest: manifest({ outcome: "TimedOut" }) }, context());
@@ -64,7 +104,8 @@ describe("writeManifest", () => {
       kind: "manifest",
     });
     expect(blob.tags).toEqual({ machineId: MACHINE_ID, actionId: ACTION_ID, outcome: "TimedOut" });
-    expect(store.writeJson).toHaveBeenCalledTimes(1);
+    // The manifest, then its signature.
+    expect(store.writeJson).toHaveBeenCalledTimes(2);
   });
 
   it("puts the manifest of a collection MDE never accepted under unsubmitted-{instanceId}, so refusals are on record", async () => {
@@ -75,13 +116,59 @@ describe("writeManifest", () => {
     expect(blobs.get(blobName)!.metadata).toMatchObject({ actionid: `unsubmitted-${INSTANCE_ID}`, outcome: "Rejected" });
   });
 
-  it("leaves an existing manifest as it is on a retried or replayed call (created: false, the stored hash)", async () => {
+  it("leaves the manifest and its signature as they are on a retried or replayed call (created: false, the stored hash)", async () => {
     const { write, blobs } = writerOverMemory();
     const first = await write({ manifest: manifest() }, context());
     const stored = blobs.get(first.blobName)!.bytes;
-    const again = await write({ manifest: manifest({ finishedAt: "2026-01-01T00:11:00.000Z" }) }, context());
+    const signature = blobs.get(first.blobName.replace(/json$/, "signature.json"))!.bytes;
+    const again = await write({ manifest: manifest() }, context());
     expect(again).toEqual({ ...first, created: false });
     expect(blobs.get(first.blobName)!.bytes).toBe(stored);
+    expect(blobs.get(first.blobName.replace(/json$/, "signature.json"))!.bytes).toBe(signature);
+    expect(blobs.size).toBe(2);
+  });
+
+  it("completes a write whose signature was lost (the manifest there with the same bytes, no signature yet)", async () => {
+    const { write, store, blobs } = writerOverMemory();
+    const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
+    await store.writeJson(blobName, manifest(), { metadata: {} });
+    const output = await write({ manifest: manifest() }, context());
+    expect(output).toMatchObject({ blobName, created: false });
+    expect(await signatureFindings(blobs, blobName)).toEqual([]);
+  });
+
+  it("treats a manifest planted at the name as an integrity error: left untouched, ours goes to manifest-{instanceId}.json recording it, signed", async () => {
+    const { write, blobs } = writerOverMemory();
+    const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
+    const planted = Buffer.from(JSON.stringify({ outcome: "Completed", commands: [] }));
+    blobs.set(blobName, { bytes: planted, stored: {} as MemoryBlob["stored"], contentType: "application/json", metadata: {} });
+    const { context: ctx, lines } = capturingContext();
+
+    const output = await write({ manifest: manifest() }, ctx);
+    const alternate = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`;
+    expect(output).toMatchObject({ blobName: alternate, created: true, integrityError: { code: "IntegrityError", message: expect.stringContaining(blobName) } });
+    expect(blobs.get(blobName)!.bytes).toBe(planted);
+    const recorded = JSON.parse(blobs.get(alternate)!.bytes.toString("utf8")) as Manifest;
+    expect(recorded).toEqual({ ...manifest(), integrityErrors: [{ blobName, code: "IntegrityError", message: output.integrityError!.message }] });
+    expect(blobs.get(alternate)!.bytes.equals(jsonDocument(recorded))).toBe(true);
+    expect(await signatureFindings(blobs, alternate)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: "error", blobName, writtenTo: alternate }));
+
+    // A retried call finds the same state and answers the same way, writing nothing more.
+    const count = blobs.size;
+    expect(await write({ manifest: manifest() }, context())).toEqual({ ...output, created: false });
+    expect(blobs.size).toBe(count);
+  });
+
+  it("treats a planted signature document as an integrity error too", async () => {
+    const { write, blobs } = writerOverMemory();
+    const signatureName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`;
+    blobs.set(signatureName, { bytes: Buffer.from("{}"), stored: {} as MemoryBlob["stored"], contentType: "application/json", metadata: {} });
+    const output = await write({ manifest: manifest() }, context());
+    expect(output).toMatchObject({ blobName: `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`, integrityError: { code: "IntegrityError" } });
+    const recorded = JSON.parse(blobs.get(output.blobName)!.bytes.toString("utf8")) as Manifest;
+    expect(recorded.integrityErrors).toEqual([expect.objectContaining({ blobName: signatureName })]);
+    expect(await signatureFindings(blobs, output.blobName)).toEqual([]);
   });
 
   it.each([
@@ -103,7 +190,7 @@ describe("writeManifest", () => {
       })),
     });
     const { context: ctx, lines } = capturingContext();
-    const output = await createWriteManifest({ evidence, evidencePrefix: "evidence" })({ manifest: manifest() }, ctx);
+    const output = await createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, ctx);
     expect(output).toEqual({ blobName, blobUrl: `${EVIDENCE_CONTAINER_URL}/${blobName}`, sha256: "ab", created });
     expect(lines).toEqual([
       { level: "info", message, instanceId: INSTANCE_ID, machineId: MACHINE_ID, actionId: ACTION_ID, blobName, outcome: "Completed" },
@@ -117,6 +204,6 @@ describe("writeManifest", () => {
         throw error;
       }),
     });
-    await expect(createWriteManifest({ evidence, evidencePrefix: "evidence" })({ manifest: manifest() }, context())).rejects.toEqual(new Error("connect ECONNREFUSED"));
+    await expect(createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, context())).rejects.toEqual(new Error("connect ECONNREFUSED"));
   });
 });

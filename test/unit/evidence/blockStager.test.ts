@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import type { BlockBlobClient } from "@azure/storage-blob";
-import { blockIdOf, BlockStager } from "../../../shared/evidence/blockStager";
+import { blockIdOf, BlockStager, newBlockNonce, parseBlockId } from "../../../shared/evidence/blockStager";
 
 /** A fake blob that records staged blocks and completes uploads when told to. */
 function fakeBlob() {
@@ -77,4 +78,40 @@ it("starts again at block 0 after reset, and reports an upload failure", async (
   await expect(stager.finish()).rejects.toThrow("boom");
   await stager.reset();
   expect(await stager.finish()).toEqual([]);
+});
+
+describe("block ids with a copy nonce", () => {
+  it("carry the nonce and the index, all of one length, and parse back; index-only ids of older copies parse too", () => {
+    const nonce = newBlockNonce();
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(newBlockNonce()).not.toBe(nonce);
+    const ids = [0, 1, 49_999].map((i) => blockIdOf(i, nonce));
+    expect(new Set(ids.map((id) => id.length)).size).toBe(1);
+    expect(ids.map(parseBlockId)).toEqual([0, 1, 49_999].map((index) => ({ index, nonce })));
+    expect(parseBlockId(blockIdOf(7))).toEqual({ index: 7 });
+    expect(blockIdOf(7, nonce)).not.toBe(blockIdOf(7));
+  });
+
+  it("refuses ids the writer never produces", () => {
+    for (const foreign of [Buffer.from("block-0").toString("base64"), Buffer.from("evidence-block-12345").toString("base64"), "not base64!", Buffer.from("evidence-block-short-000001").toString("base64")]) {
+      expect(parseBlockId(foreign)).toBeUndefined();
+    }
+  });
+
+  it("stages each block under the stager's nonce with the MD5 of its bytes as the transactional Content-MD5", async () => {
+    const staged: { id: string; body: Buffer; md5?: Uint8Array }[] = [];
+    const blob = {
+      stageBlock: async (id: string, body: Buffer, length: number, options: { transactionalContentMD5?: Uint8Array }) => {
+        staged.push({ id, body: Buffer.from(body.subarray(0, length)), md5: options.transactionalContentMD5 });
+        return {};
+      },
+    } as unknown as BlockBlobClient;
+    const nonce = newBlockNonce();
+    const stager = new BlockStager(blob, 4, 2, { nonce, firstIndex: 3 });
+    await stager.write(Buffer.from("abcdefghij"));
+    const ids = await stager.finish();
+    expect(ids).toEqual([0, 1, 2, 3, 4, 5].map((i) => blockIdOf(i, nonce)));
+    expect(staged.map((s) => s.id)).toEqual([3, 4, 5].map((i) => blockIdOf(i, nonce)));
+    for (const s of staged) expect(Buffer.from(s.md5 ?? []).equals(createHash("md5").update(s.body).digest())).toBe(true);
+  });
 });

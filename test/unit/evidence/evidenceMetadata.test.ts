@@ -12,10 +12,16 @@ describe("evidence metadata", () => {
   });
 
   it("keeps a decompression error as printable ASCII, and records a decoded Content-Encoding", () => {
-    const metadata = evidenceMetadata({}, digest, { format: "gzip", decompressed: { error: "bad\u00e9\nheader" } }, "gzip");
+    const metadata = evidenceMetadata({}, digest, { format: "gzip", decompressed: { error: "bad\u00e9\nheader" } }, { sourceContentEncoding: "gzip" });
     expect(metadata.decompresserror).toBe("bad??header");
     expect(metadata.sourcecontentencoding).toBe("gzip");
     expect(storedEvidenceFrom("b", "u", { metadata, contentLength: 42 }, now).decompressed).toEqual({ error: "bad??header" });
+  });
+
+  it("records the copy's block nonce and reads it back", () => {
+    const metadata = evidenceMetadata({}, digest, { format: "raw" }, { blockNonce: "AbCdEfGhIjKlMn-_" });
+    expect(metadata.blocknonce).toBe("AbCdEfGhIjKlMn-_");
+    expect(storedEvidenceFrom("b", "u", { metadata, contentLength: 42 }, now).blockNonce).toBe("AbCdEfGhIjKlMn-_");
   });
 
   it("refuses a blob without the collector's metadata", () => {

@@ -18,6 +18,7 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   EVIDENCE_STORAGE_CONNECTION_STRING: "account keys are disabled on the evidence account; the template sets EVIDENCE_STORAGE_ACCOUNT_URL (identity-based) instead",
   AZURE_TENANT_ID: "only for a service principal credential outside Azure; the managed identity needs no tenant setting",
   AUTH_DEVELOPMENT_JWKS: "local development only: the loader refuses AUTH_MODE=development unless LOCAL_DEVELOPMENT=true",
+  MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE: "local development only: the loader refuses it unless LOCAL_DEVELOPMENT=true; Azure signs with the Key Vault key (MANIFEST_SIGNING_KEY_ID)",
 };
 
 const isPlatform = (name: string) => PLATFORM_SETTINGS.includes(name) || PLATFORM_PREFIXES.some((p) => name.startsWith(p));

@@ -22,7 +22,7 @@ const LOCAL_DEVELOPMENT = { hosts: MDE_API_HOSTS, allowLoopback: true };
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOi.bearer-secret.signature";
 const ACTION_ID = SEED_003_ACTION_ID;
 
-/** The request of seed 001, in the product's model. */
+/** The request example of run-live-response (SEED_001_REQUEST in ./fixtures), in the product's model. */
 const SEED_001_MODEL_REQUEST: LiveResponseRequest = {
   commands: [
     { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
@@ -70,7 +70,7 @@ async function rejection(promise: Promise<unknown>): Promise<MdeApiError> {
 }
 
 describe("MdeClient requests", () => {
-  it("POSTs runliveresponse with seed 001's exact body casing and the required headers", async () => {
+  it("POSTs runliveresponse with the exact body casing of run-live-response's example and the required headers", async () => {
     const fake = scriptedFetch({ status: 201, body: SEED_000_RUN_LIVE_RESPONSE_201 });
     const { client } = setup(fake);
     await client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST);
@@ -95,7 +95,7 @@ describe("MdeClient requests", () => {
     expect(fake.requests[0].body).toStrictEqual({ Commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x" }] }], Comment: "Testing Live Response API" });
   });
 
-  it("accepts 201 (seed 000, lastUpdateTimeUtc) and 200 (seed 001, lastUpdateDateTimeUtc)", async () => {
+  it("accepts 201 (the documented status, lastUpdateTimeUtc) and 200 (the example's header, lastUpdateDateTimeUtc)", async () => {
     const fake = scriptedFetch({ status: 201, body: SEED_000_RUN_LIVE_RESPONSE_201 }, { status: 200, body: SEED_001_RESPONSE_200 });
     const { client } = setup(fake);
     const created = await client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST);
@@ -105,7 +105,7 @@ describe("MdeClient requests", () => {
     expect(ok.commands.map((c) => c.type)).toEqual(["RunScript", "GetFile"]);
   });
 
-  it("fills in the machine id when MDE answers seed 000's short example without one", async () => {
+  it("fills in the machine id when MDE answers the short example without one", async () => {
     const { client } = setup(scriptedFetch({ status: 201, body: SEED_000_SHORT_RESPONSE }));
     const action = await client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST);
     expect(action.machineId).toBe(SEED_001_MACHINE_ID);
@@ -155,7 +155,7 @@ describe("MdeClient requests", () => {
     await expect(client.listMachineActions({})).rejects.toMatchObject({ code: "UnexpectedResponse" });
   });
 
-  it("GETs the result download link of a command and returns seed 003's value", async () => {
+  it("GETs the result download link of a command and returns the value of get-live-response-result's example", async () => {
     const fake = scriptedFetch({ status: 200, body: SEED_003_DOWNLOAD_LINK });
     const { client } = setup(fake);
     const link = await client.getLiveResponseResultDownloadLink(ACTION_ID, 2);
