@@ -42,13 +42,21 @@ export interface AppServices {
 /** Builds the real clients. Tests pass their own `fetch`, clock, retry sleep (virtual time) or logger through `overrides`. */
 export function createServices(
   config: AppConfig,
-  overrides: { fetch?: typeof fetch; now?: () => Date; credential?: TokenCredential; sleep?: (ms: number) => Promise<void>; logger?: Logger } = {},
+  overrides: {
+    fetch?: typeof fetch;
+    now?: () => Date;
+    credential?: TokenCredential;
+    sleep?: (ms: number) => Promise<void>;
+    logger?: Logger;
+  } = {},
 ): AppServices {
   const mdeCredential =
     overrides.credential ??
     (config.mde.useDevelopmentToken
       ? new StaticTokenCredential("local-development")
-      : new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {}));
+      : new DefaultAzureCredential(
+          config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {},
+        ));
   const storageCredential = config.evidence.accountUrl
     ? new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {})
     : undefined;
@@ -61,7 +69,9 @@ export function createServices(
     logger: overrides.logger ?? jsonLogger(console, { component: "mde" }),
   });
   const evidence = createEvidenceStore(
-    config.evidence.connectionString ? { connectionString: config.evidence.connectionString } : { accountUrl: config.evidence.accountUrl!, credential: storageCredential! },
+    config.evidence.connectionString
+      ? { connectionString: config.evidence.connectionString }
+      : { accountUrl: config.evidence.accountUrl!, credential: storageCredential! },
     config.evidence.container,
     { sourceHosts: config.evidence.sourceHosts, fetch: overrides.fetch },
   );
@@ -79,7 +89,9 @@ export function registerApp(services: AppServices): void {
   df.app.activity(ActivityNames.submitLiveResponse, { handler: createSubmitLiveResponse({ mde }) });
   df.app.activity(ActivityNames.findLiveResponse, { handler: createFindLiveResponse({ mde }) });
   df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
-  df.app.activity(ActivityNames.collectCommandResult, { handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }) });
+  df.app.activity(ActivityNames.collectCommandResult, {
+    handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }),
+  });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
   df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix, signer }) });
 

@@ -14,7 +14,10 @@ export default tseslint.config(
   prettier,
   {
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "max-len": ["error", { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
@@ -22,7 +25,9 @@ export default tseslint.config(
   {
     // The product never depends on the local engine, the simulator, scripts or tests.
     files: PRODUCT,
-    rules: { "no-restricted-imports": ["error", { patterns: [{ group: LOCAL_TOOLS, message: "Product code must not import local tooling." }] }] },
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: LOCAL_TOOLS, message: "Product code must not import local tooling." }] }],
+    },
   },
   {
     // shared/ is the bottom layer: the orchestration contract lives here and nothing here knows who uses it.
@@ -33,7 +38,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: LOCAL_TOOLS, message: "Product code must not import local tooling." },
-            { group: ["**/orchestrators/**", "**/activities/**", "**/functions/**", "**/app"], message: "shared/ must not import the layers above it." },
+            {
+              group: ["**/orchestrators/**", "**/activities/**", "**/functions/**", "**/app"],
+              message: "shared/ must not import the layers above it.",
+            },
           ],
         },
       ],
@@ -48,12 +56,29 @@ export default tseslint.config(
         {
           patterns: [
             { group: LOCAL_TOOLS, message: "Product code must not import local tooling." },
-            { group: ["node:*", "fs", "http", "https", "crypto", "os", "child_process"], message: "Orchestrators do no I/O: use an activity." },
-            { group: ["@azure/*", "**/shared/config", "**/shared/mde/client", "**/shared/evidence/blobWriter", "**/activities/**", "**/functions/**"], message: "Orchestrators are replayed: call an activity instead." },
+            {
+              group: ["node:*", "fs", "http", "https", "crypto", "os", "child_process"],
+              message: "Orchestrators do no I/O: use an activity.",
+            },
+            {
+              group: [
+                "@azure/*",
+                "**/shared/config",
+                "**/shared/mde/client",
+                "**/shared/evidence/blobWriter",
+                "**/activities/**",
+                "**/functions/**",
+              ],
+              message: "Orchestrators are replayed: call an activity instead.",
+            },
           ],
         },
       ],
-      "no-restricted-globals": ["error", { name: "fetch", message: "Orchestrators do no I/O: use an activity." }, { name: "setTimeout", message: "Use context.df.createTimer." }],
+      "no-restricted-globals": [
+        "error",
+        { name: "fetch", message: "Orchestrators do no I/O: use an activity." },
+        { name: "setTimeout", message: "Use context.df.createTimer." },
+      ],
       "no-restricted-properties": [
         "error",
         { object: "Date", property: "now", message: "Use context.df.currentUtcDateTime." },

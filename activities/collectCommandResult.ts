@@ -25,7 +25,14 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
   return withPublicFaults(async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
     const { machineId, actionId, index, command } = input;
     const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
-    const blobName = evidenceBlobName({ prefix: deps.evidencePrefix, machineId, actionId, index, type: command.type, name: resultName(command) });
+    const blobName = evidenceBlobName({
+      prefix: deps.evidencePrefix,
+      machineId,
+      actionId,
+      index,
+      type: command.type,
+      name: resultName(command),
+    });
     const isScript = command.type === "RunScript";
     let copy: CopyResult;
     try {
@@ -73,7 +80,12 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
       if ("transcript" in parsed) evidence.transcript = parsed.transcript;
       else evidence.transcriptError = parsed.error;
     }
-    log.info(copy.created ? "evidence committed" : "evidence already present", { blobName: copy.blobName, size: copy.size, sha256: copy.sha256, linkFetches: copy.linkFetches });
+    log.info(copy.created ? "evidence committed" : "evidence already present", {
+      blobName: copy.blobName,
+      size: copy.size,
+      sha256: copy.sha256,
+      linkFetches: copy.linkFetches,
+    });
     return { kind: "collected", evidence };
   });
 }

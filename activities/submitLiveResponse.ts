@@ -34,7 +34,10 @@ export function createSubmitLiveResponse(deps: { mde: MdeApi }) {
       }
       const outcome = expectedMdeFailure(e);
       if (!outcome) throw e;
-      log.warn("live response not submitted", { outcome: outcome.kind, code: outcome.kind === "rejected" ? outcome.code : "TooManyRequests" });
+      log.warn("live response not submitted", {
+        outcome: outcome.kind,
+        code: outcome.kind === "rejected" ? outcome.code : "TooManyRequests",
+      });
       return outcome;
     }
   });

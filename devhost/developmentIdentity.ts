@@ -67,7 +67,12 @@ function identityOf(privateKey: CryptoKey, publicJwk: JWK, kid: string): Develop
       const name = request.name ?? (kind === "user" ? "developer@localhost" : "00000000-0000-0000-0000-00000000c0de");
       const objectId = request.objectId ?? stableObjectId(name);
       const claims = kind === "user" ? { preferred_username: name, scp: "user_impersonation" } : { idtyp: "app", azp: name };
-      return new SignJWT({ ...claims, oid: objectId, tid: request.tenantId ?? DEVELOPMENT_TENANT_ID, roles: request.roles ?? [...DEFAULT_ROLES] })
+      return new SignJWT({
+        ...claims,
+        oid: objectId,
+        tid: request.tenantId ?? DEVELOPMENT_TENANT_ID,
+        roles: request.roles ?? [...DEFAULT_ROLES],
+      })
         .setProtectedHeader({ alg: "RS256", kid, typ: "JWT" })
         .setIssuer(DEVELOPMENT_ISSUER)
         .setAudience(request.audience ?? DEVELOPMENT_AUDIENCE)

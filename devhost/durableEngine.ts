@@ -105,7 +105,9 @@ export class DurableEngine {
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, "");
     const existing = this.#core.instances.get(instanceId);
     if (existing && !isTerminal(existing.runtimeStatus)) {
-      throw new InstanceExistsError(`An Orchestration instance with the ID '${instanceId}' already exists and is ${existing.runtimeStatus}.`);
+      throw new InstanceExistsError(
+        `An Orchestration instance with the ID '${instanceId}' already exists and is ${existing.runtimeStatus}.`,
+      );
     }
     const now = this.clock.now();
     const inst: InstanceState = {

@@ -136,7 +136,10 @@ export class DurableHttpApi {
     try {
       answer = await this.#route(req.method ?? "GET", segments, url, req);
     } catch (error) {
-      answer = { status: 500, body: { Message: "Something went wrong while processing your request", ExceptionMessage: (error as Error).message } };
+      answer = {
+        status: 500,
+        body: { Message: "Something went wrong while processing your request", ExceptionMessage: (error as Error).message },
+      };
     }
     send(res, answer);
     return true;
@@ -178,7 +181,10 @@ export class DurableHttpApi {
       const purged = this.engine.purge(first);
       if (purged === "notFound") return { status: 404 };
       if (purged === "notTerminal") {
-        return { status: 412, body: `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${first} has status ${status?.runtimeStatus}` };
+        return {
+          status: 412,
+          body: `Only orchestrations in a terminal state can be purged, but the orchestration with instance ID ${first} has status ${status?.runtimeStatus}`,
+        };
       }
       return { status: 200, body: { instancesDeleted: 1 } };
     }

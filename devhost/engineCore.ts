@@ -182,7 +182,9 @@ export class EngineCore {
       case "running":
         return;
       case "completed":
-        inst.execution.history.push(historyEvent(EventType.ExecutionCompleted, now, { OrchestrationStatus: "Completed", Result: toJsonText(outcome.output) }));
+        inst.execution.history.push(
+          historyEvent(EventType.ExecutionCompleted, now, { OrchestrationStatus: "Completed", Result: toJsonText(outcome.output) }),
+        );
         this.finish(inst, "Completed", outcome.output, now);
         return;
       case "failed":

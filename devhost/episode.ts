@@ -117,7 +117,13 @@ function mirrorLibraryAllocations(host: EpisodeHost, inst: InstanceState, event:
 }
 
 /** Turns the new leaf actions of this replay into work; returns an error message for unsupported ones. */
-function scheduleNewLeaves(host: EpisodeHost, inst: InstanceState, leaves: WireAction[], now: Date, out: HistoryEvent[]): string | undefined {
+function scheduleNewLeaves(
+  host: EpisodeHost,
+  inst: InstanceState,
+  leaves: WireAction[],
+  now: Date,
+  out: HistoryEvent[],
+): string | undefined {
   const exec = inst.execution;
   const nowMs = now.getTime();
   for (const leaf of leaves) {
@@ -207,7 +213,12 @@ export async function runEpisode(host: EpisodeHost, inst: InstanceState, item: I
   inst.stats.episodes++;
 
   const fail = (message: string): EpisodeOutcome => {
-    record(inst, [started, delivered, ...tail, historyEvent(EventType.ExecutionCompleted, now, { OrchestrationStatus: "Failed", Result: JSON.stringify(message) })]);
+    record(inst, [
+      started,
+      delivered,
+      ...tail,
+      historyEvent(EventType.ExecutionCompleted, now, { OrchestrationStatus: "Failed", Result: JSON.stringify(message) }),
+    ]);
     return { kind: "failed", message };
   };
 

@@ -25,8 +25,7 @@ export const EVENT_GRID_MAX_BODY_BYTES = 1024 * 1024;
 
 /** What a delivery asks for. */
 export type EventGridDelivery =
-  | { kind: "answer"; status: number; body?: unknown; headers?: Record<string, string> }
-  | { kind: "events"; events: unknown[] };
+  { kind: "answer"; status: number; body?: unknown; headers?: Record<string, string> } | { kind: "events"; events: unknown[] };
 
 /** The parts of the request the decision needs (header names lower-case). */
 export interface EventGridRequest {
@@ -88,6 +87,7 @@ export function parseEventGridDelivery(req: EventGridRequest): EventGridDelivery
     if (code === undefined) return badRequest("A SubscriptionValidation event must carry data.validationCode");
     return { kind: "answer", status: 200, body: { validationResponse: code } };
   }
-  if (contentType === CLOUD_EVENT_BATCH && !Array.isArray(payload.value)) return badRequest(`${CLOUD_EVENT_BATCH} content must be a JSON array`);
+  if (contentType === CLOUD_EVENT_BATCH && !Array.isArray(payload.value))
+    return badRequest(`${CLOUD_EVENT_BATCH} content must be a JSON array`);
   return { kind: "events", events: Array.isArray(payload.value) ? payload.value : [payload.value] };
 }

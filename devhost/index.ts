@@ -55,5 +55,10 @@ export {
 export { EventType, type HistoryEvent } from "./history";
 
 // The local development identity: tokens for AUTH_MODE=development (npm start, demo, tests).
-export { createDevelopmentIdentity, loadOrCreateDevelopmentIdentity, type DevelopmentIdentity, type TokenRequest } from "./developmentIdentity";
+export {
+  createDevelopmentIdentity,
+  loadOrCreateDevelopmentIdentity,
+  type DevelopmentIdentity,
+  type TokenRequest,
+} from "./developmentIdentity";
 export { DEFAULT_ROLES } from "./developmentRoles";

@@ -4,13 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { format } from "node:util";
-import {
-  InvocationContext,
-  type EffectiveFunctionOptions,
-  type FunctionInput,
-  type FunctionOutput,
-  type LogLevel,
-} from "@azure/functions";
+import { InvocationContext, type EffectiveFunctionOptions, type FunctionInput, type FunctionOutput, type LogLevel } from "@azure/functions";
 import type { BindingMetadata, RegisteredFunction } from "./registry";
 
 /** One log line written through an InvocationContext (or by the engine itself). */

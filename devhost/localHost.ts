@@ -106,7 +106,15 @@ export class LocalHost {
   readonly #ownHosts: Set<string>;
   readonly #maxBodyBytes: number;
 
-  private constructor(server: Server, origin: string, engine: DurableEngine, durable: DurableHttpApi, timers: TimerScheduler, registry: FunctionRegistry, options: LocalHostOptions) {
+  private constructor(
+    server: Server,
+    origin: string,
+    engine: DurableEngine,
+    durable: DurableHttpApi,
+    timers: TimerScheduler,
+    registry: FunctionRegistry,
+    options: LocalHostOptions,
+  ) {
     this.#server = server;
     this.#origin = origin;
     this.#ownHosts = ownHostsOf(origin);
@@ -177,7 +185,12 @@ export class LocalHost {
     const method = (req.method ?? "GET").toUpperCase();
     let functionName: string | undefined;
     res.once("finish", () => {
-      const entry: RequestLogEntry = { method, path: url.pathname, status: res.statusCode, durationMs: Math.round(performance.now() - started) };
+      const entry: RequestLogEntry = {
+        method,
+        path: url.pathname,
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+      };
       if (functionName) entry.function = functionName;
       this.#requestLog(entry);
     });
@@ -242,9 +255,14 @@ export class LocalHost {
   async #http(req: IncomingMessage, method: string, url: URL, body: Buffer): Promise<HostAnswer> {
     const relative = url.pathname.replace(/^\/api\/?/i, "");
     const match = routeHttpRequest(this.registry, method, relative);
-    if (match.kind === "notFound") return { status: 404, body: { error: "NotFound", message: `No HTTP function has the route /api/${relative}` } };
+    if (match.kind === "notFound")
+      return { status: 404, body: { error: "NotFound", message: `No HTTP function has the route /api/${relative}` } };
     if (match.kind === "methodNotAllowed") {
-      return { status: 405, headers: { Allow: match.allow.join(", ") }, body: { error: "MethodNotAllowed", message: `${method} is not allowed here; use ${match.allow.join(" or ")}` } };
+      return {
+        status: 405,
+        headers: { Allow: match.allow.join(", ") },
+        body: { error: "MethodNotAllowed", message: `${method} is not allowed here; use ${match.allow.join(" or ")}` },
+      };
     }
     try {
       // Links a starter returns name the configured origin, whatever Host the caller sent.
@@ -260,7 +278,11 @@ export class LocalHost {
       });
       return { status: res.status, headers: res.headers, body: res.body, functionName: match.fn.name };
     } catch (error) {
-      this.#log({ level: "error", functionName: match.fn.name, message: `Executed with an error: ${(error as Error).stack ?? String(error)}` });
+      this.#log({
+        level: "error",
+        functionName: match.fn.name,
+        message: `Executed with an error: ${(error as Error).stack ?? String(error)}`,
+      });
       return { status: 500, functionName: match.fn.name };
     }
   }

@@ -67,7 +67,10 @@ export function readSettingsFile(file: string): LocalSettingsFile {
  * local setting "as it's already defined in current environment variables").
  * @returns the merged settings and the names the environment overrode
  */
-export function mergeWithEnvironment(values: Record<string, string>, env: Record<string, string | undefined>): { settings: Record<string, string>; fromEnvironment: string[] } {
+export function mergeWithEnvironment(
+  values: Record<string, string>,
+  env: Record<string, string | undefined>,
+): { settings: Record<string, string>; fromEnvironment: string[] } {
   // Settings only in the environment count too (e.g. COLLECTION_POLL_INITIAL_SECONDS set for one run).
   const settings: Record<string, string> = { ...values };
   const fromEnvironment: string[] = [];
@@ -87,7 +90,8 @@ export function mergeWithEnvironment(values: Record<string, string>, env: Record
 export function resolveSettingReferences(value: string, settings: Record<string, string | undefined>): string {
   return value.replace(/%([^%\s]+)%/g, (_match, name: string) => {
     const resolved = settings[name];
-    if (resolved === undefined || resolved.trim() === "") throw new Error(`'%${name}%' does not resolve to a value: set the app setting ${name}`);
+    if (resolved === undefined || resolved.trim() === "")
+      throw new Error(`'%${name}%' does not resolve to a value: set the app setting ${name}`);
     return resolved.trim();
   });
 }
@@ -100,7 +104,8 @@ export function portFrom(env: Record<string, string | undefined>, name: string, 
   const value = env[name]?.trim();
   if (value === undefined || value === "") return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0 = a free port), got '${value}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number (0 = a free port), got '${value}'`);
   return port;
 }
 

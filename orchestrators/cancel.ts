@@ -31,11 +31,14 @@ export function* cancelAction(run: CollectionRun, outcome: "TimedOut" | "Cancell
  */
 function* adoptLostAction(run: CollectionRun): Durable<string | undefined> {
   const attempt = yield* tryActivity<FindOutput>(run, ActivityNames.findLiveResponse, submitInputOf(run));
-  if (!attempt.ok) return `looking for a submission whose answer was lost failed (${attempt.message}): check the device's actions in the portal`;
+  if (!attempt.ok)
+    return `looking for a submission whose answer was lost failed (${attempt.message}): check the device's actions in the portal`;
   const answer = attempt.value;
   if (answer.kind === "found") run.progress.action = answer.action;
-  if (answer.kind === "rejected") return `MDE refused the lookup of a submission whose answer was lost (${refusal(answer)}): check the device's actions in the portal`;
-  if (answer.kind === "throttled") return "MDE throttled the lookup of a submission whose answer was lost: check the device's actions in the portal";
+  if (answer.kind === "rejected")
+    return `MDE refused the lookup of a submission whose answer was lost (${refusal(answer)}): check the device's actions in the portal`;
+  if (answer.kind === "throttled")
+    return "MDE throttled the lookup of a submission whose answer was lost: check the device's actions in the portal";
   return undefined;
 }
 

@@ -145,4 +145,3 @@ export function logOnce(run: CollectionRun, message: string, properties: Record<
     JSON.stringify({ level: "info", message, instanceId: context.df.instanceId, machineId: input.request.machineId, ...properties }),
   );
 }
-

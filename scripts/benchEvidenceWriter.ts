@@ -99,12 +99,16 @@ async function main(): Promise<void> {
   const total = mib * MiB;
   const azurite = await startAzurite();
   try {
-    const sourceContainer = BlobServiceClient.fromConnectionString(azurite.sourceConnectionString).getContainerClient(`bench-${randomUUID().slice(0, 8)}`);
+    const sourceContainer = BlobServiceClient.fromConnectionString(azurite.sourceConnectionString).getContainerClient(
+      `bench-${randomUUID().slice(0, 8)}`,
+    );
     await sourceContainer.create();
     const source = sourceContainer.getBlockBlobClient("result.bin");
     await createSource(source, mib);
     const url = await source.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 60 * 60_000) });
-    const evidence = BlobServiceClient.fromConnectionString(azurite.evidenceConnectionString).getContainerClient(`bench-${randomUUID().slice(0, 8)}`);
+    const evidence = BlobServiceClient.fromConnectionString(azurite.evidenceConnectionString).getContainerClient(
+      `bench-${randomUUID().slice(0, 8)}`,
+    );
     await evidence.create();
 
     const results: Measured[] = [];
@@ -116,14 +120,23 @@ async function main(): Promise<void> {
         hasher.digest();
       }),
     );
-    const store = new BlobEvidenceStore(evidence, { sourceHosts: { hosts: [], allowLoopback: true }, blockSizeInBytes: blockSize, maxBlocksInFlight: inFlight });
+    const store = new BlobEvidenceStore(evidence, {
+      sourceHosts: { hosts: [], allowLoopback: true },
+      blockSizeInBytes: blockSize,
+      maxBlocksInFlight: inFlight,
+    });
     // The product's path: chunk by chunk, as the collect activity calls it (BENCH_CHUNK_MIB, default 512 as EVIDENCE_CHUNK_MIB).
     const chunkBytes = Number(process.env.BENCH_CHUNK_MIB ?? 512) * MiB;
     results.push(
       await measure(`(c) evidence writer, ${chunkBytes / MiB} MiB chunks`, total, async () => {
         let state: ChunkedCopyState | undefined;
         for (;;) {
-          const progress = await store.copyChunk(async () => url, state, { blobName: "evidence.bin", contentType: "application/octet-stream", metadata: {}, chunkBytes });
+          const progress = await store.copyChunk(async () => url, state, {
+            blobName: "evidence.bin",
+            contentType: "application/octet-stream",
+            metadata: {},
+            chunkBytes,
+          });
           if (progress.result) {
             if (progress.result.size !== total) throw new Error(`copied ${progress.result.size} bytes, expected ${total}`);
             return;
@@ -132,7 +145,11 @@ async function main(): Promise<void> {
         }
       }),
     );
-    results.push(await measure("(d) Azurite ingest from memory", total, () => ingestFromMemory(evidence.getBlockBlobClient("ingest.bin"), total, blockSize, inFlight)));
+    results.push(
+      await measure("(d) Azurite ingest from memory", total, () =>
+        ingestFromMemory(evidence.getBlockBlobClient("ingest.bin"), total, blockSize, inFlight),
+      ),
+    );
 
     console.log(`Evidence writer benchmark: ${mib} MiB, blocks of ${blockSize / MiB} MiB, ${inFlight} in flight, Node ${process.version}`);
     for (const r of results) {

@@ -57,12 +57,24 @@ async function main(): Promise<void> {
       machineId: DEMO_MACHINE,
       comment: "Demo: memory dump and its file",
       commands: [
-        { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+        {
+          type: "RunScript",
+          params: [
+            { key: "ScriptName", value: "minidump.ps1" },
+            { key: "Args", value: "OfficeClickToRun" },
+          ],
+        },
         { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
       ],
     };
     console.log(`\nPOST /api/liveresponse  ${JSON.stringify(request)}`);
-    const started = await invokeHttp("liveResponseStart", { durable, method: "POST", path: "/api/liveresponse", body: request, headers: { authorization } });
+    const started = await invokeHttp("liveResponseStart", {
+      durable,
+      method: "POST",
+      path: "/api/liveresponse",
+      body: request,
+      headers: { authorization },
+    });
     const { id, statusQueryGetUri, cancelPostUri } = started.jsonBody as { id: string; statusQueryGetUri: string; cancelPostUri: string };
     console.log(`-> ${started.status}, instance ${id}`);
     console.log(`   status (GET, Collector.Read):    ${statusQueryGetUri}\n   cancel (POST, Collector.Cancel): ${cancelPostUri}\n`);
@@ -96,7 +108,8 @@ async function follow(statusQueryGetUri: string, durable: DurableHttpApi, author
     if (line !== last) console.log(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);
     last = line;
     if (body.runtimeStatus === "Completed" && body.result) return body.result;
-    if (body.runtimeStatus === "Failed" || body.runtimeStatus === "Terminated") throw new Error(`collection ${body.runtimeStatus}: ${JSON.stringify(body.error)}`);
+    if (body.runtimeStatus === "Failed" || body.runtimeStatus === "Terminated")
+      throw new Error(`collection ${body.runtimeStatus}: ${JSON.stringify(body.error)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`collection did not finish within ${TIMEOUT_MS / 1000} s`);

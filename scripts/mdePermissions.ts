@@ -86,19 +86,28 @@ export async function grantMdePermissions(options: GrantOptions): Promise<GrantO
 }
 
 async function grant(options: GrantOptions): Promise<GrantReport> {
-  if (!GUID.test(options.principalId)) throw new GraphError("InvalidPrincipalId", `--principal-id must be an object id (a GUID), got "${options.principalId}"`);
+  if (!GUID.test(options.principalId))
+    throw new GraphError("InvalidPrincipalId", `--principal-id must be an object id (a GUID), got "${options.principalId}"`);
   const graph = graphClient(options);
-  const principal = await graph.get<ServicePrincipal>(`/servicePrincipals/${options.principalId}?$select=id,displayName,servicePrincipalType`, {
-    404: () =>
-      new GraphError(
-        "PrincipalNotFound",
-        `No service principal with object id ${options.principalId}. Pass the managed identity's principal (object) id (azd env get-value COLLECTOR_IDENTITY_PRINCIPAL_ID), not its client id.`,
-      ),
-  });
-  const resources = await graph.get<{ value: ServicePrincipal[] }>(`/servicePrincipals?$filter=appId eq '${MDE_APP_ID}'&$select=id,displayName,appId,appRoles`);
+  const principal = await graph.get<ServicePrincipal>(
+    `/servicePrincipals/${options.principalId}?$select=id,displayName,servicePrincipalType`,
+    {
+      404: () =>
+        new GraphError(
+          "PrincipalNotFound",
+          `No service principal with object id ${options.principalId}. Pass the managed identity's principal (object) id (azd env get-value COLLECTOR_IDENTITY_PRINCIPAL_ID), not its client id.`,
+        ),
+    },
+  );
+  const resources = await graph.get<{ value: ServicePrincipal[] }>(
+    `/servicePrincipals?$filter=appId eq '${MDE_APP_ID}'&$select=id,displayName,appId,appRoles`,
+  );
   const mde = resources.value[0];
   if (!mde) {
-    throw new GraphError("MdeServicePrincipalNotFound", `The WindowsDefenderATP service principal (appId ${MDE_APP_ID}) is not in this tenant: is Microsoft Defender for Endpoint set up here?`);
+    throw new GraphError(
+      "MdeServicePrincipalNotFound",
+      `The WindowsDefenderATP service principal (appId ${MDE_APP_ID}) is not in this tenant: is Microsoft Defender for Endpoint set up here?`,
+    );
   }
 
   const roleIds = new Map<string, string>();
@@ -109,11 +118,16 @@ async function grant(options: GrantOptions): Promise<GrantReport> {
     else missingRoles.push(value);
   }
   if (missingRoles.length > 0) {
-    throw new GraphError("RoleNotFound", `The WindowsDefenderATP service principal has no enabled application role ${missingRoles.join(", ")}`);
+    throw new GraphError(
+      "RoleNotFound",
+      `The WindowsDefenderATP service principal has no enabled application role ${missingRoles.join(", ")}`,
+    );
   }
 
   const held = new Set(
-    (await graph.getAll<AppRoleAssignment>(`/servicePrincipals/${principal.id}/appRoleAssignments`)).filter((a) => a.resourceId === mde.id).map((a) => a.appRoleId),
+    (await graph.getAll<AppRoleAssignment>(`/servicePrincipals/${principal.id}/appRoleAssignments`))
+      .filter((a) => a.resourceId === mde.id)
+      .map((a) => a.appRoleId),
   );
   const report: GrantReport = {
     principal: { id: principal.id, displayName: principal.displayName, type: principal.servicePrincipalType ?? "unknown" },
@@ -131,7 +145,11 @@ async function grant(options: GrantOptions): Promise<GrantReport> {
       report.wouldGrant.push(value);
       continue;
     }
-    const created = await graph.post(`/servicePrincipals/${principal.id}/appRoleAssignments`, { principalId: principal.id, resourceId: mde.id, appRoleId });
+    const created = await graph.post(`/servicePrincipals/${principal.id}/appRoleAssignments`, {
+      principalId: principal.id,
+      resourceId: mde.id,
+      appRoleId,
+    });
     // Graph answers 400 "Permission being assigned already exists" when another run got there first.
     (created ? report.granted : report.alreadyHeld).push(value);
   }
@@ -156,16 +174,28 @@ function graphClient(options: GrantOptions) {
         if (!t) throw new Error("no token");
         token = t.token;
       } catch (e) {
-        throw new GraphError("SignInFailed", `Could not get a token for ${scope}: ${(e as Error).message.split("\n")[0].replace(/\.+$/, "")}. Sign in with \`az login\` (or \`azd auth login\`) as an administrator first.`);
+        throw new GraphError(
+          "SignInFailed",
+          `Could not get a token for ${scope}: ${(e as Error).message.split("\n")[0].replace(/\.+$/, "")}. Sign in with \`az login\` (or \`azd auth login\`) as an administrator first.`,
+        );
       }
     }
     return `Bearer ${token}`;
   }
 
-  async function send(method: "GET" | "POST", url: string, body?: unknown, on?: Record<number, () => GraphError>): Promise<{ status: number; json: unknown }> {
+  async function send(
+    method: "GET" | "POST",
+    url: string,
+    body?: unknown,
+    on?: Record<number, () => GraphError>,
+  ): Promise<{ status: number; json: unknown }> {
     const response = await doFetch(url, {
       method,
-      headers: { Authorization: await authorization(), Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+      headers: {
+        Authorization: await authorization(),
+        Accept: "application/json",
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
@@ -180,8 +210,11 @@ function graphClient(options: GrantOptions) {
     if (special) throw special();
     const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     const path = url.slice(root.length).split("?")[0];
-    const detail = `${method} ${path}: ${response.status} ${error?.code ?? ""} ${error?.message ?? text.slice(0, 200)}`.replace(/\s+/g, " ").trim();
-    if (response.status === 401) throw new GraphError("Unauthenticated", `Microsoft Graph refused the token (${detail}). Sign in again with \`az login\`.`);
+    const detail = `${method} ${path}: ${response.status} ${error?.code ?? ""} ${error?.message ?? text.slice(0, 200)}`
+      .replace(/\s+/g, " ")
+      .trim();
+    if (response.status === 401)
+      throw new GraphError("Unauthenticated", `Microsoft Graph refused the token (${detail}). Sign in again with \`az login\`.`);
     if (response.status === 403) {
       throw new GraphError(
         "Forbidden",
@@ -198,11 +231,12 @@ function graphClient(options: GrantOptions) {
     /** Every item of a collection, following @odata.nextLink (only links on the same Graph host). */
     async getAll<T>(path: string): Promise<T[]> {
       const items: T[] = [];
-      for (let url: string | undefined = `${root}${path}`; url; ) {
+      for (let url: string | undefined = `${root}${path}`; url;) {
         const page = (await send("GET", url)).json as { value: T[]; "@odata.nextLink"?: string };
         items.push(...page.value);
         const next = page["@odata.nextLink"];
-        if (next && new URL(next).origin !== base.origin) throw new GraphError("UnexpectedNextLink", `Graph returned a next link on another host: ${new URL(next).origin}`);
+        if (next && new URL(next).origin !== base.origin)
+          throw new GraphError("UnexpectedNextLink", `Graph returned a next link on another host: ${new URL(next).origin}`);
         url = next;
       }
       return items;
@@ -284,7 +318,14 @@ type ParsedArgs =
   | { principalId: string; includeLibraryManage: boolean; graphUrl: string; authorityHost?: string; tenantId?: string; dryRun: boolean };
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed = { principalId: "", includeLibraryManage: false, graphUrl: "https://graph.microsoft.com", authorityHost: undefined as string | undefined, tenantId: undefined as string | undefined, dryRun: false };
+  const parsed = {
+    principalId: "",
+    includeLibraryManage: false,
+    graphUrl: "https://graph.microsoft.com",
+    authorityHost: undefined as string | undefined,
+    tenantId: undefined as string | undefined,
+    dryRun: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {

@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     simulator: portFrom(process.env, "SIMULATOR_PORT", DEFAULT_PORTS.simulator),
     azurite: portFrom(process.env, "AZURITE_BLOB_PORT", DEFAULT_PORTS.azuriteBlob),
   };
-  console.log(`Settings: ${path.relative(root, file.path)}${fromEnvironment.length ? ` (from the environment: ${fromEnvironment.join(", ")})` : ""}`);
+  console.log(
+    `Settings: ${path.relative(root, file.path)}${fromEnvironment.length ? ` (from the environment: ${fromEnvironment.join(", ")})` : ""}`,
+  );
   // AUTH_MODE=development without a key set: this machine's development identity (npm run token mints for it).
   const identity = wantsDevelopmentIdentity(settings) ? await loadOrCreateDevelopmentIdentity(root) : undefined;
   // Refuse bad settings before anything starts (the app checks again, with the real URLs, at load).
@@ -87,7 +89,11 @@ async function main(): Promise<void> {
   }
   let simulator: MdeSimulator | undefined;
   if (plan.simulator) {
-    simulator = createMdeSimulator({ port: ports.simulator, resultStore: { connectionString: azurite!.sourceConnectionString }, machines: defaultMachines() });
+    simulator = createMdeSimulator({
+      port: ports.simulator,
+      resultStore: { connectionString: azurite!.sourceConnectionString },
+      machines: defaultMachines(),
+    });
     await simulator.start();
     running.push({ name: "MDE simulator", stop: () => simulator!.stop() });
   }
@@ -106,12 +112,18 @@ async function main(): Promise<void> {
 
   console.log("\nFunctions:");
   for (const fn of registry.getRegisteredFunctions()) {
-    if (fn.triggerType === "httpTrigger") console.log(`  ${fn.name}: [${methodsOf(fn).join(",") || "ALL"}] ${host.apiBaseUrl}/${routeTemplateOf(fn)}`);
+    if (fn.triggerType === "httpTrigger")
+      console.log(`  ${fn.name}: [${methodsOf(fn).join(",") || "ALL"}] ${host.apiBaseUrl}/${routeTemplateOf(fn)}`);
     else if (fn.triggerType === "timerTrigger" || fn.triggerType === "eventGridTrigger") console.log(`  ${fn.name}: ${fn.triggerType}`);
   }
   console.log(`  Durable HTTP API: ${host.origin}/runtime/webhooks/durabletask/instances`);
-  if (identity) console.log(`\nCallers: AUTH_MODE=development; get a token with: npm run token (roles: --roles Collector.Run,Collector.Read,Collector.Cancel)`);
-  console.log(`\nready: api=${host.apiBaseUrl} simulator=${simulator?.baseUrl ?? "none"} blob=${azurite?.blobEndpoint ?? evidenceEndpointOf(appSettings)}`);
+  if (identity)
+    console.log(
+      `\nCallers: AUTH_MODE=development; get a token with: npm run token (roles: --roles Collector.Run,Collector.Read,Collector.Cancel)`,
+    );
+  console.log(
+    `\nready: api=${host.apiBaseUrl} simulator=${simulator?.baseUrl ?? "none"} blob=${azurite?.blobEndpoint ?? evidenceEndpointOf(appSettings)}`,
+  );
   if (simulator) printMachines(simulator.machines(), simulator.baseUrl);
   else console.log(`MDE API: ${appSettings.MDE_API_BASE_URL ?? "https://api.security.microsoft.com"}`);
 }
@@ -141,10 +153,13 @@ function printMachines(machines: ResolvedMachineScenario[], baseUrl: string): vo
       computerDnsName: m.computerDnsName,
       online: describeDelay(m.onlineAfterMs),
       "command (s)": [...new Set(Object.values(m.commandDurationMs))].map((ms) => ms / 1000).join("/"),
-      fault: m.failCommandIndex !== null ? `command ${m.failCommandIndex} fails` : m.expiredLinks > 0 ? `${m.expiredLinks} expired link(s)` : "",
+      fault:
+        m.failCommandIndex !== null ? `command ${m.failCommandIndex} fails` : m.expiredLinks > 0 ? `${m.expiredLinks} expired link(s)` : "",
     })),
   );
-  console.log(`Add a machine: POST ${baseUrl}/simulator/machines   Source bytes: GET ${baseUrl}/simulator/actions/{actionId}/results/{index}`);
+  console.log(
+    `Add a machine: POST ${baseUrl}/simulator/machines   Source bytes: GET ${baseUrl}/simulator/actions/{actionId}/results/{index}`,
+  );
 }
 
 const startup = main();
@@ -164,6 +179,10 @@ process.on("SIGTERM", () => shutdown("SIGTERM", 0));
 
 startup.catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
-  console.error(/EADDRINUSE/.test(message) ? `${message}: a port is taken; set LOCAL_HOST_PORT, SIMULATOR_PORT or AZURITE_BLOB_PORT (0 = a free port)` : message);
+  console.error(
+    /EADDRINUSE/.test(message)
+      ? `${message}: a port is taken; set LOCAL_HOST_PORT, SIMULATOR_PORT or AZURITE_BLOB_PORT (0 = a free port)`
+      : message,
+  );
   shutdown("startup failed", 1);
 });

@@ -15,10 +15,21 @@ async function main(): Promise<void> {
   });
   const minutes = Number(values.minutes ?? 60);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error("--minutes must be a whole number from 1 to 1440");
-  const roles = values.roles === undefined ? [...DEFAULT_ROLES] : values.roles.split(",").map((r) => r.trim()).filter(Boolean);
+  const roles =
+    values.roles === undefined
+      ? [...DEFAULT_ROLES]
+      : values.roles
+          .split(",")
+          .map((r) => r.trim())
+          .filter(Boolean);
   // dist-tools/scripts/token.js -> the package root, where npm start keeps the identity.
   const identity = await loadOrCreateDevelopmentIdentity(path.resolve(__dirname, "..", ".."));
-  const token = await identity.mint({ roles, name: values.name, kind: values.application ? "application" : "user", expiresInSeconds: minutes * 60 });
+  const token = await identity.mint({
+    roles,
+    name: values.name,
+    kind: values.application ? "application" : "user",
+    expiresInSeconds: minutes * 60,
+  });
   process.stdout.write(`${token}\n`);
 }
 

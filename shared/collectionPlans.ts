@@ -45,7 +45,11 @@ const FIELDS = new Set(["name", "playbook", "parameters", "machineIds", "filter"
  * `{ name, playbook, parameters?, machineIds? | filter? (+ top?) }`. Problems name the entry,
  * e.g. `COLLECTION_PLANS[0].machineIds[2]`.
  */
-export function parseCollectionPlans(raw: string | undefined, playbooks: PlaybookCatalog, setting = "COLLECTION_PLANS"): { plans: CollectionPlan[]; problems: SettingProblem[] } {
+export function parseCollectionPlans(
+  raw: string | undefined,
+  playbooks: PlaybookCatalog,
+  setting = "COLLECTION_PLANS",
+): { plans: CollectionPlan[]; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const add = (at: string, problem: string) => problems.push({ setting: at, problem });
   const plans: CollectionPlan[] = [];
@@ -53,7 +57,8 @@ export function parseCollectionPlans(raw: string | undefined, playbooks: Playboo
     const at = `${setting}[${i}]`;
     if (!isRecord(entry)) return add(at, "must be an object: { name, playbook, parameters?, machineIds? | filter?, top? }");
     const before = problems.length;
-    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
+    for (const key of Object.keys(entry))
+      if (!FIELDS.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (plans.some((p) => p.name === name)) add(`${at}.name`, `"${name}" is defined twice`);
@@ -69,7 +74,11 @@ export function parseCollectionPlans(raw: string | undefined, playbooks: Playboo
   return { plans, problems };
 }
 
-function machineSelector(entry: Record<string, unknown>, at: string, add: (at: string, problem: string) => void): MachineSelector | undefined {
+function machineSelector(
+  entry: Record<string, unknown>,
+  at: string,
+  add: (at: string, problem: string) => void,
+): MachineSelector | undefined {
   const { machineIds, filter, top } = entry;
   if ((machineIds === undefined) === (filter === undefined)) {
     add(at, "give exactly one of machineIds (a list of MDE machine ids) or filter (an OData $filter on /api/machines)");
@@ -81,15 +90,23 @@ function machineSelector(entry: Record<string, unknown>, at: string, add: (at: s
       add(`${at}.machineIds`, "must be a non-empty array of MDE machine ids");
       return undefined;
     }
-    machineIds.forEach((id, j) => (typeof id !== "string" || !MACHINE_ID_PATTERN.test(id)) && add(`${at}.machineIds[${j}]`, "must be an MDE machine id: 40 hexadecimal characters"));
+    machineIds.forEach(
+      (id, j) =>
+        (typeof id !== "string" || !MACHINE_ID_PATTERN.test(id)) &&
+        add(`${at}.machineIds[${j}]`, "must be an MDE machine id: 40 hexadecimal characters"),
+    );
     return { machineIds: [...new Set((machineIds as string[]).map((id) => String(id).toLowerCase()))] };
   }
   if (typeof filter !== "string" || filter.trim() === "" || filter.length > 2000 || hasUnsafeCharacters(filter)) {
-    add(`${at}.filter`, "must be an OData $filter for GET /api/machines, e.g. \"healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')\"");
+    add(
+      `${at}.filter`,
+      "must be an OData $filter for GET /api/machines, e.g. \"healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')\"",
+    );
     return undefined;
   }
   if ((filter.match(/'/g)?.length ?? 0) % 2 !== 0) add(`${at}.filter`, "has an unterminated 'string literal'");
-  if (top !== undefined && !(Number.isInteger(top) && (top as number) >= 1 && (top as number) <= MAX_LIST_TOP)) add(`${at}.top`, `must be a whole number from 1 to ${MAX_LIST_TOP}`);
+  if (top !== undefined && !(Number.isInteger(top) && (top as number) >= 1 && (top as number) <= MAX_LIST_TOP))
+    add(`${at}.top`, `must be a whole number from 1 to ${MAX_LIST_TOP}`);
   return { filter: filter.trim(), top: (top as number | undefined) ?? DEFAULT_PLAN_TOP };
 }
 

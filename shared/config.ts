@@ -100,12 +100,20 @@ export function loadConfig(env: Env): AppConfig {
   const baseUrl = reader.url("MDE_API_BASE_URL", "https://api.security.microsoft.com");
   const loopbackMde = baseUrl !== undefined && isLoopbackUrl(baseUrl);
   if (baseUrl && !baseUrl.startsWith("https://") && !(localDevelopment && loopbackMde)) {
-    problems.push({ setting: "MDE_API_BASE_URL", problem: "must be an https:// URL (http:// is allowed only for a loopback simulator with LOCAL_DEVELOPMENT=true)" });
+    problems.push({
+      setting: "MDE_API_BASE_URL",
+      problem: "must be an https:// URL (http:// is allowed only for a loopback simulator with LOCAL_DEVELOPMENT=true)",
+    });
   }
   const mdeHosts: HostAllowList = { hosts: [...MDE_API_HOSTS, ...reader.hostList("MDE_ALLOWED_HOSTS")], allowLoopback: localDevelopment };
   // The https/loopback rule above already named a plain-http URL; the allow-list speaks to the rest.
-  const baseUrlRefusal = baseUrl && (baseUrl.startsWith("https://") || (localDevelopment && loopbackMde)) ? hostRefusal(new URL(baseUrl), mdeHosts) : undefined;
-  if (baseUrlRefusal) problems.push({ setting: "MDE_API_BASE_URL", problem: `${baseUrlRefusal} (documented MDE API hosts, or add the host to MDE_ALLOWED_HOSTS)` });
+  const baseUrlRefusal =
+    baseUrl && (baseUrl.startsWith("https://") || (localDevelopment && loopbackMde)) ? hostRefusal(new URL(baseUrl), mdeHosts) : undefined;
+  if (baseUrlRefusal)
+    problems.push({
+      setting: "MDE_API_BASE_URL",
+      problem: `${baseUrlRefusal} (documented MDE API hosts, or add the host to MDE_ALLOWED_HOSTS)`,
+    });
   const tokenScope = reader.optional("MDE_TOKEN_SCOPE") ?? (baseUrl ? tokenScopeFor(baseUrl) : "");
   for (const name of ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "MDE_MANAGED_IDENTITY_CLIENT_ID"]) {
     const value = reader.optional(name);
@@ -115,7 +123,10 @@ export function loadConfig(env: Env): AppConfig {
   const connectionString = reader.optional("EVIDENCE_STORAGE_CONNECTION_STRING");
   const accountUrl = reader.optional("EVIDENCE_STORAGE_ACCOUNT_URL");
   if (!connectionString && !accountUrl) {
-    problems.push({ setting: "EVIDENCE_STORAGE_ACCOUNT_URL", problem: "required (or EVIDENCE_STORAGE_CONNECTION_STRING): where evidence is written" });
+    problems.push({
+      setting: "EVIDENCE_STORAGE_ACCOUNT_URL",
+      problem: "required (or EVIDENCE_STORAGE_CONNECTION_STRING): where evidence is written",
+    });
   } else if (connectionString && accountUrl) {
     problems.push({ setting: "EVIDENCE_STORAGE_CONNECTION_STRING", problem: "set either this or EVIDENCE_STORAGE_ACCOUNT_URL, not both" });
   } else if (accountUrl) {
@@ -123,10 +134,21 @@ export function loadConfig(env: Env): AppConfig {
   } else if (connectionString && !/AccountName=|UseDevelopmentStorage=true|BlobEndpoint=/i.test(connectionString)) {
     problems.push({ setting: "EVIDENCE_STORAGE_CONNECTION_STRING", problem: "is not a storage connection string" });
   }
-  const container = reader.matching("EVIDENCE_CONTAINER", "evidence", CONTAINER_NAME, "must be a valid container name (3-63 lowercase letters, digits, single hyphens)");
-  const prefix = reader.matching("EVIDENCE_PREFIX", "liveresponse", PREFIX, "must be path segments of letters, digits, '.', '_', '-' separated by '/'");
+  const container = reader.matching(
+    "EVIDENCE_CONTAINER",
+    "evidence",
+    CONTAINER_NAME,
+    "must be a valid container name (3-63 lowercase letters, digits, single hyphens)",
+  );
+  const prefix = reader.matching(
+    "EVIDENCE_PREFIX",
+    "liveresponse",
+    PREFIX,
+    "must be path segments of letters, digits, '.', '_', '-' separated by '/'",
+  );
   const chunkMiB = reader.positiveInt("EVIDENCE_CHUNK_MIB", 512);
-  if (chunkMiB % 8 !== 0) problems.push({ setting: "EVIDENCE_CHUNK_MIB", problem: "must be a multiple of 8 (the evidence writer's block size in MiB)" });
+  if (chunkMiB % 8 !== 0)
+    problems.push({ setting: "EVIDENCE_CHUNK_MIB", problem: "must be a multiple of 8 (the evidence writer's block size in MiB)" });
 
   const minute = 60_000;
   const collection: CollectionSettings = {
@@ -163,7 +185,10 @@ export function loadConfig(env: Env): AppConfig {
     maxInFlightPerCaller: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER", 50),
     maxDevicesPerAlert: reader.positiveInt("ALERT_MAX_DEVICES", 5),
   };
-  const sourceHosts: HostAllowList = { hosts: [...BLOB_HOST_PATTERNS, ...reader.hostList("EVIDENCE_SOURCE_ALLOWED_HOSTS")], allowLoopback: localDevelopment };
+  const sourceHosts: HostAllowList = {
+    hosts: [...BLOB_HOST_PATTERNS, ...reader.hostList("EVIDENCE_SOURCE_ALLOWED_HOSTS")],
+    allowLoopback: localDevelopment,
+  };
   const manifestSigning = readManifestSigning(reader, problems, localDevelopment);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -234,12 +259,21 @@ function readAuth(reader: SettingsReader, problems: SettingProblem[], localDevel
     problems.push({ setting: "AUTH_MODE", problem: `must be one of ${AUTH_MODES.join(", ")}` });
     return undefined;
   }
-  if (mode === "development" && !localDevelopment) problems.push({ setting: "AUTH_MODE", problem: "development is allowed only with LOCAL_DEVELOPMENT=true" });
+  if (mode === "development" && !localDevelopment)
+    problems.push({ setting: "AUTH_MODE", problem: "development is allowed only with LOCAL_DEVELOPMENT=true" });
   const tenantId = reader.optional("AUTH_TENANT_ID");
-  if (tenantId === undefined && mode !== "development") problems.push({ setting: "AUTH_TENANT_ID", problem: `required with AUTH_MODE=${mode}: the Entra tenant of the callers` });
+  if (tenantId === undefined && mode !== "development")
+    problems.push({ setting: "AUTH_TENANT_ID", problem: `required with AUTH_MODE=${mode}: the Entra tenant of the callers` });
   else if (tenantId !== undefined && !GUID.test(tenantId)) problems.push({ setting: "AUTH_TENANT_ID", problem: "must be a GUID" });
-  const audiences = (reader.optional("AUTH_AUDIENCE") ?? (mode === "development" ? DEVELOPMENT_AUDIENCE : "")).split(",").map((a) => a.trim()).filter(Boolean);
-  if (audiences.length === 0 && mode === "entra") problems.push({ setting: "AUTH_AUDIENCE", problem: "required with AUTH_MODE=entra: the API app registration's client id or application id URI" });
+  const audiences = (reader.optional("AUTH_AUDIENCE") ?? (mode === "development" ? DEVELOPMENT_AUDIENCE : ""))
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (audiences.length === 0 && mode === "entra")
+    problems.push({
+      setting: "AUTH_AUDIENCE",
+      problem: "required with AUTH_MODE=entra: the API app registration's client id or application id URI",
+    });
   const authorityHost = (reader.optional("AUTH_AUTHORITY_HOST") ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
   if (!AUTHORITY_HOSTS.some((h) => authorityHost === `https://${h}`)) {
     problems.push({ setting: "AUTH_AUTHORITY_HOST", problem: `must be one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(", ")}` });
@@ -252,7 +286,10 @@ function readAuth(reader: SettingsReader, problems: SettingProblem[], localDevel
       if (!parsed || !Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error("no keys");
       developmentKeys = parsed;
     } catch {
-      problems.push({ setting: "AUTH_DEVELOPMENT_JWKS", problem: "required with AUTH_MODE=development: a JSON Web Key Set with the development public key (npm start writes one)" });
+      problems.push({
+        setting: "AUTH_DEVELOPMENT_JWKS",
+        problem: "required with AUTH_MODE=development: a JSON Web Key Set with the development public key (npm start writes one)",
+      });
     }
   }
   const roles = parseRoleScopes(reader.optional("AUTH_ROLE_SCOPES"));
@@ -307,9 +344,13 @@ function settingsReader(env: Env, problems: SettingProblem[]) {
     },
     /** A comma-separated list of host names or `*.suffix` patterns. */
     hostList(name: string): string[] {
-      const hosts = (optional(name) ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+      const hosts = (optional(name) ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean);
       const bad = hosts.filter((h) => !isValidHostPattern(h));
-      if (bad.length > 0) problems.push({ setting: name, problem: `must be host names or *.suffix patterns, comma-separated (bad: ${bad[0].slice(0, 60)})` });
+      if (bad.length > 0)
+        problems.push({ setting: name, problem: `must be host names or *.suffix patterns, comma-separated (bad: ${bad[0].slice(0, 60)})` });
       return hosts.filter(isValidHostPattern);
     },
     positiveInt(name: string, fallback: number): number {

@@ -35,7 +35,15 @@ export type CollectionTrigger =
   /** A collection plan run by the `scheduledCollection` timer; `scheduledFor` is the schedule occurrence (ISO). */
   | { kind: "schedule"; plan: string; scheduledFor: string; playbook: string }
   /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
-  | { kind: "alert"; alertId: string; source: "graph" | "mde" | "sentinel"; severity?: string; title?: string; playbook: string; rule: string };
+  | {
+      kind: "alert";
+      alertId: string;
+      source: "graph" | "mde" | "sentinel";
+      severity?: string;
+      title?: string;
+      playbook: string;
+      rule: string;
+    };
 
 /** `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted. */
 export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy";
@@ -241,7 +249,8 @@ export interface EvidenceRecord extends Omit<CopyResult, "head"> {
  * `inProgress`: one bounded chunk was staged; call again with `chunk` (a fresh link is fetched each
  * time, so no link outlives a chunk). `chunk` is absent when the copy must start over (the source changed).
  */
-export type CollectOutput = { kind: "collected"; evidence: EvidenceRecord } | { kind: "inProgress"; chunk?: ChunkedCopyState } | Throttled | Rejected;
+export type CollectOutput =
+  { kind: "collected"; evidence: EvidenceRecord } | { kind: "inProgress"; chunk?: ChunkedCopyState } | Throttled | Rejected;
 
 export interface CancelInput {
   actionId: string;

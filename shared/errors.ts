@@ -23,10 +23,7 @@ export interface SettingProblem {
 export class ConfigError extends CollectorError {
   readonly problems: SettingProblem[];
   constructor(problems: SettingProblem[]) {
-    super(
-      "InvalidConfiguration",
-      `Invalid configuration: ${problems.map((p) => `${p.setting}: ${p.problem}`).join("; ")}`,
-    );
+    super("InvalidConfiguration", `Invalid configuration: ${problems.map((p) => `${p.setting}: ${p.problem}`).join("; ")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -63,9 +60,7 @@ export function redactUrl(url: string): string {
 
 /** A message safe to log: SAS query strings and bearer tokens stripped out. */
 export function redactText(text: string): string {
-  return text
-    .replace(/(https?:\/\/[^\s"'?]+)\?[^\s"']*/g, "$1?<redacted>")
-    .replace(/Bearer\s+[A-Za-z0-9\-._~+/]+=*/g, "Bearer <redacted>");
+  return text.replace(/(https?:\/\/[^\s"'?]+)\?[^\s"']*/g, "$1?<redacted>").replace(/Bearer\s+[A-Za-z0-9\-._~+/]+=*/g, "Bearer <redacted>");
 }
 
 export function errorMessage(e: unknown): string {

@@ -19,7 +19,11 @@ export const MDE_API_HOSTS: readonly string[] = [
 ];
 
 /** Azure Storage blob endpoints of the public, US Government and China clouds (`<account>.blob.<suffix>`). */
-export const BLOB_HOST_PATTERNS: readonly string[] = ["*.blob.core.windows.net", "*.blob.core.usgovcloudapi.net", "*.blob.core.chinacloudapi.cn"];
+export const BLOB_HOST_PATTERNS: readonly string[] = [
+  "*.blob.core.windows.net",
+  "*.blob.core.usgovcloudapi.net",
+  "*.blob.core.chinacloudapi.cn",
+];
 
 /** A host name, or `*.suffix` for any single-label-or-more subdomain of suffix. */
 const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;

@@ -20,8 +20,10 @@ export interface LogSink {
 
 /** Writes one JSON line per entry to the sink (the InvocationContext in Functions). */
 export function jsonLogger(sink: LogSink, base: LogProperties = {}): Logger {
-  const write = (level: "info" | "warn" | "error") => (message: string, properties: LogProperties = {}) =>
-    sink[level](JSON.stringify({ level, message, ...base, ...properties }));
+  const write =
+    (level: "info" | "warn" | "error") =>
+    (message: string, properties: LogProperties = {}) =>
+      sink[level](JSON.stringify({ level, message, ...base, ...properties }));
   return { info: write("info"), warn: write("warn"), error: write("error") };
 }
 

@@ -61,7 +61,20 @@ interface FieldSpec {
   names?: readonly string[];
 }
 
-const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTH_NAMES = [
+  "january",
+  "february",
+  "march",
+  "april",
+  "may",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+];
 const DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
 /** In expression order. */
@@ -164,14 +177,27 @@ const SEARCH_YEARS = 30;
 const PREVIOUS_SEARCH_DAYS = 400;
 
 /** The parsed fields, seconds first. */
-type FieldSets = readonly [seconds: Set<number>, minutes: Set<number>, hours: Set<number>, days: Set<number>, months: Set<number>, daysOfWeek: Set<number>];
+type FieldSets = readonly [
+  seconds: Set<number>,
+  minutes: Set<number>,
+  hours: Set<number>,
+  days: Set<number>,
+  months: Set<number>,
+  daysOfWeek: Set<number>,
+];
 
 /**
  * Walks from `start` (whole seconds) towards the first matching time in `direction`: a field that
  * does not match jumps to the start of its next unit (forwards) or the last second of its previous
  * one (backwards), so the loop is short.
  */
-function search(sets: FieldSets, start: Date, direction: 1 | -1, cal: Calendar, outside: (t: Date, f: Fields) => boolean): Date | undefined {
+function search(
+  sets: FieldSets,
+  start: Date,
+  direction: 1 | -1,
+  cal: Calendar,
+  outside: (t: Date, f: Fields) => boolean,
+): Date | undefined {
   const [seconds, minutes, hours, days, months, daysOfWeek] = sets;
   let t = start;
   for (let guard = 0; guard < 1_000_000; guard++) {
@@ -186,7 +212,14 @@ function search(sets: FieldSets, start: Date, direction: 1 | -1, cal: Calendar, 
     else if (!seconds.has(f.second)) unit = 5;
     else return t;
     // That unit's start: the finer fields reset (day to 1, the rest to 0).
-    const parts = [f.year, f.month, f.day, f.hour, f.minute, f.second].map((v, i) => (i <= unit ? v : i === 2 ? 1 : 0)) as [number, number, number, number, number, number];
+    const parts = [f.year, f.month, f.day, f.hour, f.minute, f.second].map((v, i) => (i <= unit ? v : i === 2 ? 1 : 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     let candidate: Date;
     if (direction > 0) {
       parts[unit] = parts[unit]! + 1;

@@ -18,8 +18,10 @@ export function checkPlaybookUse(
   }
   const p = catalog.get(playbook)!;
   const unavailable = unavailablePlaceholders(p, context).filter((name) => !name.startsWith("params."));
-  if (unavailable.length > 0) add(`${at}.playbook`, `"${playbook}" uses ${unavailable.map((n) => `{{${n}}}`).join(", ")}, which a ${context} collection cannot fill`);
+  if (unavailable.length > 0)
+    add(`${at}.playbook`, `"${playbook}" uses ${unavailable.map((n) => `{{${n}}}`).join(", ")}, which a ${context} collection cannot fill`);
   const used = p.placeholders.filter((n) => n.startsWith("params.")).map((n) => n.slice("params.".length));
   for (const name of used) if (!(name in parameters)) add(`${at}.parameters`, `"${playbook}" needs a value for {{params.${name}}}`);
-  for (const name of Object.keys(parameters)) if (!used.includes(name)) add(`${at}.parameters.${name}`, `"${playbook}" has no {{params.${name}}} placeholder`);
+  for (const name of Object.keys(parameters))
+    if (!used.includes(name)) add(`${at}.parameters.${name}`, `"${playbook}" has no {{params.${name}}} placeholder`);
 }

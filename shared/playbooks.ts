@@ -65,7 +65,9 @@ const PLAYBOOK_FIELDS = new Set(["name", "description", "comment", "commands"]);
 function templateProblem(text: string): string | undefined {
   for (const [, name] of text.matchAll(PLACEHOLDER)) {
     if (!isKnownPlaceholder(name!)) {
-      return `unknown placeholder {{${name}}}: use one of ${Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(", ")} or {{params.<name>}}`;
+      return `unknown placeholder {{${name}}}: use one of ${Object.keys(PLACEHOLDERS)
+        .map((p) => `{{${p}}}`)
+        .join(", ")} or {{params.<name>}}`;
     }
   }
   if (/\{\{|\}\}/.test(text.replace(PLACEHOLDER, ""))) return "has an unclosed or malformed {{placeholder}}";
@@ -90,7 +92,7 @@ function mapRawValues(raw: unknown[], f: (value: string) => string): unknown[] {
 
 /** The template value of command j, param k; only called once the commands validated, so it exists. */
 function rawValue(raw: unknown[], j: number, k: number): string {
-  return ((raw[j] as { params: { value: string }[] }).params[k]!).value;
+  return (raw[j] as { params: { value: string }[] }).params[k]!.value;
 }
 
 /**
@@ -113,7 +115,8 @@ export function parsePlaybooks(
     const at = `${setting}[${i}]`;
     if (!isRecord(entry)) return add(at, "must be an object: { name, description?, comment?, commands }");
     const before = problems.length;
-    for (const key of Object.keys(entry)) if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${echoName(key)}`, "unknown field (fields: name, description, comment, commands)");
+    for (const key of Object.keys(entry))
+      if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${echoName(key)}`, "unknown field (fields: name, description, comment, commands)");
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (catalog.has(name)) add(`${at}.name`, `"${name}" is defined twice`);
@@ -136,7 +139,10 @@ export function parsePlaybooks(
     const sampled = raw ? mapRawValues(raw, (v) => v.replace(PLACEHOLDER, "placeholder")) : entry.commands;
     const checked = validateCommands(sampled, add, `${at}.commands`, options);
     if (problems.length > before) return;
-    const commands = checked.map((c, j) => ({ type: c.type, params: c.params.map((p, k) => ({ key: p.key, value: rawValue(raw!, j, k) })) }));
+    const commands = checked.map((c, j) => ({
+      type: c.type,
+      params: c.params.map((p, k) => ({ key: p.key, value: rawValue(raw!, j, k) })),
+    }));
     const texts = [...commands.flatMap((c) => c.params.map((p) => p.value)), ...(entry.comment ? [entry.comment as string] : [])];
     catalog.set(name as string, {
       name: name as string,
@@ -168,7 +174,9 @@ export function parseJsonArray(raw: string | undefined, setting: string, add: (a
 
 /** Placeholders of `playbook` that `context` can never fill (checked when plans and rules load). */
 export function unavailablePlaceholders(playbook: Playbook, context: PlaceholderContext): string[] {
-  return playbook.placeholders.filter((p) => !AVAILABLE[context].some((prefix) => (prefix.endsWith(".") ? p.startsWith(prefix) : p === prefix)));
+  return playbook.placeholders.filter(
+    (p) => !AVAILABLE[context].some((prefix) => (prefix.endsWith(".") ? p.startsWith(prefix) : p === prefix)),
+  );
 }
 
 /** Values for the placeholders, by full name (`alert.id`); `params.*` come from `parameters`. */
@@ -192,7 +200,8 @@ export function renderPlaybook(
   const problems: FieldProblem[] = [];
   const add = (field: string, message: string) => problems.push({ field, message });
   for (const name of Object.keys(parameters)) {
-    if (!playbook.placeholders.includes(`params.${name}`)) add(`parameters.${echoName(name)}`, `playbook "${playbook.name}" has no {{params.${name}}} placeholder`);
+    if (!playbook.placeholders.includes(`params.${name}`))
+      add(`parameters.${echoName(name)}`, `playbook "${playbook.name}" has no {{params.${name}}} placeholder`);
   }
   const unavailable = new Set(unavailablePlaceholders(playbook, context));
   const lookup = (name: string): string | undefined =>
@@ -201,7 +210,12 @@ export function renderPlaybook(
     text.replace(PLACEHOLDER, (_m, name: string) => {
       const value = unavailable.has(name) ? undefined : lookup(name);
       if (value === undefined || value === "") {
-        add(field, unavailable.has(name) ? `{{${name}}} is not available to a ${context} collection` : `{{${name}}} has no value for this collection`);
+        add(
+          field,
+          unavailable.has(name)
+            ? `{{${name}}} is not available to a ${context} collection`
+            : `{{${name}}} has no value for this collection`,
+        );
         return "";
       }
       return value;

@@ -138,7 +138,10 @@ export function validateCollectionRequest(body: unknown, options: CommandValidat
   } else if (body.playbook !== undefined) {
     playbook = validatePlaybookReference(body.playbook, add);
   } else if (body.commands === undefined) {
-    add("commands", "required: a non-empty array of live response commands (PutFile, RunScript, GetFile), or playbook: { name, parameters? }");
+    add(
+      "commands",
+      "required: a non-empty array of live response commands (PutFile, RunScript, GetFile), or playbook: { name, parameters? }",
+    );
   } else {
     commands = validateCommands(body.commands, add, "commands", options);
   }
@@ -168,8 +171,10 @@ function validatePlaybookReference(value: unknown, report: (field: string, messa
   }
   let problems = 0;
   const add = (field: string, message: string) => (problems++, report(field, message));
-  for (const key of Object.keys(value)) if (key !== "name" && key !== "parameters") add(`playbook.${echoName(key)}`, "unknown field (fields: name, parameters)");
-  if (typeof value.name !== "string" || !PLAYBOOK_NAME_PATTERN.test(value.name)) add("playbook.name", "required: a playbook name (letters, digits, '.', '_', '-')");
+  for (const key of Object.keys(value))
+    if (key !== "name" && key !== "parameters") add(`playbook.${echoName(key)}`, "unknown field (fields: name, parameters)");
+  if (typeof value.name !== "string" || !PLAYBOOK_NAME_PATTERN.test(value.name))
+    add("playbook.name", "required: a playbook name (letters, digits, '.', '_', '-')");
   const parameters = validateParameterValues(value.parameters, "playbook.parameters", add);
   return problems === 0 ? { name: value.name as string, parameters } : undefined;
 }
@@ -188,9 +193,11 @@ export function validateParameterValues(value: unknown, at: string, add: (field:
   const entries = Object.entries(value);
   if (entries.length > REQUEST_LIMITS.maxPlaybookParameters) add(at, `at most ${REQUEST_LIMITS.maxPlaybookParameters} parameters`);
   for (const [name, v] of entries) {
-    if (!PARAMETER_NAME_PATTERN.test(name)) add(`${at}.${echoName(name)}`, "parameter names are a letter followed by letters, digits or '_'");
+    if (!PARAMETER_NAME_PATTERN.test(name))
+      add(`${at}.${echoName(name)}`, "parameter names are a letter followed by letters, digits or '_'");
     else if (typeof v !== "string") add(`${at}.${name}`, "must be a string");
-    else if (v.length > REQUEST_LIMITS.maxParamValueLength) add(`${at}.${name}`, `must be at most ${REQUEST_LIMITS.maxParamValueLength} characters`);
+    else if (v.length > REQUEST_LIMITS.maxParamValueLength)
+      add(`${at}.${name}`, `must be at most ${REQUEST_LIMITS.maxParamValueLength} characters`);
     else if (hasUnsafeCharacters(v)) add(`${at}.${name}`, UNSAFE_CHARACTERS_MESSAGE);
     else parameters[name] = v;
   }
@@ -240,7 +247,8 @@ export function validateCommands(
   value.forEach((raw, i) => {
     const at = `${path}[${i}]`;
     if (!isRecord(raw)) return add(at, "must be an object with type and params");
-    for (const key of Object.keys(raw)) if (key !== "type" && key !== "params") add(`${at}.${echoName(key)}`, "unknown field (fields are case-sensitive: type, params)");
+    for (const key of Object.keys(raw))
+      if (key !== "type" && key !== "params") add(`${at}.${echoName(key)}`, "unknown field (fields are case-sensitive: type, params)");
     const type = raw.type;
     if (typeof type !== "string" || !(LIVE_RESPONSE_COMMAND_TYPES as readonly string[]).includes(type)) {
       return add(`${at}.type`, `must be one of ${LIVE_RESPONSE_COMMAND_TYPES.join(", ")}`);
@@ -276,16 +284,18 @@ function validateParams(
   value.forEach((p, j) => {
     const pat = `${at}.params[${j}]`;
     if (!isRecord(p) || typeof p.key !== "string" || typeof p.value !== "string") {
-      return add(pat, "must be { \"key\": string, \"value\": string }");
+      return add(pat, 'must be { "key": string, "value": string }');
     }
-    if (!allowed.includes(p.key)) return add(`${pat}.key`, `${type} takes ${allowed.join(", ")} (case-sensitive), not "${echoName(p.key)}"`);
+    if (!allowed.includes(p.key))
+      return add(`${pat}.key`, `${type} takes ${allowed.join(", ")} (case-sensitive), not "${echoName(p.key)}"`);
     if (seen.has(p.key)) return add(`${pat}.key`, `${p.key} given twice`);
     seen.add(p.key);
     const problem = paramValueProblem(p.key, p.value, options);
     if (problem) return add(`${pat}.value`, problem);
     params.push({ key: p.key, value: p.value });
   });
-  for (const key of rules.required) if (!seen.has(key) && !value.some((p) => isRecord(p) && p.key === key)) add(`${at}.params`, `${type} requires ${key}`);
+  for (const key of rules.required)
+    if (!seen.has(key) && !value.some((p) => isRecord(p) && p.key === key)) add(`${at}.params`, `${type} requires ${key}`);
   return params;
 }
 

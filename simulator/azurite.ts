@@ -12,8 +12,7 @@ import path from "node:path";
  * Well-known Azurite development key, public and documented by Microsoft; never a production secret:
  * https://learn.microsoft.com/azure/storage/common/storage-use-azurite#well-known-storage-account-and-key
  */
-export const DEV_ACCOUNT_KEY =
-  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+export const DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 /** Second account that stands in for MDE's own result storage (the source of download links). */
 export const SOURCE_ACCOUNT = "mdesource";
 
@@ -71,7 +70,17 @@ export async function startAzurite(options: { port?: number } = {}): Promise<Azu
   const bin = path.join(path.dirname(require.resolve("azurite/package.json")), "dist", "src", "blob", "main.js");
   const child = spawn(
     process.execPath,
-    [bin, "--blobHost", "127.0.0.1", "--blobPort", String(port), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose"],
+    [
+      bin,
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(port),
+      "--inMemoryPersistence",
+      "--skipApiVersionCheck",
+      "--disableTelemetry",
+      "--loose",
+    ],
     {
       env: {
         ...process.env,

@@ -17,7 +17,17 @@ import type { StatsRecorder } from "./stats";
  */
 
 /** Headers relayed from Azurite: what a client of a blob download looks at. */
-const RELAYED_HEADERS = ["content-length", "content-range", "accept-ranges", "content-type", "content-md5", "etag", "last-modified", "x-ms-blob-type", "x-ms-version"];
+const RELAYED_HEADERS = [
+  "content-length",
+  "content-range",
+  "accept-ranges",
+  "content-type",
+  "content-md5",
+  "etag",
+  "last-modified",
+  "x-ms-blob-type",
+  "x-ms-version",
+];
 /** The SAS version shown in proxied links (cosmetic: nothing parses it). */
 const SAS_VERSION = "2025-01-05";
 /** Lifetime of the simulator's own SAS to Azurite behind one proxied request. */
@@ -65,7 +75,8 @@ export class DownloadProxy {
   /** Serves one request for `/download/<token>`; never throws (errors become answers or a destroyed socket). */
   async serve(req: IncomingMessage, res: ServerResponse, token: string, query: URLSearchParams): Promise<void> {
     const method = req.method ?? "GET";
-    if (method !== "GET" && method !== "HEAD") return storageError(res, 405, "UnsupportedHttpVerb", "The resource doesn't support specified Http Verb.");
+    if (method !== "GET" && method !== "HEAD")
+      return storageError(res, 405, "UnsupportedHttpVerb", "The resource doesn't support specified Http Verb.");
     const se = query.get("se") ?? "";
     const sig = Buffer.from(query.get("sig") ?? "", "base64");
     const expected = Buffer.from(this.sign(token, se), "base64");
@@ -75,7 +86,13 @@ export class DownloadProxy {
     const expiry = new Date(se);
     // Azure Storage's own wording for an expired SAS (the start defaults to the request time).
     if (!(expiry.getTime() > now.getTime()))
-      return storageError(res, 403, "AuthenticationFailed", AUTH_FAILED, `Signed expiry time [${expiry.toUTCString()}] must be after signed start time [${now.toUTCString()}]`);
+      return storageError(
+        res,
+        403,
+        "AuthenticationFailed",
+        AUTH_FAILED,
+        `Signed expiry time [${expiry.toUTCString()}] must be after signed start time [${now.toUTCString()}]`,
+      );
     const link = this.links.get(token);
     if (!link) return storageError(res, 404, "BlobNotFound", "The specified blob does not exist.");
     await this.relay(req, res, method, link);
@@ -107,12 +124,22 @@ export class DownloadProxy {
     const length = Number(upstream.headers.get("content-length") ?? NaN);
     let cutAt: number | null = null;
     // Only a response longer than the cut point counts as a broken download (a short range passes whole).
-    if (ok && m.breakDownloadsAfterBytes !== null && length > m.breakDownloadsAfterBytes && (this.brokenSoFar.get(m.machineId) ?? 0) < m.brokenDownloads) {
+    if (
+      ok &&
+      m.breakDownloadsAfterBytes !== null &&
+      length > m.breakDownloadsAfterBytes &&
+      (this.brokenSoFar.get(m.machineId) ?? 0) < m.brokenDownloads
+    ) {
       cutAt = m.breakDownloadsAfterBytes;
       this.brokenSoFar.set(m.machineId, (this.brokenSoFar.get(m.machineId) ?? 0) + 1);
       this.options.stats.recordFault("brokenDownload", "download");
     }
-    await streamBody(res, Readable.fromWeb(upstream.body as import("node:stream/web").ReadableStream), ok ? m.slowDownloadBytesPerSecond : null, cutAt);
+    await streamBody(
+      res,
+      Readable.fromWeb(upstream.body as import("node:stream/web").ReadableStream),
+      ok ? m.slowDownloadBytesPerSecond : null,
+      cutAt,
+    );
   }
 }
 
@@ -170,7 +197,8 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-const AUTH_FAILED = "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.";
+const AUTH_FAILED =
+  "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.";
 
 /** An Azure Storage error answer: XML body `<Error><Code>..</Code><Message>..</Message>...</Error>` and `x-ms-error-code`. */
 function storageError(res: ServerResponse, status: number, code: string, message: string, authDetail?: string): void {

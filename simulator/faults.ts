@@ -93,25 +93,29 @@ export function validateFaultOptions(input: unknown, problems: string[], path = 
     if (probability(f[key])) out[key] = f[key] as number;
     else problems.push(`${path}.${key} must be a number between 0 and 1`);
   }
-  if ((out.throttleRate ?? 0) + (out.serverErrorRate ?? 0) + (out.dropRate ?? 0) > 1) problems.push(`${path}: throttleRate + serverErrorRate + dropRate must be at most 1`);
+  if ((out.throttleRate ?? 0) + (out.serverErrorRate ?? 0) + (out.dropRate ?? 0) > 1)
+    problems.push(`${path}: throttleRate + serverErrorRate + dropRate must be at most 1`);
   if (f.seed !== undefined) {
     if (Number.isSafeInteger(f.seed)) out.seed = f.seed as number;
     else problems.push(`${path}.seed must be an integer`);
   }
   if (f.retryAfterSeconds !== undefined) {
-    if (Number.isInteger(f.retryAfterSeconds) && (f.retryAfterSeconds as number) >= 0) out.retryAfterSeconds = f.retryAfterSeconds as number;
+    if (Number.isInteger(f.retryAfterSeconds) && (f.retryAfterSeconds as number) >= 0)
+      out.retryAfterSeconds = f.retryAfterSeconds as number;
     else problems.push(`${path}.retryAfterSeconds must be an integer >= 0`);
   }
   const latency = f.latencyMs;
   if (latency !== undefined) {
     const range = typeof latency === "object" && latency !== null ? (latency as Record<string, unknown>) : undefined;
     if (nonNegative(latency)) out.latencyMs = latency;
-    else if (range && nonNegative(range.min) && nonNegative(range.max) && range.min <= range.max) out.latencyMs = { min: range.min, max: range.max };
+    else if (range && nonNegative(range.min) && nonNegative(range.max) && range.min <= range.max)
+      out.latencyMs = { min: range.min, max: range.max };
     else problems.push(`${path}.latencyMs must be a number >= 0 or { min, max } with 0 <= min <= max`);
   }
   if (f.endpoints !== undefined) {
     const known = SIMULATOR_ENDPOINTS as readonly string[];
-    if (Array.isArray(f.endpoints) && f.endpoints.every((e) => known.includes(e as string))) out.endpoints = [...(f.endpoints as SimulatorEndpoint[])];
+    if (Array.isArray(f.endpoints) && f.endpoints.every((e) => known.includes(e as string)))
+      out.endpoints = [...(f.endpoints as SimulatorEndpoint[])];
     else problems.push(`${path}.endpoints must be a list of ${known.join(", ")}`);
   }
   return out;
@@ -121,7 +125,8 @@ export function validateFaultOptions(input: unknown, problems: string[], path = 
 export function resolveFaults(options: FaultOptions | null | undefined, base?: ResolvedFaults): ResolvedFaults {
   const o = options ?? {};
   const b: ResolvedFaults = base ?? { ...DEFAULTS, seed: DEFAULT_FAULT_SEED };
-  const latency = o.latencyMs === undefined ? b.latencyMs : typeof o.latencyMs === "number" ? { min: o.latencyMs, max: o.latencyMs } : { ...o.latencyMs };
+  const latency =
+    o.latencyMs === undefined ? b.latencyMs : typeof o.latencyMs === "number" ? { min: o.latencyMs, max: o.latencyMs } : { ...o.latencyMs };
   return {
     throttleRate: o.throttleRate ?? b.throttleRate,
     serverErrorRate: o.serverErrorRate ?? b.serverErrorRate,
@@ -171,7 +176,13 @@ class FaultStream {
     if (c.throttleRate + c.serverErrorRate + c.dropRate === 0) return { fault: null, latencyMs };
     const u = this.faultRandom();
     const kind: RequestFaultKind | null =
-      u < c.throttleRate ? "tooManyRequests" : u < c.throttleRate + c.serverErrorRate ? "serverError" : u < c.throttleRate + c.serverErrorRate + c.dropRate ? "drop" : null;
+      u < c.throttleRate
+        ? "tooManyRequests"
+        : u < c.throttleRate + c.serverErrorRate
+          ? "serverError"
+          : u < c.throttleRate + c.serverErrorRate + c.dropRate
+            ? "drop"
+            : null;
     if (!kind) return { fault: null, latencyMs };
     // A gateway throttles before anything happens; a 500 or a lost connection can come after the work was done.
     const afterCommit = kind !== "tooManyRequests" && method === "POST" && this.faultRandom() < c.failAfterCommitRate;
@@ -235,6 +246,8 @@ export async function applyLatency(ms: number): Promise<void> {
 }
 
 /** The stats key of an applied fault: `serverErrorAfterCommit` and `dropAfterCommit` are counted apart. */
-export function faultStatKind(fault: NonNullable<FaultPlan["fault"]>): "tooManyRequests" | "serverError" | "drop" | "serverErrorAfterCommit" | "dropAfterCommit" {
+export function faultStatKind(
+  fault: NonNullable<FaultPlan["fault"]>,
+): "tooManyRequests" | "serverError" | "drop" | "serverErrorAfterCommit" | "dropAfterCommit" {
   return fault.afterCommit ? (fault.kind === "drop" ? "dropAfterCommit" : "serverErrorAfterCommit") : fault.kind;
 }

@@ -7,7 +7,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function authorize(header: string | undefined, acceptedToken: string | undefined): void {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   if (!match) throw new SimulatorHttpError(401, "Unauthorized", "Authorization header with a bearer token is required");
-  if (acceptedToken !== undefined && match[1] !== acceptedToken) throw new SimulatorHttpError(401, "Unauthorized", "The bearer token is not valid");
+  if (acceptedToken !== undefined && match[1] !== acceptedToken)
+    throw new SimulatorHttpError(401, "Unauthorized", "The bearer token is not valid");
 }
 
 /** Reads the request body, at most 1 MiB. */

@@ -3,7 +3,16 @@ import { Readable } from "node:stream";
 import { AlertStore } from "./alerts";
 import { badRequest, notFound, tooManyRequests } from "./errors";
 import { HOUR_IN_MS, MINUTE_IN_MS, type SimulatorLimits } from "./limits";
-import { finalAtMs, isFinal, toWireEntity, viewAt, type ActionRecord, type ActionView, type MachineState, type TimelineSettings } from "./machineActions";
+import {
+  finalAtMs,
+  isFinal,
+  toWireEntity,
+  viewAt,
+  type ActionRecord,
+  type ActionView,
+  type MachineState,
+  type TimelineSettings,
+} from "./machineActions";
 import { listMachinesBody, toWireMachine } from "./machineInventory";
 import { parseActionFilter } from "./odataFilter";
 import { RateLimiter } from "./rateLimits";
@@ -50,7 +59,10 @@ export class LiveResponseApi {
   constructor(private readonly settings: LiveResponseApiSettings) {
     const l: SimulatorLimits = settings.limits;
     // The same window sizes everywhere: calls per minute, and per hour where MDE states one (limits.ts cites each).
-    const readWindows = [{ maxCalls: l.readPerMinute, windowInMs: MINUTE_IN_MS }, { maxCalls: l.readPerHour, windowInMs: HOUR_IN_MS }];
+    const readWindows = [
+      { maxCalls: l.readPerMinute, windowInMs: MINUTE_IN_MS },
+      { maxCalls: l.readPerHour, windowInMs: HOUR_IN_MS },
+    ];
     this.limiters = {
       runLiveResponse: new RateLimiter([{ maxCalls: l.runLiveResponsePerMinute, windowInMs: MINUTE_IN_MS }]),
       getMachineAction: new RateLimiter(readWindows),
@@ -58,7 +70,10 @@ export class LiveResponseApi {
       cancelMachineAction: new RateLimiter(readWindows),
       listMachines: new RateLimiter(readWindows),
       getAlert: new RateLimiter(readWindows),
-      getDownloadLink: new RateLimiter([{ maxCalls: l.downloadLinkPerMinute, windowInMs: MINUTE_IN_MS }, { maxCalls: l.downloadLinkPerHour, windowInMs: HOUR_IN_MS }]),
+      getDownloadLink: new RateLimiter([
+        { maxCalls: l.downloadLinkPerMinute, windowInMs: MINUTE_IN_MS },
+        { maxCalls: l.downloadLinkPerHour, windowInMs: HOUR_IN_MS },
+      ]),
     };
   }
 
@@ -124,7 +139,10 @@ export class LiveResponseApi {
     // 25 concurrently running sessions tenant-wide (run-live-response, "Limitations"); a queued session counts.
     if (active.length >= this.settings.limits.concurrentSessions) {
       const freeAtMs = Math.min(...active.map((x) => finalAtMs(x.a, this.machineOf(x.a), this.settings)));
-      throw tooManyRequests(`Too many concurrent live response sessions (limit ${this.settings.limits.concurrentSessions})`, freeAtMs - now);
+      throw tooManyRequests(
+        `Too many concurrent live response sessions (limit ${this.settings.limits.concurrentSessions})`,
+        freeAtMs - now,
+      );
     }
     const action: ActionRecord = {
       id: randomUUID(),
@@ -139,7 +157,11 @@ export class LiveResponseApi {
     this.actionsById.set(action.id, action);
     // 201 (run-live-response, "Response"; its example's header says 200) with the action as just created:
     // Pending, every command Created (that page's response example), even if the device picks it up at once.
-    const asCreated: ActionView = { status: "Pending", lastUpdateMs: now, commands: action.commands.map((_, index) => ({ index, commandStatus: "Created", startMs: null, endMs: null, errors: [] })) };
+    const asCreated: ActionView = {
+      status: "Pending",
+      lastUpdateMs: now,
+      commands: action.commands.map((_, index) => ({ index, commandStatus: "Created", startMs: null, endMs: null, errors: [] })),
+    };
     return { status: 201, body: this.entity(action, ctx, asCreated) };
   }
 
@@ -191,7 +213,9 @@ export class LiveResponseApi {
     const predicate = filter === null ? () => true : parseActionFilter(filter);
     const top = integerOption(query, "$top", MAX_TOP) ?? MAX_TOP;
     const skip = integerOption(query, "$skip", Number.MAX_SAFE_INTEGER) ?? 0;
-    const value = this.actions().filter(predicate).slice(skip, skip + top);
+    const value = this.actions()
+      .filter(predicate)
+      .slice(skip, skip + top);
     return { status: 200, body: { "@odata.context": `${ctx.serviceRoot}/$metadata#MachineActions`, value } };
   }
 
@@ -235,10 +259,18 @@ export class LiveResponseApi {
       const path = paramValue(command, "Path")!;
       // GetFile results arrive gzip-compressed: observed in production integrations, not documented by Microsoft (see resultStore.ts).
       // `getFileCompress` false or "stored" lets big tests skip gzip's cost.
-      return { gzip: scenario.getFileCompress !== false, gzipLevel: scenario.getFileCompress === "stored" ? 0 : undefined, content: () => getFileContentStream(scenario.machineId, path, scenario.getFileSizeBytes) };
+      return {
+        gzip: scenario.getFileCompress !== false,
+        gzipLevel: scenario.getFileCompress === "stored" ? 0 : undefined,
+        content: () => getFileContentStream(scenario.machineId, path, scenario.getFileSizeBytes),
+      };
     }
     const scriptName = paramValue(command, "ScriptName")!;
-    const outcome = scenario.runScript ?? { exitCode: 0, output: defaultScriptOutput(action.id, scriptName, paramValue(command, "Args")), errors: "" };
+    const outcome = scenario.runScript ?? {
+      exitCode: 0,
+      output: defaultScriptOutput(action.id, scriptName, paramValue(command, "Args")),
+      errors: "",
+    };
     return { gzip: false, content: () => Readable.from([runScriptTranscript(scriptName, outcome)]) };
   }
 
@@ -247,9 +279,14 @@ export class LiveResponseApi {
     const action = this.actionsById.get(actionId.toLowerCase());
     if (!action) throw new Error(`Unknown action ${actionId}`);
     this.resultCommand(action, index);
-    const { blobName: _blobName, ...figures } = await this.settings.resultStore.materialize(`${action.id}/${index}`, action.id, this.resultSource(action, index));
+    const { blobName: _blobName, ...figures } = await this.settings.resultStore.materialize(
+      `${action.id}/${index}`,
+      action.id,
+      this.resultSource(action, index),
+    );
     // A raw GetFile result is its own content: report the content figures all the same.
-    if (action.commands[index]!.type === "GetFile" && figures.contentSha256 === undefined) return { ...figures, contentSha256: figures.sha256, contentSize: figures.size };
+    if (action.commands[index]!.type === "GetFile" && figures.contentSha256 === undefined)
+      return { ...figures, contentSha256: figures.sha256, contentSize: figures.size };
     return figures;
   }
 
@@ -260,7 +297,8 @@ export class LiveResponseApi {
   cancelMachineAction(actionId: string, body: unknown, ctx: RequestContext): ApiAnswer {
     this.admit("cancelMachineAction", "machineactions cancel (100 calls per minute, 1500 per hour)");
     const action = this.actionOr404(actionId);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("InvalidRequestBody", "Request body must be a JSON object");
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw badRequest("InvalidRequestBody", "Request body must be a JSON object");
     const comment = (body as Record<string, unknown>).Comment;
     if (comment === undefined || comment === null || comment === "") throw badRequest("MissingRequiredParameter", "Comment is required");
     if (typeof comment !== "string") throw badRequest("InvalidRequestBody", "Comment must be a string");

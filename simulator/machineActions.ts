@@ -79,7 +79,12 @@ function plan(action: ActionRecord, machine: MachineState, settings: TimelineSet
     }
     if (duration > timeout) {
       // RunScript times out after 10 minutes (run-live-response, "Limitations"); other types per the live-response page (limits.ts).
-      commands.push({ startMs: t, endMs: t + timeout, status: "Failed", errors: [`${type} timed out after ${Math.round(timeout / 60_000)} minutes`] });
+      commands.push({
+        startMs: t,
+        endMs: t + timeout,
+        status: "Failed",
+        errors: [`${type} timed out after ${Math.round(timeout / 60_000)} minutes`],
+      });
       break;
     }
     commands.push({ startMs: t, endMs: t + duration, status: "Completed", errors: [] });
@@ -105,7 +110,9 @@ function uncancelledViewAt(action: ActionRecord, machine: MachineState, nowMs: n
   const allCreated = action.commands.map((_, i) => created(i));
   const p = plan(action, machine, settings);
   if (p.kind === "timeout") {
-    return nowMs < p.atMs ? { status: "Pending", lastUpdateMs: action.createdAtMs, commands: allCreated } : { status: "TimeOut", lastUpdateMs: p.atMs, commands: allCreated };
+    return nowMs < p.atMs
+      ? { status: "Pending", lastUpdateMs: action.createdAtMs, commands: allCreated }
+      : { status: "TimeOut", lastUpdateMs: p.atMs, commands: allCreated };
   }
   if (nowMs < p.startMs) return { status: "Pending", lastUpdateMs: action.createdAtMs, commands: allCreated };
   let lastUpdateMs = p.startMs;
@@ -169,7 +176,10 @@ export function toWireEntity(action: ActionRecord, view: ActionView): Record<str
       endTime: c.endMs === null ? null : mdeTimestamp(c.endMs),
       commandStatus: c.commandStatus,
       errors: c.errors,
-      command: { type: action.commands[c.index]!.type, params: action.commands[c.index]!.params.map((p) => ({ key: p.key, value: p.value })) },
+      command: {
+        type: action.commands[c.index]!.type,
+        params: action.commands[c.index]!.params.map((p) => ({ key: p.key, value: p.value })),
+      },
     })),
   };
 }

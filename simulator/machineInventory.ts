@@ -25,9 +25,12 @@ const HEALTH = ["Active", "Inactive", "ImpairedCommunication", "NoSensorData", "
 
 /** Validates the inventory fields of a scenario (problems appended) and applies defaults. */
 export function resolveMachineInventoryFields(s: Record<string, unknown>, problems: string[]): ResolvedMachineInventoryFields {
-  if (s.osPlatform !== undefined && (typeof s.osPlatform !== "string" || s.osPlatform === "")) problems.push("osPlatform must be a non-empty string");
-  if (s.healthStatus !== undefined && !HEALTH.includes(s.healthStatus as string)) problems.push(`healthStatus must be one of ${HEALTH.join(", ")}`);
-  if (s.machineTags !== undefined && !(Array.isArray(s.machineTags) && s.machineTags.every((t) => typeof t === "string"))) problems.push("machineTags must be an array of strings");
+  if (s.osPlatform !== undefined && (typeof s.osPlatform !== "string" || s.osPlatform === ""))
+    problems.push("osPlatform must be a non-empty string");
+  if (s.healthStatus !== undefined && !HEALTH.includes(s.healthStatus as string))
+    problems.push(`healthStatus must be one of ${HEALTH.join(", ")}`);
+  if (s.machineTags !== undefined && !(Array.isArray(s.machineTags) && s.machineTags.every((t) => typeof t === "string")))
+    problems.push("machineTags must be an array of strings");
   return {
     osPlatform: (s.osPlatform as string | undefined) ?? "Windows10",
     healthStatus: (s.healthStatus as string | undefined) ?? "Active",
@@ -36,7 +39,10 @@ export function resolveMachineInventoryFields(s: Record<string, unknown>, proble
 }
 
 /** A device as the Machine entity (the fields the collector reads, plus a few MDE always sends). */
-export function toWireMachine(m: { machineId: string; computerDnsName: string } & ResolvedMachineInventoryFields, lastSeen: Date): Record<string, unknown> {
+export function toWireMachine(
+  m: { machineId: string; computerDnsName: string } & ResolvedMachineInventoryFields,
+  lastSeen: Date,
+): Record<string, unknown> {
   return {
     id: m.machineId,
     computerDnsName: m.computerDnsName,
@@ -57,8 +63,13 @@ export function toWireMachine(m: { machineId: string; computerDnsName: string } 
 const MAX_TOP = 10_000;
 
 /** Answers `GET /api/machines?$filter=...&$top=...` over wire machines. @throws SimulatorHttpError 400 InvalidInput */
-export function listMachinesBody(machines: Record<string, unknown>[], query: URLSearchParams, serviceRoot: string): Record<string, unknown> {
-  for (const key of query.keys()) if (!["$filter", "$top", "$skip"].includes(key)) throw badRequest("InvalidInput", `Query option '${key}' is not supported`);
+export function listMachinesBody(
+  machines: Record<string, unknown>[],
+  query: URLSearchParams,
+  serviceRoot: string,
+): Record<string, unknown> {
+  for (const key of query.keys())
+    if (!["$filter", "$top", "$skip"].includes(key)) throw badRequest("InvalidInput", `Query option '${key}' is not supported`);
   const filter = query.get("$filter");
   const predicate = filter === null ? () => true : parseMachineFilter(filter);
   const option = (name: string, max: number, fallback: number): number => {

@@ -44,17 +44,22 @@ async function main(): Promise<void> {
   }
 
   console.log(`MDE live response simulator: ${baseUrl}  (API under ${baseUrl}/api, any bearer token accepted)`);
-  console.log(`Result store: ${azurite ? `Azurite on ${azurite.blobEndpoint} (account mdesource, started here)` : "from SIMULATOR_RESULT_STORE_CONNECTION_STRING"}`);
+  console.log(
+    `Result store: ${azurite ? `Azurite on ${azurite.blobEndpoint} (account mdesource, started here)` : "from SIMULATOR_RESULT_STORE_CONNECTION_STRING"}`,
+  );
   if (azurite) console.log(`Evidence account connection string: ${azurite.evidenceConnectionString}`);
   console.table(
     simulator.machines().map((m) => ({
       machineId: m.machineId,
       computerDnsName: m.computerDnsName,
       online: describeDelay(m.onlineAfterMs),
-      fault: m.failCommandIndex !== null ? `command ${m.failCommandIndex} fails` : m.expiredLinks > 0 ? `${m.expiredLinks} expired link(s)` : "",
+      fault:
+        m.failCommandIndex !== null ? `command ${m.failCommandIndex} fails` : m.expiredLinks > 0 ? `${m.expiredLinks} expired link(s)` : "",
     })),
   );
-  console.log(`Admin: GET ${baseUrl}/simulator/machines, POST ${baseUrl}/simulator/machines, GET ${baseUrl}/simulator/actions/{id}/results/{index}`);
+  console.log(
+    `Admin: GET ${baseUrl}/simulator/machines, POST ${baseUrl}/simulator/machines, GET ${baseUrl}/simulator/actions/{id}/results/{index}`,
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -25,7 +25,10 @@ export interface FilterSchema {
   startsWith?: boolean;
 }
 
-const ACTION_SCHEMA: FilterSchema = { stringFields: ["id", "status", "machineId", "type", "requestor"], dateFields: ["creationDateTimeUtc", "lastUpdateDateTimeUtc"] };
+const ACTION_SCHEMA: FilterSchema = {
+  stringFields: ["id", "status", "machineId", "type", "requestor"],
+  dateFields: ["creationDateTimeUtc", "lastUpdateDateTimeUtc"],
+};
 /** The machine fields the collector's plans filter on (https://learn.microsoft.com/defender-endpoint/api/get-machines). */
 const MACHINE_SCHEMA: FilterSchema = {
   stringFields: ["id", "computerDnsName", "osPlatform", "healthStatus", "riskScore", "exposureLevel", "aadDeviceId", "onboardingStatus"],
@@ -52,7 +55,7 @@ function tokenize(filter: string): Token[] {
       i++;
       for (;;) {
         if (i >= filter.length) throw invalid("unterminated string literal");
-        if (filter[i] === "'" && filter[i + 1] === "'") (value += "'", (i += 2));
+        if (filter[i] === "'" && filter[i + 1] === "'") ((value += "'"), (i += 2));
         else if (filter[i] === "'") break;
         else value += filter[i++];
       }
@@ -98,7 +101,8 @@ function parseFilter(filter: string, schema: FilterSchema): ActionPredicate {
     let left = parseAnd();
     while (keyword("or")) {
       next();
-      const l = left, r = parseAnd();
+      const l = left,
+        r = parseAnd();
       left = (a) => l(a) || r(a);
     }
     return left;
@@ -107,7 +111,8 @@ function parseFilter(filter: string, schema: FilterSchema): ActionPredicate {
     let left = parsePrimary();
     while (keyword("and")) {
       next();
-      const l = left, r = parsePrimary();
+      const l = left,
+        r = parsePrimary();
       left = (a) => l(a) && r(a);
     }
     return left;
@@ -137,7 +142,9 @@ function parseFilter(filter: string, schema: FilterSchema): ActionPredicate {
     if (literal.kind !== "string") throw invalid(`'${field}' needs a quoted string`);
     if (operator !== "eq" && operator !== "ne") throw invalid(`'${field}' supports eq, ne and in`);
     const value = literal.text.toLowerCase();
-    return operator === "eq" ? (a) => String(a[field] ?? "").toLowerCase() === value : (a) => String(a[field] ?? "").toLowerCase() !== value;
+    return operator === "eq"
+      ? (a) => String(a[field] ?? "").toLowerCase() === value
+      : (a) => String(a[field] ?? "").toLowerCase() !== value;
   };
   const stringField = (text: string | undefined): string => {
     const field = STRING_FIELDS.find((f) => f.toLowerCase() === text?.toLowerCase());
@@ -153,7 +160,10 @@ function parseFilter(filter: string, schema: FilterSchema): ActionPredicate {
     if (v?.kind !== "string") throw invalid("quoted string expected in startswith(field,'value')");
     if (next()?.kind !== "close") throw invalid("')' expected after startswith(field,'value'");
     const prefix = v.text.toLowerCase();
-    return (a) => String(a[field] ?? "").toLowerCase().startsWith(prefix);
+    return (a) =>
+      String(a[field] ?? "")
+        .toLowerCase()
+        .startsWith(prefix);
   };
   // machineTags/any(tag: tag eq 'x'): the lambda form MDE documents for tags.
   const parseAny = (name: string): ActionPredicate => {
@@ -200,12 +210,18 @@ function dateComparison(field: string, operator: string, text: string): ActionPr
     const v = Date.parse(String(a[field] ?? ""));
     if (Number.isNaN(v)) return false;
     switch (operator) {
-      case "eq": return v === bound;
-      case "ne": return v !== bound;
-      case "gt": return v > bound;
-      case "ge": return v >= bound;
-      case "lt": return v < bound;
-      default: return v <= bound;
+      case "eq":
+        return v === bound;
+      case "ne":
+        return v !== bound;
+      case "gt":
+        return v > bound;
+      case "ge":
+        return v >= bound;
+      case "lt":
+        return v < bound;
+      default:
+        return v <= bound;
     }
   };
 }

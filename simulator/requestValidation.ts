@@ -31,7 +31,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 function onlyKeys(obj: Record<string, unknown>, allowed: string[], where: string): void {
   const extra = Object.keys(obj).filter((k) => !allowed.includes(k));
   // Model binding is case-sensitive: `commands` is an unknown property, not `Commands`.
-  if (extra.length > 0) throw badRequest("InvalidRequestBody", `${where}: unknown propert${extra.length > 1 ? "ies" : "y"} ${extra.map((k) => `'${k}'`).join(", ")}`);
+  if (extra.length > 0)
+    throw badRequest(
+      "InvalidRequestBody",
+      `${where}: unknown propert${extra.length > 1 ? "ies" : "y"} ${extra.map((k) => `'${k}'`).join(", ")}`,
+    );
 }
 
 /**
@@ -43,12 +47,17 @@ export function validateLiveResponseBody(body: unknown): ValidLiveResponseBody {
   if (!isObject(body)) throw badRequest("InvalidRequestBody", "Request body must be a JSON object");
   onlyKeys(body, ["Commands", "Comment"], "Request body");
   if (body.Commands === undefined || body.Commands === null) throw badRequest("MissingRequiredParameter", "Commands is required");
-  if (!Array.isArray(body.Commands) || body.Commands.length === 0) throw badRequest("InvalidRequestBody", "Commands must be a non-empty array");
-  if (body.Comment !== undefined && body.Comment !== null && typeof body.Comment !== "string") throw badRequest("InvalidRequestBody", "Comment must be a string");
+  if (!Array.isArray(body.Commands) || body.Commands.length === 0)
+    throw badRequest("InvalidRequestBody", "Commands must be a non-empty array");
+  if (body.Comment !== undefined && body.Comment !== null && typeof body.Comment !== "string")
+    throw badRequest("InvalidRequestBody", "Comment must be a string");
   const commands = body.Commands.map((c, i) => validateCommand(c, i));
   for (let i = 1; i < commands.length; i++) {
     if (ORDER.indexOf(commands[i]!.type) < ORDER.indexOf(commands[i - 1]!.type))
-      throw badRequest("InvalidRequestBody", `Commands must be ordered PutFile, RunScript, GetFile: command ${i} (${commands[i]!.type}) follows ${commands[i - 1]!.type}`);
+      throw badRequest(
+        "InvalidRequestBody",
+        `Commands must be ordered PutFile, RunScript, GetFile: command ${i} (${commands[i]!.type}) follows ${commands[i - 1]!.type}`,
+      );
   }
   return { commands, comment: (body.Comment as string | undefined) ?? null };
 }
@@ -58,14 +67,16 @@ function validateCommand(c: unknown, i: number): WireCommand {
   if (!isObject(c)) throw badRequest("InvalidRequestBody", `${where} must be an object`);
   onlyKeys(c, ["type", "params"], where);
   if (c.type === undefined || c.type === null) throw badRequest("MissingRequiredParameter", `${where}.type is required`);
-  if (typeof c.type !== "string" || !(c.type in PARAMS)) throw badRequest("InvalidRequestBody", `${where}.type must be one of PutFile, RunScript, GetFile`);
+  if (typeof c.type !== "string" || !(c.type in PARAMS))
+    throw badRequest("InvalidRequestBody", `${where}.type must be one of PutFile, RunScript, GetFile`);
   const type = c.type as WireCommand["type"];
   if (c.params === undefined || c.params === null) throw badRequest("MissingRequiredParameter", `${where}.params is required`);
   if (!Array.isArray(c.params)) throw badRequest("InvalidRequestBody", `${where}.params must be an array`);
   const params = c.params.map((p, j) => {
     if (!isObject(p)) throw badRequest("InvalidRequestBody", `${where}.params[${j}] must be an object`);
     onlyKeys(p, ["key", "value"], `${where}.params[${j}]`);
-    if (typeof p.key !== "string" || typeof p.value !== "string") throw badRequest("InvalidRequestBody", `${where}.params[${j}] needs string 'key' and 'value'`);
+    if (typeof p.key !== "string" || typeof p.value !== "string")
+      throw badRequest("InvalidRequestBody", `${where}.params[${j}] needs string 'key' and 'value'`);
     return { key: p.key, value: p.value };
   });
   const spec = PARAMS[type];
@@ -75,7 +86,8 @@ function validateCommand(c: unknown, i: number): WireCommand {
   }
   const seen = new Set<string>();
   for (const p of params) {
-    if (![...spec.required, ...spec.optional].includes(p.key)) throw badRequest("InvalidRequestBody", `${where} (${type}): unknown parameter '${p.key}'`);
+    if (![...spec.required, ...spec.optional].includes(p.key))
+      throw badRequest("InvalidRequestBody", `${where} (${type}): unknown parameter '${p.key}'`);
     if (seen.has(p.key)) throw badRequest("InvalidRequestBody", `${where} (${type}): parameter '${p.key}' given twice`);
     seen.add(p.key);
     if ((p.key === "FileName" || p.key === "ScriptName") && !LIBRARY_FILE_NAME.test(p.value))

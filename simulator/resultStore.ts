@@ -86,7 +86,11 @@ export class ResultStore {
     const now = Date.now();
     const blob = this.container.getBlobClient(blobName);
     return alreadyExpired
-      ? blob.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), startsOn: new Date(now - 2 * ttlInMs - 60_000), expiresOn: new Date(now - 60_000) })
+      ? blob.generateSasUrl({
+          permissions: BlobSASPermissions.parse("r"),
+          startsOn: new Date(now - 2 * ttlInMs - 60_000),
+          expiresOn: new Date(now - 60_000),
+        })
       : // `se` carries whole seconds (the SDK truncates): round up, or a 1-second link could be born expired.
         blob.generateSasUrl({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Math.ceil((now + ttlInMs) / 1000) * 1000) });
   }

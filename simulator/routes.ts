@@ -4,7 +4,12 @@ import type { SimulatorEndpoint } from "./stats";
 
 /** What serves one request: an MDE endpoint (authenticated, counted in stats) or a simulator admin endpoint. */
 export type Route =
-  | { kind: "api"; endpoint: SimulatorEndpoint; run: (body: unknown, ctx: RequestContext, query: URLSearchParams) => ApiAnswer | Promise<ApiAnswer>; needsBody: boolean }
+  | {
+      kind: "api";
+      endpoint: SimulatorEndpoint;
+      run: (body: unknown, ctx: RequestContext, query: URLSearchParams) => ApiAnswer | Promise<ApiAnswer>;
+      needsBody: boolean;
+    }
   | { kind: "admin"; run: (body: unknown) => Promise<ApiAnswer> | ApiAnswer; needsBody: boolean };
 
 /** `GetLiveResponseResultDownloadLink(index=N)` as one path segment (https://learn.microsoft.com/defender-endpoint/api/get-live-response-result). */
@@ -19,9 +24,16 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
   const s = segments.map((x) => x.toLowerCase());
   if (s[0] === "api") {
     if (method === "POST" && s.length === 4 && s[1] === "machines" && s[3] === "runliveresponse")
-      return { kind: "api", endpoint: "runLiveResponse", needsBody: true, run: (body, ctx) => api.runLiveResponse(segments[2]!, body, ctx) };
-    if (method === "GET" && s.length === 2 && s[1] === "machines") return { kind: "api", endpoint: "listMachines", needsBody: false, run: (_b, ctx, query) => api.listMachines(query, ctx) };
-    if (method === "GET" && s.length === 3 && s[1] === "alerts") return { kind: "api", endpoint: "getAlert", needsBody: false, run: (_b, ctx, query) => api.getAlert(segments[2]!, query, ctx) };
+      return {
+        kind: "api",
+        endpoint: "runLiveResponse",
+        needsBody: true,
+        run: (body, ctx) => api.runLiveResponse(segments[2]!, body, ctx),
+      };
+    if (method === "GET" && s.length === 2 && s[1] === "machines")
+      return { kind: "api", endpoint: "listMachines", needsBody: false, run: (_b, ctx, query) => api.listMachines(query, ctx) };
+    if (method === "GET" && s.length === 3 && s[1] === "alerts")
+      return { kind: "api", endpoint: "getAlert", needsBody: false, run: (_b, ctx, query) => api.getAlert(segments[2]!, query, ctx) };
     if (s[1] !== "machineactions") return null;
     if (method === "GET" && s.length === 2)
       return { kind: "api", endpoint: "listMachineActions", needsBody: false, run: (_b, ctx, query) => api.listMachineActions(query, ctx) };
@@ -34,16 +46,23 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
         endpoint: "getDownloadLink",
         needsBody: false,
         run: (_b, ctx) => {
-          if (!/^\d+$/.test(link[1]!)) throw new SimulatorHttpError(400, "InvalidInput", `index must be a non-negative integer, got '${link[1]}'`);
+          if (!/^\d+$/.test(link[1]!))
+            throw new SimulatorHttpError(400, "InvalidInput", `index must be a non-negative integer, got '${link[1]}'`);
           return api.getDownloadLink(segments[2]!, Number(link[1]), ctx);
         },
       };
     if (method === "POST" && s.length === 4 && s[3] === "cancel")
-      return { kind: "api", endpoint: "cancelMachineAction", needsBody: true, run: (body, ctx) => api.cancelMachineAction(segments[2]!, body, ctx) };
+      return {
+        kind: "api",
+        endpoint: "cancelMachineAction",
+        needsBody: true,
+        run: (body, ctx) => api.cancelMachineAction(segments[2]!, body, ctx),
+      };
     return null;
   }
   if (s[0] === "simulator") {
-    if (s.length === 2 && s[1] === "machines" && method === "GET") return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.machines() }) };
+    if (s.length === 2 && s[1] === "machines" && method === "GET")
+      return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.machines() }) };
     if (s.length === 2 && s[1] === "machines" && method === "POST")
       return {
         kind: "admin",
@@ -56,7 +75,8 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
           }
         },
       };
-    if (s.length === 2 && s[1] === "alerts" && method === "GET") return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.alertList() }) };
+    if (s.length === 2 && s[1] === "alerts" && method === "GET")
+      return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.alertList() }) };
     if (s.length === 2 && s[1] === "alerts" && method === "POST")
       return {
         kind: "admin",

@@ -62,16 +62,27 @@ export function resolveScenario(input: unknown): ResolvedMachineScenario {
   const nonNegative = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
   if (typeof s.machineId !== "string" || !MACHINE_ID.test(s.machineId)) problems.push("machineId must be 40 lowercase hex characters");
   if (typeof s.computerDnsName !== "string" || s.computerDnsName.length === 0) problems.push("computerDnsName must be a non-empty string");
-  if (s.onlineAfterMs !== undefined && s.onlineAfterMs !== null && !nonNegative(s.onlineAfterMs)) problems.push("onlineAfterMs must be >= 0 or null");
+  if (s.onlineAfterMs !== undefined && s.onlineAfterMs !== null && !nonNegative(s.onlineAfterMs))
+    problems.push("onlineAfterMs must be >= 0 or null");
   const durations = resolveDurations(s.commandDurationMs, problems);
-  if (s.failCommandIndex !== undefined && s.failCommandIndex !== null && !(Number.isInteger(s.failCommandIndex) && (s.failCommandIndex as number) >= 0))
+  if (
+    s.failCommandIndex !== undefined &&
+    s.failCommandIndex !== null &&
+    !(Number.isInteger(s.failCommandIndex) && (s.failCommandIndex as number) >= 0)
+  )
     problems.push("failCommandIndex must be an integer >= 0");
   if (s.failError !== undefined && typeof s.failError !== "string") problems.push("failError must be a string");
   const rs = s.runScript as Record<string, unknown> | undefined | null;
-  if (rs !== undefined && rs !== null && (typeof rs !== "object" || !Number.isInteger(rs.exitCode) || typeof rs.output !== "string" || typeof rs.errors !== "string"))
+  if (
+    rs !== undefined &&
+    rs !== null &&
+    (typeof rs !== "object" || !Number.isInteger(rs.exitCode) || typeof rs.output !== "string" || typeof rs.errors !== "string")
+  )
     problems.push("runScript must be { exitCode: integer, output: string, errors: string }");
-  if (s.getFileSizeBytes !== undefined && !(Number.isInteger(s.getFileSizeBytes) && (s.getFileSizeBytes as number) >= 0)) problems.push("getFileSizeBytes must be an integer >= 0");
-  if (s.expiredLinks !== undefined && !(Number.isInteger(s.expiredLinks) && (s.expiredLinks as number) >= 0)) problems.push("expiredLinks must be an integer >= 0");
+  if (s.getFileSizeBytes !== undefined && !(Number.isInteger(s.getFileSizeBytes) && (s.getFileSizeBytes as number) >= 0))
+    problems.push("getFileSizeBytes must be an integer >= 0");
+  if (s.expiredLinks !== undefined && !(Number.isInteger(s.expiredLinks) && (s.expiredLinks as number) >= 0))
+    problems.push("expiredLinks must be an integer >= 0");
   const faultFields = resolveMachineFaultFields(s, problems);
   const inventoryFields = resolveMachineInventoryFields(s, problems);
   if (problems.length > 0) throw new Error(`Invalid machine scenario: ${problems.join("; ")}`);
@@ -91,13 +102,18 @@ export function resolveScenario(input: unknown): ResolvedMachineScenario {
 }
 
 function resolveDurations(value: unknown, problems: string[]): Record<LiveResponseCommandType, number> {
-  const out = { PutFile: DEFAULT_COMMAND_DURATION_IN_MS, RunScript: DEFAULT_COMMAND_DURATION_IN_MS, GetFile: DEFAULT_COMMAND_DURATION_IN_MS };
+  const out = {
+    PutFile: DEFAULT_COMMAND_DURATION_IN_MS,
+    RunScript: DEFAULT_COMMAND_DURATION_IN_MS,
+    GetFile: DEFAULT_COMMAND_DURATION_IN_MS,
+  };
   const ok = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
   if (value === undefined || value === null) return out;
   if (ok(value)) return { PutFile: value, RunScript: value, GetFile: value };
   if (typeof value === "object") {
     for (const [type, v] of Object.entries(value)) {
-      if (!(LIVE_RESPONSE_COMMAND_TYPES as readonly string[]).includes(type) || !ok(v)) problems.push(`commandDurationMs.${type} is not a command type with a duration >= 0`);
+      if (!(LIVE_RESPONSE_COMMAND_TYPES as readonly string[]).includes(type) || !ok(v))
+        problems.push(`commandDurationMs.${type} is not a command type with a duration >= 0`);
       else out[type as LiveResponseCommandType] = v;
     }
     return out;
@@ -112,8 +128,18 @@ function resolveDurations(value: unknown, problems: string[]): Record<LiveRespon
  */
 export function defaultMachines(): MachineScenario[] {
   return [
-    { machineId: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", computerDnsName: "desktop-online", onlineAfterMs: 0, commandDurationMs: 5_000 },
-    { machineId: "f70f9fe6b29cd9511652434919c6530618f06606", computerDnsName: "laptop-back-in-2-min", onlineAfterMs: 2 * MINUTE_IN_MS, commandDurationMs: 5_000 },
+    {
+      machineId: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
+      computerDnsName: "desktop-online",
+      onlineAfterMs: 0,
+      commandDurationMs: 5_000,
+    },
+    {
+      machineId: "f70f9fe6b29cd9511652434919c6530618f06606",
+      computerDnsName: "laptop-back-in-2-min",
+      onlineAfterMs: 2 * MINUTE_IN_MS,
+      commandDurationMs: 5_000,
+    },
     { machineId: "6b1d2a8b0c9e4f7a3d5e1b2c4a6f8e0d9c7b5a31", computerDnsName: "server-never-online", onlineAfterMs: null },
     {
       machineId: "a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1",
@@ -123,14 +149,24 @@ export function defaultMachines(): MachineScenario[] {
       failCommandIndex: 1,
       failError: "The system cannot find the file specified.",
     },
-    { machineId: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00", computerDnsName: "desktop-expired-first-link", onlineAfterMs: 0, commandDurationMs: 5_000, expiredLinks: 1 },
+    {
+      machineId: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00",
+      computerDnsName: "desktop-expired-first-link",
+      onlineAfterMs: 0,
+      commandDurationMs: 5_000,
+      expiredLinks: 1,
+    },
     {
       machineId: "b16f11eb16f11eb16f11eb16f11eb16f11eb16f1",
       computerDnsName: "server-big-file",
       onlineAfterMs: 0,
       commandDurationMs: { PutFile: 5_000, RunScript: 20_000, GetFile: 60_000 },
       getFileSizeBytes: 64 * 1024 * 1024,
-      runScript: { exitCode: 1, output: "Collecting memory dump...\nAccess denied to one process", errors: "Get-Process : Access is denied" },
+      runScript: {
+        exitCode: 1,
+        output: "Collecting memory dump...\nAccess denied to one process",
+        errors: "Get-Process : Access is denied",
+      },
     },
     { machineId: "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e", computerDnsName: "laptop-back-in-1-hour", onlineAfterMs: HOUR_IN_MS },
   ];

@@ -97,7 +97,10 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     const method = req.method ?? "GET";
     let segments: string[];
     try {
-      segments = url.pathname.split("/").filter((x) => x.length > 0).map(decodeURIComponent);
+      segments = url.pathname
+        .split("/")
+        .filter((x) => x.length > 0)
+        .map(decodeURIComponent);
     } catch {
       segments = [];
     }

@@ -1,5 +1,13 @@
 /** The MDE endpoints the simulator serves, as named in `stats()`. */
-export const SIMULATOR_ENDPOINTS = ["runLiveResponse", "getMachineAction", "listMachineActions", "getDownloadLink", "cancelMachineAction", "listMachines", "getAlert"] as const;
+export const SIMULATOR_ENDPOINTS = [
+  "runLiveResponse",
+  "getMachineAction",
+  "listMachineActions",
+  "getDownloadLink",
+  "cancelMachineAction",
+  "listMachines",
+  "getAlert",
+] as const;
 export type SimulatorEndpoint = (typeof SIMULATOR_ENDPOINTS)[number];
 
 /** What the simulator answered, for tests asserting how a client behaved (polling rate, retries). */
@@ -23,7 +31,14 @@ export interface SimulatorStats {
 }
 
 /** Kinds of injected faults, as counted in `stats().faultsInjected`. */
-export const INJECTED_FAULT_KINDS = ["tooManyRequests", "serverError", "drop", "serverErrorAfterCommit", "dropAfterCommit", "brokenDownload"] as const;
+export const INJECTED_FAULT_KINDS = [
+  "tooManyRequests",
+  "serverError",
+  "drop",
+  "serverErrorAfterCommit",
+  "dropAfterCommit",
+  "brokenDownload",
+] as const;
 export type InjectedFaultKind = (typeof INJECTED_FAULT_KINDS)[number];
 
 const perEndpoint = (): Record<SimulatorEndpoint, number> =>

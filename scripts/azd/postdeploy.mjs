@@ -18,7 +18,9 @@ if (/^true$/i.test(env.ALERT_SUBSCRIPTION_ENABLED ?? "")) {
   console.log("alertCollection is deployed: provisioning the Event Grid subscription to it (azd provision).");
   if (!azd(["env", "set", "ALERT_SUBSCRIPTION_ENABLED", "true"]) || !azd(["provision", "--no-prompt"])) {
     azd(["env", "set", "ALERT_SUBSCRIPTION_ENABLED", "false"]);
-    console.error("Provisioning the Event Grid subscription failed. Fix the error above, then run: azd env set ALERT_SUBSCRIPTION_ENABLED true && azd provision");
+    console.error(
+      "Provisioning the Event Grid subscription failed. Fix the error above, then run: azd env set ALERT_SUBSCRIPTION_ENABLED true && azd provision",
+    );
     process.exit(1);
   }
 }

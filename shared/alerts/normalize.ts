@@ -79,7 +79,8 @@ export function fullPath(file: AlertFile): string | undefined {
 /** The playbook placeholder values an alert fills for one of its devices. */
 export function alertPlaceholderValues(alert: NormalizedAlert, device: AlertDevice): PlaceholderValues {
   // On a multi-device alert, each device collects the file seen on it, not another device's path.
-  const file = alert.files.find((f) => f.machineId === device.machineId) ?? alert.files.find((f) => f.machineId === undefined) ?? alert.files[0];
+  const file =
+    alert.files.find((f) => f.machineId === device.machineId) ?? alert.files.find((f) => f.machineId === undefined) ?? alert.files[0];
   return {
     "alert.id": alert.id,
     "alert.title": alert.title,

@@ -54,7 +54,11 @@ const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
  * Parses and validates `ALERT_RULES`: a JSON array of rules; regexes compile, playbooks exist and
  * need only what an alert provides. Problems name the entry, e.g. `ALERT_RULES[1].titlePatterns[0]`.
  */
-export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCatalog, setting = "ALERT_RULES"): { rules: AlertRule[]; problems: SettingProblem[] } {
+export function parseAlertRules(
+  raw: string | undefined,
+  playbooks: PlaybookCatalog,
+  setting = "ALERT_RULES",
+): { rules: AlertRule[]; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const add = (at: string, problem: string) => problems.push({ setting: at, problem });
   const rules: AlertRule[] = [];
@@ -69,14 +73,19 @@ export function parseAlertRules(raw: string | undefined, playbooks: PlaybookCata
     checkPlaybookUse(entry.playbook, parameters, playbooks, "alert", at, add);
     let minSeverity: Severity | undefined;
     if (entry.minSeverity !== undefined) {
-      if (typeof entry.minSeverity === "string" && (SEVERITIES as readonly string[]).includes(entry.minSeverity.toLowerCase())) minSeverity = entry.minSeverity.toLowerCase() as Severity;
+      if (typeof entry.minSeverity === "string" && (SEVERITIES as readonly string[]).includes(entry.minSeverity.toLowerCase()))
+        minSeverity = entry.minSeverity.toLowerCase() as Severity;
       else add(`${at}.minSeverity`, `must be one of ${SEVERITIES.join(", ")}`);
     }
     const categories = stringList(entry.categories, `${at}.categories`, add);
     const detectionSources = stringList(entry.detectionSources, `${at}.detectionSources`, add);
     const sources = stringList(entry.sources, `${at}.sources`, add)?.map((s) => s.toLowerCase());
-    sources?.forEach((s, j) => !(SOURCES as readonly string[]).includes(s) && add(`${at}.sources[${j}]`, `must be one of ${SOURCES.join(", ")}`));
-    const titlePatterns = stringList(entry.titlePatterns, `${at}.titlePatterns`, add)?.map((p, j) => titlePattern(p, `${at}.titlePatterns[${j}]`, add));
+    sources?.forEach(
+      (s, j) => !(SOURCES as readonly string[]).includes(s) && add(`${at}.sources[${j}]`, `must be one of ${SOURCES.join(", ")}`),
+    );
+    const titlePatterns = stringList(entry.titlePatterns, `${at}.titlePatterns`, add)?.map((p, j) =>
+      titlePattern(p, `${at}.titlePatterns[${j}]`, add),
+    );
     const tactics = stringList(entry.tactics, `${at}.tactics`, add);
     const alertTypes = stringList(entry.alertTypes, `${at}.alertTypes`, add);
     const providerNames = stringList(entry.providerNames, `${at}.providerNames`, add);
@@ -123,7 +132,8 @@ function titlePattern(text: string, at: string, add: (at: string, problem: strin
   }
 }
 
-const includesIgnoreCase = (list: string[], value: string | undefined) => value !== undefined && list.some((x) => x.toLowerCase() === value.toLowerCase());
+const includesIgnoreCase = (list: string[], value: string | undefined) =>
+  value !== undefined && list.some((x) => x.toLowerCase() === value.toLowerCase());
 
 /** Whether every condition of `rule` holds for `alert`. */
 export function ruleMatches(rule: AlertRule, alert: NormalizedAlert): boolean {

@@ -48,7 +48,8 @@ export function parseSentinelAlert(payload: Record<string, unknown>): AlertParse
   const byId = new Map<string, Entity>();
   const all: Entity[] = [];
   collect(entities, byId, all);
-  const resolve = (e: unknown): Entity | undefined => (isRecord(e) && typeof e.$ref === "string" ? byId.get(e.$ref) : isRecord(e) ? e : undefined);
+  const resolve = (e: unknown): Entity | undefined =>
+    isRecord(e) && typeof e.$ref === "string" ? byId.get(e.$ref) : isRecord(e) ? e : undefined;
   const ofType = (type: string) => all.filter((e) => str(e.Type)?.toLowerCase() === type);
   for (const host of ofType("host")) addDevice(alert.devices, host.MdatpDeviceId, host.FQDN ?? host.HostName);
   const processImages = new Set(

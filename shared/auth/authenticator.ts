@@ -45,12 +45,15 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
     tenantId: settings.tenantId,
     audiences: settings.audiences,
     authorityHost: settings.authorityHost,
-    ...(settings.mode === "development" ? { keys: createLocalJWKSet(settings.developmentKeys ?? { keys: [] }), issuers: [DEVELOPMENT_ISSUER] } : {}),
+    ...(settings.mode === "development"
+      ? { keys: createLocalJWKSet(settings.developmentKeys ?? { keys: [] }), issuers: [DEVELOPMENT_ISSUER] }
+      : {}),
   });
   return async (headers) => {
     const authorization = headers.get("authorization");
     if (!authorization) return { ok: false, status: 401, description: "send an Entra ID access token as 'Authorization: Bearer <token>'" };
-    if (authorization.length > MAX_AUTHORIZATION_LENGTH) return { ok: false, status: 401, description: "the Authorization header is too large" };
+    if (authorization.length > MAX_AUTHORIZATION_LENGTH)
+      return { ok: false, status: 401, description: "the Authorization header is too large" };
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization.trim());
     if (!match) return { ok: false, status: 401, description: "the Authorization header must be 'Bearer <JWT>'" };
     try {

@@ -49,7 +49,8 @@ export function entraIssuers(authorityHost: string, tenantId: string): string[] 
  */
 export function createTokenValidator(options: TokenValidatorOptions): (token: string) => Promise<TokenValidation> {
   const authority = options.authorityHost.replace(/\/+$/, "");
-  const keys = options.keys ?? createRemoteJWKSet(new URL(`${authority}/${options.tenantId}/discovery/v2.0/keys`), { timeoutDuration: 5000 });
+  const keys =
+    options.keys ?? createRemoteJWKSet(new URL(`${authority}/${options.tenantId}/discovery/v2.0/keys`), { timeoutDuration: 5000 });
   const issuers = options.issuers ?? entraIssuers(authority, options.tenantId);
   return async (token: string): Promise<TokenValidation> => {
     try {
@@ -64,7 +65,8 @@ export function createTokenValidator(options: TokenValidatorOptions): (token: st
       return { ok: true, caller: callerOf(payload, options.tenantId) };
     } catch (e) {
       // The keys could not be fetched: not the caller's fault, so not a 401 (the HTTP layer answers 503).
-      if (e instanceof joseErrors.JWKSTimeout || !(e instanceof joseErrors.JOSEError)) throw new Error("the signing keys could not be fetched", { cause: e });
+      if (e instanceof joseErrors.JWKSTimeout || !(e instanceof joseErrors.JOSEError))
+        throw new Error("the signing keys could not be fetched", { cause: e });
       return invalid(reasonOf(e));
     }
   };

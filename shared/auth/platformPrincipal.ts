@@ -19,7 +19,10 @@ const MAX_HEADER_LENGTH = 16_384;
  * @param header - the raw `x-ms-client-principal` value
  * @param tenantId - the only tenant accepted
  */
-export function callerFromPlatformHeader(header: string | null, tenantId: string): { ok: true; caller: VerifiedCaller } | { ok: false; description: string } {
+export function callerFromPlatformHeader(
+  header: string | null,
+  tenantId: string,
+): { ok: true; caller: VerifiedCaller } | { ok: false; description: string } {
   if (!header) return { ok: false, description: "no authenticated principal (is App Service authentication on and requiring sign-in?)" };
   if (header.length > MAX_HEADER_LENGTH) return { ok: false, description: "the principal header is too large" };
   let principal: { claims?: { typ?: unknown; val?: unknown }[]; role_typ?: unknown };
@@ -28,10 +31,15 @@ export function callerFromPlatformHeader(header: string | null, tenantId: string
   } catch {
     return { ok: false, description: "the principal header is malformed" };
   }
-  const claims = Array.isArray(principal.claims) ? principal.claims.filter((c) => typeof c?.typ === "string" && typeof c?.val === "string") : [];
+  const claims = Array.isArray(principal.claims)
+    ? principal.claims.filter((c) => typeof c?.typ === "string" && typeof c?.val === "string")
+    : [];
   const first = (types: string[]) => claims.find((c) => types.includes(c.typ as string))?.val as string | undefined;
   const roleType = typeof principal.role_typ === "string" ? principal.role_typ : "roles";
-  const roles = claims.filter((c) => c.typ === roleType || c.typ === "roles").map((c) => c.val as string).slice(0, 100);
+  const roles = claims
+    .filter((c) => c.typ === roleType || c.typ === "roles")
+    .map((c) => c.val as string)
+    .slice(0, 100);
   const objectId = first(OID);
   if (!objectId) return { ok: false, description: "the principal has no object id" };
   const tid = first(TID);

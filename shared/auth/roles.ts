@@ -88,7 +88,8 @@ export function parseRoleScopes(json: string | undefined): { roles: RoleDefiniti
         problem(`${role}.${field}: must be a non-empty list of strings`);
         continue;
       }
-      if (field === "commandTypes" && !list.every((t) => COMMAND_TYPES.has(t))) problem(`${role}.commandTypes: only RunScript, GetFile, PutFile`);
+      if (field === "commandTypes" && !list.every((t) => COMMAND_TYPES.has(t)))
+        problem(`${role}.commandTypes: only RunScript, GetFile, PutFile`);
       scope[field] = list;
     }
     if (value.rawCommands !== undefined) {
@@ -139,7 +140,8 @@ export function needsMachineTags(grants: readonly RoleDefinition[]): boolean {
 function scopeRefusal(scope: RunScope, facts: RunRequestFacts): string | undefined {
   if (scope.playbooks) {
     if (facts.playbook === undefined && !scope.rawCommands) return "only playbooks may be started";
-    if (facts.playbook !== undefined && !scope.playbooks.includes(facts.playbook)) return `playbook ${facts.playbook} is outside the role's scope`;
+    if (facts.playbook !== undefined && !scope.playbooks.includes(facts.playbook))
+      return `playbook ${facts.playbook} is outside the role's scope`;
   }
   if (scope.commandTypes) {
     const outside = facts.commandTypes.filter((t) => !scope.commandTypes!.includes(t));

@@ -29,7 +29,8 @@ export interface EvidenceBlobNameParts {
  * @throws RangeError when `index` is not a non-negative integer.
  */
 export function evidenceBlobName(parts: EvidenceBlobNameParts): string {
-  if (!Number.isSafeInteger(parts.index) || parts.index < 0) throw new RangeError(`index must be a non-negative integer, got ${parts.index}`);
+  if (!Number.isSafeInteger(parts.index) || parts.index < 0)
+    throw new RangeError(`index must be a non-negative integer, got ${parts.index}`);
   const file = `${parts.index}-${sanitizeSegment(parts.type)}-${sanitizeSegment(baseName(parts.name))}`;
   return join(parts.prefix, parts.machineId, parts.actionId, file);
 }

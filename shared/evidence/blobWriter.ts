@@ -128,11 +128,25 @@ export class BlobEvidenceStore implements EvidenceStore {
     }
 
     const started = this.now().getTime();
-    const staging = { blob, link, download: this.downloadOptions(options), blockSize: this.blockSize, maxBlocksInFlight: this.maxBlocksInFlight, chunkBytes: options.chunkBytes };
+    const staging = {
+      blob,
+      link,
+      download: this.downloadOptions(options),
+      blockSize: this.blockSize,
+      maxBlocksInFlight: this.maxBlocksInFlight,
+      chunkBytes: options.chunkBytes,
+    };
     const staged = await stageChunk(staging, state, blobName);
     const next = staged.state;
     if (!staged.complete) {
-      this.logger.info("Evidence chunk staged", { blobName, offset: next.offset, sourceSize: next.sourceSize, chunks: next.chunks, linkFetches: next.linkFetches, elapsedInMs: this.now().getTime() - started });
+      this.logger.info("Evidence chunk staged", {
+        blobName,
+        offset: next.offset,
+        sourceSize: next.sourceSize,
+        chunks: next.chunks,
+        linkFetches: next.linkFetches,
+        elapsedInMs: this.now().getTime() - started,
+      });
       return { state: next };
     }
     const { digest, inspection, contentEncoding } = staged;
@@ -158,7 +172,14 @@ export class BlobEvidenceStore implements EvidenceStore {
 
   /** The download settings of one copy or chunk. */
   private downloadOptions(options: CopyOptions): LinkDownloadOptions {
-    return { fetch: this.fetch, maxLinkFetches: this.maxLinkFetches, sourceHosts: this.sourceHosts, abortSignal: options.abortSignal, logger: this.logger, logProperties: { blobName: options.blobName } };
+    return {
+      fetch: this.fetch,
+      maxLinkFetches: this.maxLinkFetches,
+      sourceHosts: this.sourceHosts,
+      abortSignal: options.abortSignal,
+      logger: this.logger,
+      logProperties: { blobName: options.blobName },
+    };
   }
 
   /** Reads the stored blob once (see readBackBlob), logging what the check cost. */
@@ -247,7 +268,11 @@ export class BlobEvidenceStore implements EvidenceStore {
     }
   }
 
-  async writeJson(blobName: string, value: unknown, options: { metadata: Record<string, string>; tags?: Record<string, string> }): Promise<CopyResult> {
+  async writeJson(
+    blobName: string,
+    value: unknown,
+    options: { metadata: Record<string, string>; tags?: Record<string, string> },
+  ): Promise<CopyResult> {
     const body = jsonDocument(value);
     const sha256 = createHash("sha256").update(body).digest("hex");
     const md5Bytes = createHash("md5").update(body).digest();
@@ -306,7 +331,8 @@ export class BlobEvidenceStore implements EvidenceStore {
  * immutability policy and its access rules belong to deployment, not to the collector.
  */
 export function createEvidenceStore(
-  account: { connectionString: string } | { accountUrl: string; credential: TokenCredential | StorageSharedKeyCredential | AnonymousCredential },
+  account:
+    { connectionString: string } | { accountUrl: string; credential: TokenCredential | StorageSharedKeyCredential | AnonymousCredential },
   containerName: string,
   options: BlobEvidenceStoreOptions = {},
 ): BlobEvidenceStore {

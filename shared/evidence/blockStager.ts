@@ -80,7 +80,8 @@ export class BlockStager {
     this.nonce = options.nonce;
     this.nextIndex = this.firstIndex;
     if (!Number.isSafeInteger(blockSize) || blockSize < 1) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
-    if (!Number.isSafeInteger(maxBlocksInMemory) || maxBlocksInMemory < 1) throw new RangeError(`maxBlocksInFlight must be a positive integer, got ${maxBlocksInMemory}`);
+    if (!Number.isSafeInteger(maxBlocksInMemory) || maxBlocksInMemory < 1)
+      throw new RangeError(`maxBlocksInFlight must be a positive integer, got ${maxBlocksInMemory}`);
   }
 
   /** Copies the bytes into blocks; resolves once they are buffered (waits while all buffers are uploading). */

@@ -21,7 +21,14 @@ export interface ChunkStaging {
 /** One chunk staged: the new state, and when the source is exhausted everything the commit needs. */
 export type StagedChunk =
   | { complete: false; state: ChunkedCopyState }
-  | { complete: true; state: ChunkedCopyState; blockIds: string[]; digest: ContentDigest; inspection: ContentInspection; contentEncoding?: string };
+  | {
+      complete: true;
+      state: ChunkedCopyState;
+      blockIds: string[];
+      digest: ContentDigest;
+      inspection: ContentInspection;
+      contentEncoding?: string;
+    };
 
 /**
  * Stages the bytes `[state.offset, state.offset + chunkBytes)` as blocks `state.blockCount, ...`
@@ -109,7 +116,8 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
   };
   if (!complete) {
     first.dispose();
-    if (offset !== blockIds.length * blockSize) throw new CollectorError("InvalidCopyState", `Chunk of ${blobName} ended at byte ${offset}, not on a block boundary`);
+    if (offset !== blockIds.length * blockSize)
+      throw new CollectorError("InvalidCopyState", `Chunk of ${blobName} ended at byte ${offset}, not on a block boundary`);
     return { complete: false, state: next };
   }
   const inspection = (await first.inspection()) ?? afterChunks(contentFormat);
@@ -144,7 +152,8 @@ class FirstBytes {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (!this.active) return;
-    if (this.head.length < FORMAT_SNIFF_BYTES) this.head = Buffer.concat([this.head, chunk.subarray(0, FORMAT_SNIFF_BYTES - this.head.length)]);
+    if (this.head.length < FORMAT_SNIFF_BYTES)
+      this.head = Buffer.concat([this.head, chunk.subarray(0, FORMAT_SNIFF_BYTES - this.head.length)]);
     await this.inspector?.write(chunk);
   }
 
@@ -173,14 +182,22 @@ class FirstBytes {
 function checkState(state: ChunkedCopyState, blobName: string): void {
   const count = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
   const problem =
-    state.version !== 1 && state.version !== 2 ? `layout version ${String(state.version)}, expected 1 or 2`
-    : state.version === 2 && !isBlockNonce(state.nonce) ? "its block nonce is missing or malformed"
-    : state.version === 1 && state.nonce !== undefined ? "a version 1 state carries a block nonce"
-    : state.blobName !== blobName ? `it belongs to blob ${state.blobName}`
-    : !count(state.blockSize) || state.blockSize === 0 || !count(state.offset) || !count(state.blockCount) ? "sizes are not whole numbers"
-    : state.offset !== state.blockCount * state.blockSize ? `offset ${state.offset} is not ${state.blockCount} blocks of ${state.blockSize}`
-    : typeof state.sha256State !== "string" || typeof state.md5State !== "string" ? "hash states are missing"
-    : state.done ? "it says the blob was committed, yet no blob of that name exists"
-    : undefined;
+    state.version !== 1 && state.version !== 2
+      ? `layout version ${String(state.version)}, expected 1 or 2`
+      : state.version === 2 && !isBlockNonce(state.nonce)
+        ? "its block nonce is missing or malformed"
+        : state.version === 1 && state.nonce !== undefined
+          ? "a version 1 state carries a block nonce"
+          : state.blobName !== blobName
+            ? `it belongs to blob ${state.blobName}`
+            : !count(state.blockSize) || state.blockSize === 0 || !count(state.offset) || !count(state.blockCount)
+              ? "sizes are not whole numbers"
+              : state.offset !== state.blockCount * state.blockSize
+                ? `offset ${state.offset} is not ${state.blockCount} blocks of ${state.blockSize}`
+                : typeof state.sha256State !== "string" || typeof state.md5State !== "string"
+                  ? "hash states are missing"
+                  : state.done
+                    ? "it says the blob was committed, yet no blob of that name exists"
+                    : undefined;
   if (problem) throw new CollectorError("InvalidCopyState", `Chunked copy state for ${blobName} cannot be continued: ${problem}`);
 }

@@ -59,7 +59,10 @@ export function storedEvidenceFrom(
 ): StoredEvidence {
   const m = properties.metadata ?? {};
   if (!m[M.sha256]) {
-    throw new CollectorError("NotEvidence", `Blob ${blobName} exists but has no ${M.sha256} metadata: it was not written by the collector and is left untouched`);
+    throw new CollectorError(
+      "NotEvidence",
+      `Blob ${blobName} exists but has no ${M.sha256} metadata: it was not written by the collector and is left untouched`,
+    );
   }
   return {
     blobName,

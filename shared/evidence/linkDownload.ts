@@ -86,7 +86,10 @@ export async function* downloadWithResume(
   let lastFailure = "no attempt";
   for (;;) {
     if (stats.linkFetches >= options.maxLinkFetches) {
-      throw new CollectorError("DownloadFailed", `Download abandoned after ${stats.linkFetches} download links; last failure: ${lastFailure}`);
+      throw new CollectorError(
+        "DownloadFailed",
+        `Download abandoned after ${stats.linkFetches} download links; last failure: ${lastFailure}`,
+      );
     }
     if (offset > start && stats.contentEncoding) {
       // Ranges address the encoded bytes, the offset counts decoded ones: only a restart is exact.
@@ -101,7 +104,14 @@ export async function* downloadWithResume(
     const where = redactUrl(url.href);
     const retry = (failure: string, extra: LogProperties = {}): void => {
       lastFailure = failure;
-      logger.warn("Evidence download interrupted; fetching a fresh link", { ...logProperties, ...extra, failure, offset, linkFetches: stats.linkFetches, source: where });
+      logger.warn("Evidence download interrupted; fetching a fresh link", {
+        ...logProperties,
+        ...extra,
+        failure,
+        offset,
+        linkFetches: stats.linkFetches,
+        source: where,
+      });
     };
 
     let response: Response;
@@ -128,11 +138,15 @@ export async function* downloadWithResume(
     if (offset > 0) {
       const range = parseContentRange(response.headers.get("content-range"));
       const answerTotal = response.status === 206 ? range?.total : expectedTotal(response);
-      const sameSource = (total === undefined || answerTotal === undefined || answerTotal === total) && (!etag || !answerEtag || sameEtag(etag, answerEtag));
+      const sameSource =
+        (total === undefined || answerTotal === undefined || answerTotal === total) && (!etag || !answerEtag || sameEtag(etag, answerEtag));
       const resumed = response.status === 206 && range?.start === offset && sameSource;
       if (start > 0 && (!sameSource || isEncoded(response))) {
         await discard(response);
-        throw new CollectorError("SourceChanged", `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); copy it again from byte 0`);
+        throw new CollectorError(
+          "SourceChanged",
+          `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); copy it again from byte 0`,
+        );
       }
       if (!resumed) {
         // Not the bytes that follow: the window starts again. Before a later window the bytes are

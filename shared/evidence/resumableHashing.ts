@@ -46,7 +46,11 @@ export class ResumableHasher {
       sha256.load(Buffer.from(saved.sha256State, "base64"));
       md5.load(Buffer.from(saved.md5State, "base64"));
     } catch (e) {
-      throw new CollectorError("InvalidCopyState", `Saved hash state cannot be resumed (${e instanceof Error ? e.message : String(e)}); copy again from byte 0`, { cause: e });
+      throw new CollectorError(
+        "InvalidCopyState",
+        `Saved hash state cannot be resumed (${e instanceof Error ? e.message : String(e)}); copy again from byte 0`,
+        { cause: e },
+      );
     }
     return new ResumableHasher(sha256, md5, saved.size);
   }

@@ -13,7 +13,8 @@ export type ParsedTranscript = { transcript: RunScriptTranscript & { truncated?:
  * @param head - the leading bytes of the result; `totalSize` tells whether they are the whole of it
  */
 export function parseTranscript(head: Buffer, totalSize: number): ParsedTranscript {
-  if (head.length < totalSize) return { error: `RunScript result is ${totalSize} bytes, more than the ${head.length} read for parsing; see the evidence blob` };
+  if (head.length < totalSize)
+    return { error: `RunScript result is ${totalSize} bytes, more than the ${head.length} read for parsing; see the evidence blob` };
   let raw: unknown;
   try {
     raw = JSON.parse(head.toString("utf8").replace(/^\uFEFF/, ""));
@@ -29,7 +30,12 @@ export function parseTranscript(head: Buffer, totalSize: number): ParsedTranscri
     truncated = true;
     return v.slice(0, TRANSCRIPT_FIELD_MAX_CHARS);
   };
-  const exit = typeof o.exit_code === "number" ? o.exit_code : typeof o.exit_code === "string" && /^-?\d+$/.test(o.exit_code) ? Number(o.exit_code) : null;
+  const exit =
+    typeof o.exit_code === "number"
+      ? o.exit_code
+      : typeof o.exit_code === "string" && /^-?\d+$/.test(o.exit_code)
+        ? Number(o.exit_code)
+        : null;
   const transcript: RunScriptTranscript & { truncated?: boolean } = {
     script_name: str(o.script_name ?? o.name),
     exit_code: exit,

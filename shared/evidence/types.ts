@@ -135,7 +135,11 @@ export interface EvidenceStore {
    * there with exactly these bytes (a retried call) is returned untouched with `created: false`.
    * @throws CollectorError `IntegrityError` when another document holds the name
    */
-  writeJson(blobName: string, value: unknown, options: { metadata: Record<string, string>; tags?: Record<string, string> }): Promise<CopyResult>;
+  writeJson(
+    blobName: string,
+    value: unknown,
+    options: { metadata: Record<string, string>; tags?: Record<string, string> },
+  ): Promise<CopyResult>;
   /** The URL (without SAS) a blob name has in this container. */
   urlOf(blobName: string): string;
 }

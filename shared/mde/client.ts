@@ -148,7 +148,8 @@ export class MdeClient implements MdeApi {
   async getAlert(alertId: string, options?: OperationOptions): Promise<Record<string, unknown>> {
     const path = `/api/alerts/${segment(alertId, "alertId")}`;
     const body = await this.send({ method: "GET", path, query: "$expand=evidence", idempotent: true }, options);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new CollectorError("UnexpectedResponse", "MDE answered an alert that is not a JSON object");
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw new CollectorError("UnexpectedResponse", "MDE answered an alert that is not a JSON object");
     return body as Record<string, unknown>;
   }
 
@@ -209,7 +210,13 @@ export class MdeClient implements MdeApi {
       } catch (error) {
         // The caller's abort ends the operation whatever the attempt failed with.
         callerSignal?.throwIfAborted();
-        const decision = nextRetryDelay({ attempt, error, idempotent: request.idempotent, options: this.options.retry, random: this.options.random });
+        const decision = nextRetryDelay({
+          attempt,
+          error,
+          idempotent: request.idempotent,
+          options: this.options.retry,
+          random: this.options.random,
+        });
         if (!decision.retry) throw error;
         this.logger.warn("MDE request will be retried", {
           method: request.method,
@@ -284,7 +291,10 @@ export class MdeClient implements MdeApi {
     try {
       return JSON.parse(text);
     } catch {
-      throw new CollectorError("UnexpectedResponse", `MDE answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`);
+      throw new CollectorError(
+        "UnexpectedResponse",
+        `MDE answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`,
+      );
     }
   }
 

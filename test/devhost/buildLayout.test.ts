@@ -75,7 +75,9 @@ describe("the deployable build holds only the app", () => {
     expect(tools.include).toEqual(["devhost", "simulator", "scripts"]);
     const compiled = importClosure(tools.include);
     expect(compiled).toEqual(expect.arrayContaining(["scripts/start.ts", "scripts/demo.ts", "simulator/main.ts", "devhost/index.ts"]));
-    expect(compiled.filter((file) => ["index.ts", "app.ts"].includes(file) || /^(functions|orchestrators|activities)\//.test(file))).toEqual([]);
+    expect(
+      compiled.filter((file) => ["index.ts", "app.ts"].includes(file) || /^(functions|orchestrators|activities)\//.test(file)),
+    ).toEqual([]);
   });
 });
 

@@ -7,7 +7,13 @@ import { DEVELOPMENT_AUDIENCE, DEVELOPMENT_TENANT_ID } from "../../shared/auth/e
 
 const headers = (token: string) => ({ get: (name: string) => (name === "authorization" ? `Bearer ${token}` : null) });
 const authenticatorFor = (jwks: string) =>
-  createAuthenticator({ mode: "development", tenantId: DEVELOPMENT_TENANT_ID, audiences: [DEVELOPMENT_AUDIENCE], authorityHost: "https://login.microsoftonline.com", developmentKeys: JSON.parse(jwks) });
+  createAuthenticator({
+    mode: "development",
+    tenantId: DEVELOPMENT_TENANT_ID,
+    audiences: [DEVELOPMENT_AUDIENCE],
+    authorityHost: "https://login.microsoftonline.com",
+    developmentKeys: JSON.parse(jwks),
+  });
 
 describe("development identity", () => {
   it("mints tokens the app's validation accepts, with the roles asked for", async () => {

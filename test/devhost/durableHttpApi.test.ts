@@ -15,7 +15,9 @@ describe("DurableHttpApi with the real DurableClient", () => {
   it("hands out binding data with the extension's placeholder and an RPC base", () => {
     const data = api.bindingData();
     expect(data.managementUrls.id).toBe(INSTANCE_ID_PLACEHOLDER);
-    expect(data.managementUrls.statusQueryGetUri).toBe(`${api.origin}/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=TestHubName&connection=Storage`);
+    expect(data.managementUrls.statusQueryGetUri).toBe(
+      `${api.origin}/runtime/webhooks/durabletask/instances/INSTANCEID?taskHub=TestHubName&connection=Storage`,
+    );
     expect(data.rpcBaseUrl).toBe(`${api.origin}/durabletask/`);
   });
 
@@ -48,7 +50,12 @@ describe("DurableHttpApi with the real DurableClient", () => {
     await engine.runUntilIdle();
 
     const status = await invokeHttp("toyOps", { durable: api, path: `/api/ops/${id}/status` });
-    expect(status.jsonBody).toMatchObject({ instanceId: id, runtimeStatus: "Running", input: { who: "http" }, customStatus: { stage: "waiting" } });
+    expect(status.jsonBody).toMatchObject({
+      instanceId: id,
+      runtimeStatus: "Running",
+      input: { who: "http" },
+      customStatus: { stage: "waiting" },
+    });
 
     const listed = await invokeHttp("toyOps", { durable: api, path: `/api/ops/${id}/list` });
     expect((listed.jsonBody as Array<{ instanceId: string }>).map((s) => s.instanceId)).toEqual([id]);
@@ -83,7 +90,11 @@ describe("DurableHttpApi with the real DurableClient", () => {
     expect((await fetch(`${base}instances/${id}`, { method: "DELETE" })).status).toBe(412);
     const raise = await fetch(`${base}instances/${id}/raiseEvent/go`, { method: "POST", body: "1" });
     expect(raise.status).toBe(400); // no application/json content type
-    const sent = await fetch(`${base}instances/${id}/raiseEvent/go`, { method: "POST", body: "1", headers: { "content-type": "application/json" } });
+    const sent = await fetch(`${base}instances/${id}/raiseEvent/go`, {
+      method: "POST",
+      body: "1",
+      headers: { "content-type": "application/json" },
+    });
     expect(sent.status).toBe(202);
     await engine.runUntilIdle();
     expect(engine.getStatus(id)?.output).toBe(1);

@@ -8,7 +8,14 @@
 import { app, type EventGridEvent, type HttpRequest, type InvocationContext, type Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import { defaultRegistry, findFunction, LocalHost, type FunctionRegistry, type RegisteredFunction, type RequestLogEntry } from "../../devhost";
+import {
+  defaultRegistry,
+  findFunction,
+  LocalHost,
+  type FunctionRegistry,
+  type RegisteredFunction,
+  type RequestLogEntry,
+} from "../../devhost";
 import { NcrontabError } from "../../shared/ncrontab";
 
 const timerCalls: Array<{ name: string; timer: Timer; startedId?: string }> = [];
@@ -29,9 +36,17 @@ app.http("lhHello", {
 app.http("lhEcho", {
   route: "echo",
   methods: ["POST", "PUT"],
-  handler: async (request: HttpRequest) => ({ status: 201, headers: { "x-echo": request.headers.get("x-custom") ?? "" }, body: await request.text() }),
+  handler: async (request: HttpRequest) => ({
+    status: 201,
+    headers: { "x-echo": request.headers.get("x-custom") ?? "" },
+    body: await request.text(),
+  }),
 });
-app.http("lhItem", { route: "items/{id}", methods: ["GET"], handler: async (request: HttpRequest) => ({ jsonBody: { item: request.params.id } }) });
+app.http("lhItem", {
+  route: "items/{id}",
+  methods: ["GET"],
+  handler: async (request: HttpRequest) => ({ jsonBody: { item: request.params.id } }),
+});
 app.http("lhSpecialItem", { route: "items/special", methods: ["GET"], handler: async () => ({ jsonBody: { special: true } }) });
 app.http("lhBroken", { route: "broken", methods: ["GET"], handler: async () => Promise.reject(new Error("boom")) });
 app.http("lhStart", {
@@ -84,7 +99,13 @@ describe("LocalHost (in process, toy functions)", () => {
 
   beforeAll(async () => {
     // Timers off here: their schedule is tested on a host of its own below.
-    host = await LocalHost.start({ port: 0, runTimers: false, functionLogger: silent, requestLogger: (e) => requests.push(e), settings: { LH_SCHEDULE: "0 0 * * * *" } });
+    host = await LocalHost.start({
+      port: 0,
+      runTimers: false,
+      functionLogger: silent,
+      requestLogger: (e) => requests.push(e),
+      settings: { LH_SCHEDULE: "0 0 * * * *" },
+    });
   });
   afterAll(() => host.stop());
 
@@ -98,7 +119,11 @@ describe("LocalHost (in process, toy functions)", () => {
     });
 
     it("passes method, headers and body through and returns the handler's status and headers", async () => {
-      const res = await fetch(url("/api/echo"), { method: "PUT", headers: { "x-custom": "yes", "content-type": "application/json" }, body: '{"payload":1}' });
+      const res = await fetch(url("/api/echo"), {
+        method: "PUT",
+        headers: { "x-custom": "yes", "content-type": "application/json" },
+        body: '{"payload":1}',
+      });
       expect(res.status).toBe(201);
       expect(res.headers.get("x-echo")).toBe("yes");
       expect(await res.text()).toBe('{"payload":1}');
@@ -126,7 +151,11 @@ describe("LocalHost (in process, toy functions)", () => {
 
   describe("the Durable HTTP API on the same port", () => {
     it("a starter's 202 links point at this host and following them reaches Completed", async () => {
-      const res = await fetch(url("/api/start/lhChain"), { method: "POST", headers: { "content-type": "application/json" }, body: '"ada"' });
+      const res = await fetch(url("/api/start/lhChain"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '"ada"',
+      });
       expect(res.status).toBe(202);
       const links = (await res.json()) as { id: string; statusQueryGetUri: string };
       expect(links.statusQueryGetUri.startsWith(`${host.origin}/runtime/webhooks/durabletask/instances/${links.id}?`)).toBe(true);
@@ -164,7 +193,10 @@ describe("LocalHost (in process, toy functions)", () => {
             id: "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
             topic: "/subscriptions/xx/resourceGroups/rg/providers/Microsoft.EventGrid/topics/t",
             subject: "",
-            data: { validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", validationUrl: "https://rp-eastus2.eventgrid.azure.net/validate?id=x&t=y" },
+            data: {
+              validationCode: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6",
+              validationUrl: "https://rp-eastus2.eventgrid.azure.net/validate?id=x&t=y",
+            },
             eventType: "Microsoft.EventGrid.SubscriptionValidationEvent",
             eventTime: "2026-03-02T09:00:00Z",
             metadataVersion: "1",
@@ -179,27 +211,53 @@ describe("LocalHost (in process, toy functions)", () => {
 
     it("invokes the function once per event of an Event Grid schema delivery and answers 202", async () => {
       const events = [gridEvent("e1", { n: 1 }), gridEvent("e2", { n: 2 })];
-      const res = await fetch(webhook("lhAlert"), { method: "POST", headers: { "aeg-event-type": "Notification", "content-type": "application/json" }, body: JSON.stringify(events) });
+      const res = await fetch(webhook("lhAlert"), {
+        method: "POST",
+        headers: { "aeg-event-type": "Notification", "content-type": "application/json" },
+        body: JSON.stringify(events),
+      });
       expect(res.status).toBe(202);
       expect(eventCalls).toEqual(events);
     });
 
     it("accepts CloudEvents, single and batch, and answers the OPTIONS abuse-protection handshake", async () => {
-      const cloudEvent = (id: string) => ({ specversion: "1.0", type: "Microsoft.Security.Alert", source: "/alerts", id, time: "2026-03-02T09:00:00Z", data: { id } });
-      const single = await fetch(webhook("lhAlert"), { method: "POST", headers: { "content-type": "application/cloudevents+json; charset=utf-8" }, body: JSON.stringify(cloudEvent("c1")) });
+      const cloudEvent = (id: string) => ({
+        specversion: "1.0",
+        type: "Microsoft.Security.Alert",
+        source: "/alerts",
+        id,
+        time: "2026-03-02T09:00:00Z",
+        data: { id },
+      });
+      const single = await fetch(webhook("lhAlert"), {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents+json; charset=utf-8" },
+        body: JSON.stringify(cloudEvent("c1")),
+      });
       expect(single.status).toBe(202);
-      const batch = await fetch(webhook("lhAlert"), { method: "POST", headers: { "content-type": "application/cloudevents-batch+json" }, body: JSON.stringify([cloudEvent("c2"), cloudEvent("c3")]) });
+      const batch = await fetch(webhook("lhAlert"), {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents-batch+json" },
+        body: JSON.stringify([cloudEvent("c2"), cloudEvent("c3")]),
+      });
       expect(batch.status).toBe(202);
       expect(eventCalls.map((e) => (e as { id: string }).id)).toEqual(["c1", "c2", "c3"]);
 
-      const handshake = await fetch(webhook("lhAlert"), { method: "OPTIONS", headers: { "WebHook-Request-Origin": "eventgrid.azure.net" } });
+      const handshake = await fetch(webhook("lhAlert"), {
+        method: "OPTIONS",
+        headers: { "WebHook-Request-Origin": "eventgrid.azure.net" },
+      });
       expect(handshake.status).toBe(200);
       expect(handshake.headers.get("webhook-allowed-origin")).toBe("eventgrid.azure.net");
       expect((await fetch(webhook("lhAlert"), { method: "OPTIONS" })).status).toBe(400);
     });
 
     it("answers 500 when an invocation fails, so Event Grid redelivers", async () => {
-      const res = await fetch(webhook("lhAlert"), { method: "POST", headers: { "aeg-event-type": "Notification" }, body: JSON.stringify([gridEvent("ok"), gridEvent("bad", { fail: true })]) });
+      const res = await fetch(webhook("lhAlert"), {
+        method: "POST",
+        headers: { "aeg-event-type": "Notification" },
+        body: JSON.stringify([gridEvent("ok"), gridEvent("bad", { fail: true })]),
+      });
       expect(res.status).toBe(500);
       expect(await res.text()).toContain("alert handler failed");
     });
@@ -217,7 +275,12 @@ describe("LocalHost (in process, toy functions)", () => {
   });
 
   describe("admin API", () => {
-    const invoke = (name: string, body?: unknown) => fetch(url(`/admin/functions/${name}`), { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const invoke = (name: string, body?: unknown) =>
+      fetch(url(`/admin/functions/${name}`), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
 
     it("runs a timer function on demand with a timer object, answering 202 (its durable client works too)", async () => {
       timerCalls.length = 0;
@@ -243,7 +306,11 @@ describe("LocalHost (in process, toy functions)", () => {
         expect.arrayContaining([
           expect.objectContaining({ name: "lhHello", trigger: "httpTrigger", route: "/api/hello/{name}", methods: ["GET"] }),
           expect.objectContaining({ name: "lhTimer", trigger: "timerTrigger", schedule: "%LH_SCHEDULE%" }),
-          expect.objectContaining({ name: "lhAlert", trigger: "eventGridTrigger", webhook: "/runtime/webhooks/EventGrid?functionName=lhAlert" }),
+          expect.objectContaining({
+            name: "lhAlert",
+            trigger: "eventGridTrigger",
+            webhook: "/runtime/webhooks/EventGrid?functionName=lhAlert",
+          }),
         ]),
       );
     });
@@ -253,7 +320,13 @@ describe("LocalHost (in process, toy functions)", () => {
     requests.length = 0;
     await fetch(url("/api/hello/Bob?sig=SECRETSIGNATURE&se=2026"));
     await waitFor(() => requests[0]);
-    expect(requests[0]).toEqual({ method: "GET", path: "/api/hello/Bob", status: 200, durationMs: expect.any(Number), function: "lhHello" });
+    expect(requests[0]).toEqual({
+      method: "GET",
+      path: "/api/hello/Bob",
+      status: 200,
+      durationMs: expect.any(Number),
+      function: "lhHello",
+    });
     expect(JSON.stringify(requests)).not.toContain("SECRET");
   });
 });
@@ -261,11 +334,19 @@ describe("LocalHost (in process, toy functions)", () => {
 describe("LocalHost timers", () => {
   it("fires timer triggers on their NCRONTAB schedule (resolved from %SETTING%) and runOnStartup ones at start", async () => {
     timerCalls.length = 0;
-    const host = await LocalHost.start({ port: 0, functionLogger: silent, requestLogger: silent, settings: { LH_SCHEDULE: "* * * * * *" } });
+    const host = await LocalHost.start({
+      port: 0,
+      functionLogger: silent,
+      requestLogger: silent,
+      settings: { LH_SCHEDULE: "* * * * * *" },
+    });
     try {
       const startup = await waitFor(() => timerCalls.find((c) => c.name === "lhStartupTimer"), 1000);
       expect(startup.timer.isPastDue).toBe(false);
-      const scheduled = await waitFor(() => (timerCalls.filter((c) => c.name === "lhTimer").length >= 2 ? timerCalls.filter((c) => c.name === "lhTimer") : undefined), 3500);
+      const scheduled = await waitFor(
+        () => (timerCalls.filter((c) => c.name === "lhTimer").length >= 2 ? timerCalls.filter((c) => c.name === "lhTimer") : undefined),
+        3500,
+      );
       const [first, second] = scheduled.map((c) => Date.parse(c.timer.scheduleStatus.lastUpdated));
       expect(second! - first!).toBeGreaterThanOrEqual(900);
       expect(host.timers.schedules().find((s) => s.name === "lhTimer")).toMatchObject({ schedule: "* * * * * *", next: expect.any(Date) });
@@ -282,7 +363,9 @@ describe("LocalHost timers", () => {
       return { getRegisteredFunctions: () => [fn], findFunction: (name) => (name === fn.name ? fn : undefined) };
     };
     await expect(LocalHost.start({ port: 0, registry: registry("0 0 25 * * *"), functionLogger: silent })).rejects.toThrow(NcrontabError);
-    await expect(LocalHost.start({ port: 0, registry: registry("%MISSING%"), settings: {}, functionLogger: silent })).rejects.toThrow(/lhTimer.*MISSING/);
+    await expect(LocalHost.start({ port: 0, registry: registry("%MISSING%"), settings: {}, functionLogger: silent })).rejects.toThrow(
+      /lhTimer.*MISSING/,
+    );
     expect(defaultRegistry.findFunction("lhTimer")?.trigger.schedule).toBe("%LH_SCHEDULE%");
   });
 });

@@ -26,7 +26,9 @@ describe("local settings files", () => {
     expect(readLocalSettings(dir)).toMatchObject({ values: { A: "mine" }, localHttpPort: 7090 });
     // npm start supplies AUTH_DEVELOPMENT_JWKS (the sample's AUTH_MODE is development and names no key set).
     expect(wantsDevelopmentIdentity(sample.values)).toBe(true);
-    expect(() => loadConfig(withLocalServices(sample.values, { developmentJwks: JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB" }] }) }))).not.toThrow();
+    expect(() =>
+      loadConfig(withLocalServices(sample.values, { developmentJwks: JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB" }] }) })),
+    ).not.toThrow();
   });
 
   it("refuses an encrypted or broken file and a folder with neither file", () => {
@@ -65,13 +67,26 @@ describe("which local services the settings ask for", () => {
   });
 
   it("a real tenant with a real account starts nothing; with development storage only Azurite", () => {
-    const tenant = { MDE_API_BASE_URL: "https://api.security.microsoft.com", EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net", AzureWebJobsStorage: "UseDevelopmentStorage=true" };
+    const tenant = {
+      MDE_API_BASE_URL: "https://api.security.microsoft.com",
+      EVIDENCE_STORAGE_ACCOUNT_URL: "https://contosoevidence.blob.core.windows.net",
+      AzureWebJobsStorage: "UseDevelopmentStorage=true",
+    };
     expect(planLocalServices(tenant, 7072)).toEqual({ simulator: false, azurite: false });
-    expect(planLocalServices({ MDE_API_BASE_URL: "https://api.security.microsoft.com", EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" }, 7072)).toEqual({ simulator: false, azurite: true });
+    expect(
+      planLocalServices(
+        { MDE_API_BASE_URL: "https://api.security.microsoft.com", EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" },
+        7072,
+      ),
+    ).toEqual({ simulator: false, azurite: true });
   });
 
   it("fills the started services in: the simulator's URL and Azurite's connection string for every UseDevelopmentStorage=true", () => {
-    const out = withLocalServices(sample.values, { simulatorUrl: "http://127.0.0.1:40001", azuriteConnectionString: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;BlobEndpoint=http://127.0.0.1:40002/devstoreaccount1;" });
+    const out = withLocalServices(sample.values, {
+      simulatorUrl: "http://127.0.0.1:40001",
+      azuriteConnectionString:
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;BlobEndpoint=http://127.0.0.1:40002/devstoreaccount1;",
+    });
     expect(out.MDE_API_BASE_URL).toBe("http://127.0.0.1:40001");
     expect(out.EVIDENCE_STORAGE_CONNECTION_STRING).toContain("127.0.0.1:40002");
     expect(out.AzureWebJobsStorage).toContain("127.0.0.1:40002");
@@ -82,9 +97,20 @@ describe("which local services the settings ask for", () => {
   });
 
   it("shows the evidence endpoint without keys or SAS", () => {
-    expect(evidenceEndpointOf({ EVIDENCE_STORAGE_ACCOUNT_URL: "https://acct.blob.core.windows.net?sv=x&sig=SECRET" })).toBe("https://acct.blob.core.windows.net");
-    expect(evidenceEndpointOf({ EVIDENCE_STORAGE_CONNECTION_STRING: "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=SECRET;EndpointSuffix=core.windows.net" })).toBe("https://acct.blob.core.windows.net");
-    expect(evidenceEndpointOf({ EVIDENCE_STORAGE_CONNECTION_STRING: "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=x&sig=SECRET" })).toBe("https://acct.blob.core.windows.net/");
+    expect(evidenceEndpointOf({ EVIDENCE_STORAGE_ACCOUNT_URL: "https://acct.blob.core.windows.net?sv=x&sig=SECRET" })).toBe(
+      "https://acct.blob.core.windows.net",
+    );
+    expect(
+      evidenceEndpointOf({
+        EVIDENCE_STORAGE_CONNECTION_STRING:
+          "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=SECRET;EndpointSuffix=core.windows.net",
+      }),
+    ).toBe("https://acct.blob.core.windows.net");
+    expect(
+      evidenceEndpointOf({
+        EVIDENCE_STORAGE_CONNECTION_STRING: "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=x&sig=SECRET",
+      }),
+    ).toBe("https://acct.blob.core.windows.net/");
   });
 });
 

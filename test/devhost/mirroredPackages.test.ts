@@ -23,7 +23,9 @@ function installedVersion(name: string): string {
 
 /** What a maintainer must do when `pkg` is installed at `installed`. */
 function recheckAdvice(pkg: MirroredPackage, installed: string): string {
-  const areas = pkg.areas.map((a) => `  - ${a.area}\n    devhost: ${a.devhostFiles.join(", ")}\n    ${pkg.name}: ${a.upstreamFiles.join(", ")}`);
+  const areas = pkg.areas.map(
+    (a) => `  - ${a.area}\n    devhost: ${a.devhostFiles.join(", ")}\n    ${pkg.name}: ${a.upstreamFiles.join(", ")}`,
+  );
   return (
     `${pkg.name} is ${installed}, but the devhost mirrors the internals of ${pkg.version}. Re-check:\n${areas.join("\n")}\n` +
     `then run test/devhost and test/e2e, and set the version in devhost/mirroredPackages.ts.`
@@ -38,7 +40,9 @@ function enumTable(compiled: Record<string, unknown>): Record<string, number> {
 describe("the library versions the devhost mirrors", () => {
   it("durable-functions and @azure/functions are installed at the versions whose internals the devhost copies", () => {
     expect(MIRRORED_PACKAGES.map((p) => p.name)).toEqual(["durable-functions", "@azure/functions"]);
-    const drift = MIRRORED_PACKAGES.filter((p) => installedVersion(p.name) !== p.version).map((p) => recheckAdvice(p, installedVersion(p.name)));
+    const drift = MIRRORED_PACKAGES.filter((p) => installedVersion(p.name) !== p.version).map((p) =>
+      recheckAdvice(p, installedVersion(p.name)),
+    );
     expect(drift).toEqual([]);
   });
 

@@ -33,7 +33,8 @@ function instrument(services: AppServices): AppServices {
     },
     async getLiveResponseResultDownloadLink(actionId, index, options) {
       const n = bump(calls.links, actionId);
-      if (hooks.throttleLink.get(actionId) === n) throw new MdeApiError({ statusCode: 429, code: "TooManyRequests", message: "slow down", retryAfterInMs: 5_000 });
+      if (hooks.throttleLink.get(actionId) === n)
+        throw new MdeApiError({ statusCode: 429, code: "TooManyRequests", message: "slow down", retryAfterInMs: 5_000 });
       return real.getLiveResponseResultDownloadLink(actionId, index, options);
     },
   };
@@ -42,7 +43,10 @@ function instrument(services: AppServices): AppServices {
 
 let h: CollectorHarness;
 beforeAll(async () => {
-  h = await startCollectorHarness({ settings: { EVIDENCE_CHUNK_MIB: "8", COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2" }, wrapServices: instrument });
+  h = await startCollectorHarness({
+    settings: { EVIDENCE_CHUNK_MIB: "8", COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2" },
+    wrapServices: instrument,
+  });
 });
 afterAll(async () => {
   await h.stop();
@@ -60,7 +64,12 @@ it("honours a cancel raised while a status poll is running, after earlier waits"
   await h.engine.runUntilIdle({ maxVirtualTimeMs: MINUTE });
   const actionId = (await h.status(id)).jsonBody as { actionId: string };
   // The third poll comes after two waits whose timers won: the cancel arrives mid-activity.
-  const cancellation = { requestedBy: "analyst@contoso.com (0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b)", requestedByObjectId: "0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b", reason: "wrong host", requestedAt: "2026-03-02T09:30:00.000Z" };
+  const cancellation = {
+    requestedBy: "analyst@contoso.com (0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b)",
+    requestedByObjectId: "0b9c1d2e-3f40-4152-8a6b-7c8d9e0f1a2b",
+    reason: "wrong host",
+    requestedAt: "2026-03-02T09:30:00.000Z",
+  };
   hooks.duringPoll.set(actionId.actionId, { n: 3, run: () => h.engine.raiseEvent(id, "CancelCollection", cancellation) });
   const summary = await h.finish(id);
   // Three polls, then the re-read after cancelling (a cancel can race with completion).
@@ -97,9 +106,14 @@ it("answers 429 with Retry-After once a caller has as many collections in flight
   const refused = await h.start({ machineId: offline(), commands: [GET_FILE] });
   expect(refused.status).toBe(429);
   expect(refused.headers["retry-after"]).toBe("60");
-  expect(refused.jsonBody).toMatchObject({ error: { code: "TooManyCollections", message: expect.stringContaining("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER") } });
+  expect(refused.jsonBody).toMatchObject({
+    error: { code: "TooManyCollections", message: expect.stringContaining("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER") },
+  });
   // Another caller has its own allowance.
-  expect((await h.start({ machineId: offline(), commands: [GET_FILE] }, { authorization: await bearer({ name: "second-analyst@localhost" }) })).status).toBe(202);
+  expect(
+    (await h.start({ machineId: offline(), commands: [GET_FILE] }, { authorization: await bearer({ name: "second-analyst@localhost" }) }))
+      .status,
+  ).toBe(202);
 
   expect((await h.cancel(first, { reason: "make room" })).status).toBe(202);
   await h.finish(first);

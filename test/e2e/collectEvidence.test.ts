@@ -8,7 +8,13 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Seed 001's request: a RunScript then a GetFile. */
 const seedCommands = [
-  { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+  {
+    type: "RunScript",
+    params: [
+      { key: "ScriptName", value: "minidump.ps1" },
+      { key: "Args", value: "OfficeClickToRun" },
+    ],
+  },
   { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
 ];
 
@@ -45,7 +51,13 @@ async function expectEvidenceMatchesSource(machineId: string, instanceId: string
   ]);
 
   const manifest = await h.readManifest(summary.manifest!.blobName);
-  expect(manifest).toMatchObject({ instanceId, outcome: "Completed", complete: true, trigger: { kind: "webhook" }, request: { machineId } });
+  expect(manifest).toMatchObject({
+    instanceId,
+    outcome: "Completed",
+    complete: true,
+    trigger: { kind: "webhook" },
+    request: { machineId },
+  });
   expect(manifest.machineAction?.id).toBe(actionId);
   for (const index of [0, 1]) {
     const expected = await h.simulator.expectedResult(actionId, index);
@@ -92,8 +104,14 @@ describe("the HTTP answers link only to the app's own endpoints", () => {
     const anonymous = await h.start({ machineId: m.machineId, commands: seedCommands }, { authorization: "" });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers["www-authenticate"]).toMatch(/^Bearer/);
-    const readOnly = await h.start({ machineId: m.machineId, commands: seedCommands }, { authorization: await bearer({ roles: ["Collector.Read"] }) });
-    expect(readOnly).toMatchObject({ status: 403, jsonBody: { error: { code: "Forbidden", message: expect.stringContaining("Collector.Run") } } });
+    const readOnly = await h.start(
+      { machineId: m.machineId, commands: seedCommands },
+      { authorization: await bearer({ roles: ["Collector.Read"] }) },
+    );
+    expect(readOnly).toMatchObject({
+      status: 403,
+      jsonBody: { error: { code: "Forbidden", message: expect.stringContaining("Collector.Run") } },
+    });
     expect(h.engine.listInstances()).toHaveLength(before);
   });
 });
@@ -129,7 +147,9 @@ describe("webhook → orchestration → evidence in the customer's container", (
     await expectEvidenceMatchesSource(m.machineId, id);
     const stats = h.engine.stats(id);
     const polls = stats.activityCalls.getMachineAction ?? 0;
-    console.log(`device online after 2 days: ${polls} status polls, ${stats.executions} executions, largest history ${stats.maxHistoryEventsPerExecution} events, virtual time ${((h.clock.now().getTime() - startedAt) / HOUR).toFixed(1)} h`);
+    console.log(
+      `device online after 2 days: ${polls} status polls, ${stats.executions} executions, largest history ${stats.maxHistoryEventsPerExecution} events, virtual time ${((h.clock.now().getTime() - startedAt) / HOUR).toFixed(1)} h`,
+    );
     expect(polls).toBeLessThan(250);
     expect(stats.executions).toBeGreaterThan(1);
     expect(stats.maxHistoryEventsPerExecution).toBeLessThan(400);
@@ -139,7 +159,11 @@ describe("webhook → orchestration → evidence in the customer's container", (
     const m = machine({ failCommandIndex: 0, failError: "Script minidump.ps1 failed" });
     h.simulator.addMachine(m);
     const id = await startFor(m.machineId);
-    const summary = (await h.engine.waitForCompletion(id, { maxVirtualTimeMs: DAY })).output as { outcome: string; actionId: string; manifest: { blobName: string } };
+    const summary = (await h.engine.waitForCompletion(id, { maxVirtualTimeMs: DAY })).output as {
+      outcome: string;
+      actionId: string;
+      manifest: { blobName: string };
+    };
     expect(summary.outcome).toBe("Failed");
     const manifest = await h.readManifest(summary.manifest.blobName);
     expect(manifest.outcomeReason).toContain("command 0 (RunScript) failed");
@@ -147,7 +171,10 @@ describe("webhook → orchestration → evidence in the customer's container", (
       ["Failed", true, undefined],
       ["Created", false, undefined],
     ]);
-    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
+    expect(await h.blobsOf(m.machineId)).toEqual([
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`,
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`,
+    ]);
   });
 
   it("fetches the download link again when the first one has expired", async () => {
@@ -173,7 +200,10 @@ describe("webhook → orchestration → evidence in the customer's container", (
     const reused = await h.start({ machineId: m.machineId, commands: seedCommands.slice(1) }, { "idempotency-key": key });
     expect(reused.status).toBe(409);
     // The same key with another comment is another request, not a retry.
-    const recommented = await h.start({ machineId: m.machineId, commands: seedCommands, comment: "another reason" }, { "idempotency-key": key });
+    const recommented = await h.start(
+      { machineId: m.machineId, commands: seedCommands, comment: "another reason" },
+      { "idempotency-key": key },
+    );
     expect(recommented).toMatchObject({ status: 409, jsonBody: { error: { code: "IdempotencyKeyReused" } } });
   });
 
@@ -210,7 +240,11 @@ describe("webhook → orchestration → evidence in the customer's container", (
     // Who asks comes from the token: a self-declared requestedBy is refused by name.
     const selfDeclared = await h.cancel(id, { reason: "wrong device", requestedBy: "ceo@contoso.com" });
     expect(selfDeclared).toMatchObject({ status: 400, jsonBody: { error: { details: [{ field: "requestedBy" }] } } });
-    const cancel = await h.cancel(id, { reason: "wrong device" }, { authorization: await bearer({ name: "analyst@contoso.com", roles: ["Collector.Cancel"] }) });
+    const cancel = await h.cancel(
+      id,
+      { reason: "wrong device" },
+      { authorization: await bearer({ name: "analyst@contoso.com", roles: ["Collector.Cancel"] }) },
+    );
     expect(cancel.status).toBe(202);
     const summary = await h.finish(id);
     expect(summary.outcome).toBe("Cancelled");
@@ -233,6 +267,9 @@ describe("webhook → orchestration → evidence in the customer's container", (
     const id = await startFor(m.machineId);
     const summary = await h.finish(id, 4 * DAY);
     expect(summary).toMatchObject({ outcome: "TimedOut", evidence: [] });
-    expect(await h.blobsOf(m.machineId)).toEqual([`liveresponse/${m.machineId}/${summary.actionId}/manifest.json`, `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`]);
+    expect(await h.blobsOf(m.machineId)).toEqual([
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.json`,
+      `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`,
+    ]);
   });
 });

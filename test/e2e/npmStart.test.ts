@@ -25,13 +25,25 @@ const request = (machineId: string) => ({
   machineId,
   comment: "npm start e2e",
   commands: [
-    { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+    {
+      type: "RunScript",
+      params: [
+        { key: "ScriptName", value: "minidump.ps1" },
+        { key: "Args", value: "OfficeClickToRun" },
+      ],
+    },
     { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
   ],
 });
 
 /** A device that is online now and runs each command in 1 s (the defaults take 5 to 30 s). */
-const fastMachine = () => ({ machineId: randomBytes(20).toString("hex"), computerDnsName: "desktop-fast", onlineAfterMs: 0, commandDurationMs: 1000, getFileSizeBytes: 256 * 1024 });
+const fastMachine = () => ({
+  machineId: randomBytes(20).toString("hex"),
+  computerDnsName: "desktop-fast",
+  onlineAfterMs: 0,
+  commandDurationMs: 1000,
+  getFileSizeBytes: 256 * 1024,
+});
 
 /**
  * Free ports, fast polling, and the sample's local settings pinned through the environment (which
@@ -72,7 +84,11 @@ interface Started {
  */
 function startApp(env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<Started> {
   const npmCli = process.env.npm_execpath;
-  const [command, args] = options.viaNpm ? (npmCli ? [process.execPath, [npmCli, "start"]] : ["npm", ["start"]]) : [process.execPath, [START_SCRIPT]];
+  const [command, args] = options.viaNpm
+    ? npmCli
+      ? [process.execPath, [npmCli, "start"]]
+      : ["npm", ["start"]]
+    : [process.execPath, [START_SCRIPT]];
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...LOCAL_ENV, ...env },
@@ -171,13 +187,23 @@ async function json<T>(res: Response): Promise<T> {
 
 interface CollectorStatus {
   runtimeStatus: string;
-  result?: { outcome: string; complete: boolean; actionId: string; evidence: Array<{ index: number; sha256: string }>; manifest: { blobName: string } };
+  result?: {
+    outcome: string;
+    complete: boolean;
+    actionId: string;
+    evidence: Array<{ index: number; sha256: string }>;
+    manifest: { blobName: string };
+  };
 }
 
 /** POST /api/liveresponse, follow statusQueryGetUri (the app's own status endpoint) to a terminal state, return the summary. */
 async function collect(app: Started, machineId: string) {
   const auth = await authorization();
-  const started = await fetch(`${app.api}/liveresponse`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(request(machineId)) });
+  const started = await fetch(`${app.api}/liveresponse`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify(request(machineId)),
+  });
   expect(started.status).toBe(202);
   const { id, statusQueryGetUri } = await json<{ id: string; statusQueryGetUri: string }>(started);
   expect(statusQueryGetUri).toBe(`${app.api}/liveresponse/${id}`);
@@ -196,12 +222,22 @@ async function collect(app: Started, machineId: string) {
 }
 
 /** The blobs landed in the started Azurite's evidence account with the source bytes' SHA-256, and the manifest agrees. */
-async function expectEvidence(app: Started, machineId: string, summary: NonNullable<CollectorStatus["result"]>, sourceSha256: (index: number) => Promise<string>) {
+async function expectEvidence(
+  app: Started,
+  machineId: string,
+  summary: NonNullable<CollectorStatus["result"]>,
+  sourceSha256: (index: number) => Promise<string>,
+) {
   const container = BlobServiceClient.fromConnectionString(connectionString("devstoreaccount1", app.blob)).getContainerClient("evidence");
   const names: string[] = [];
   for await (const b of container.listBlobsFlat({ prefix: `liveresponse/${machineId}/` })) names.push(b.name);
   const folder = `liveresponse/${machineId}/${summary.actionId}`;
-  expect(names.sort()).toEqual([`${folder}/0-RunScript-minidump.ps1`, `${folder}/1-GetFile-OfficeClickToRun.dmp.zip`, `${folder}/manifest.json`, `${folder}/manifest.signature.json`]);
+  expect(names.sort()).toEqual([
+    `${folder}/0-RunScript-minidump.ps1`,
+    `${folder}/1-GetFile-OfficeClickToRun.dmp.zip`,
+    `${folder}/manifest.json`,
+    `${folder}/manifest.signature.json`,
+  ]);
   const manifest = JSON.parse((await container.getBlockBlobClient(summary.manifest.blobName).downloadToBuffer()).toString("utf8")) as {
     commands: Array<{ evidence?: { sha256: string } }>;
   };
@@ -216,7 +252,10 @@ beforeAll(() => {
   // Build once with this process's node (v22 under npm), as `npm start` does: the app into dist/, the
   // start script and devhost into dist-tools/. --noCheck: emit only; `npm test` type-checks the same files.
   for (const project of ["tsconfig.build.json", "tsconfig.tools.json"]) {
-    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--noCheck"], { cwd: ROOT, encoding: "utf8" });
+    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--noCheck"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     if (tsc.status !== 0) throw new Error(`build of ${project} failed:\n${tsc.stdout}${tsc.stderr}`);
   }
 }, 60_000);
@@ -228,7 +267,15 @@ describe("npm start (the start script, over HTTP only)", () => {
       expect(app.simulator).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       await waitForOutput(app, "desktop-online");
       const machine = fastMachine();
-      expect((await fetch(`${app.simulator}/simulator/machines`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(machine) })).status).toBe(201);
+      expect(
+        (
+          await fetch(`${app.simulator}/simulator/machines`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(machine),
+          })
+        ).status,
+      ).toBe(201);
 
       const { id, summary } = await collect(app, machine.machineId);
       await expectEvidence(app, machine.machineId, summary, async (index) => {
@@ -253,18 +300,44 @@ describe("npm start (the start script, over HTTP only)", () => {
     const planMachine = fastMachine();
     const app = await startApp({
       PLAYBOOKS: JSON.stringify([
-        { name: "alert-file", comment: "Alert {{alert.id}}", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
-        { name: "triage", comment: "Triage ({{plan.name}})", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] }] },
+        {
+          name: "alert-file",
+          comment: "Alert {{alert.id}}",
+          commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }],
+        },
+        {
+          name: "triage",
+          comment: "Triage ({{plan.name}})",
+          commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] }],
+        },
       ]),
-      ALERT_RULES: JSON.stringify([{ name: "defense-evasion", playbook: "alert-file", minSeverity: "low", categories: ["DefenseEvasion"] }]),
+      ALERT_RULES: JSON.stringify([
+        { name: "defense-evasion", playbook: "alert-file", minSeverity: "low", categories: ["DefenseEvasion"] },
+      ]),
       COLLECTION_PLANS: JSON.stringify([{ name: "nightly", playbook: "triage", machineIds: [planMachine.machineId] }]),
     });
     try {
       for (const m of [{ ...fastMachine(), machineId: GRAPH_ALERT_DEVICE }, planMachine]) {
-        expect((await fetch(`${app.simulator}/simulator/machines`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(m) })).status).toBe(201);
+        expect(
+          (
+            await fetch(`${app.simulator}/simulator/machines`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(m),
+            })
+          ).status,
+        ).toBe(201);
       }
       // The collector acts on the alert as MDE answers it, not on the event: the simulator must know it.
-      expect((await fetch(`${app.simulator}/simulator/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(GRAPH_ALERT_IN_MDE) })).status).toBe(201);
+      expect(
+        (
+          await fetch(`${app.simulator}/simulator/alerts`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(GRAPH_ALERT_IN_MDE),
+          })
+        ).status,
+      ).toBe(201);
       const deliver = () =>
         fetch(`${app.api.replace(/\/api$/, "")}/runtime/webhooks/EventGrid?functionName=alertCollection`, {
           method: "POST",
@@ -274,18 +347,27 @@ describe("npm start (the start script, over HTTP only)", () => {
       // Event Grid delivers at least once: the same event twice. The host accepts notifications with 202.
       expect((await deliver()).status).toBe(202);
       expect((await deliver()).status).toBe(202);
-      const timer = await fetch(`${app.api.replace(/\/api$/, "")}/admin/functions/scheduledCollection`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: "" }) });
+      const timer = await fetch(`${app.api.replace(/\/api$/, "")}/admin/functions/scheduledCollection`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: "" }),
+      });
       expect(timer.status).toBe(202);
 
       const actionsOf = async (machineId: string) => {
-        const res = await fetch(`${app.simulator}/api/machineactions?$filter=${encodeURIComponent(`machineId eq '${machineId}'`)}`, { headers: { authorization: "Bearer e2e" } });
+        const res = await fetch(`${app.simulator}/api/machineactions?$filter=${encodeURIComponent(`machineId eq '${machineId}'`)}`, {
+          headers: { authorization: "Bearer e2e" },
+        });
         return (await json<{ value: Array<{ status: string }> }>(res)).value;
       };
       const manifests = async (machineId: string) => {
-        const container = BlobServiceClient.fromConnectionString(connectionString("devstoreaccount1", app.blob)).getContainerClient("evidence");
+        const container = BlobServiceClient.fromConnectionString(connectionString("devstoreaccount1", app.blob)).getContainerClient(
+          "evidence",
+        );
         const found: Array<{ trigger: { kind: string } }> = [];
         for await (const b of container.listBlobsFlat({ prefix: `liveresponse/${machineId}/` })) {
-          if (b.name.endsWith("/manifest.json")) found.push(JSON.parse((await container.getBlockBlobClient(b.name).downloadToBuffer()).toString("utf8")));
+          if (b.name.endsWith("/manifest.json"))
+            found.push(JSON.parse((await container.getBlockBlobClient(b.name).downloadToBuffer()).toString("utf8")));
         }
         return found;
       };
@@ -316,7 +398,12 @@ describe("npm start (the start script, over HTTP only)", () => {
         expect(app.simulator).toBe("none");
         await waitForOutput(app, `MDE API: ${baseUrl}`);
         const { summary } = await collect(app, machine.machineId);
-        await expectEvidence(app, machine.machineId, summary, async (index) => (await other.expectedResult(summary.actionId, index)).sha256);
+        await expectEvidence(
+          app,
+          machine.machineId,
+          summary,
+          async (index) => (await other.expectedResult(summary.actionId, index)).sha256,
+        );
         expect(other.stats().calls.runLiveResponse).toBe(1);
       } finally {
         await stopAndExpectNothingLeft(app, [app.api, app.blob]);

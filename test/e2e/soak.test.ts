@@ -35,7 +35,9 @@ afterAll(async () => {
 });
 
 it(`lands every result of ${INVESTIGATIONS} investigations exactly once through random 429s, 500s and dropped connections`, async () => {
-  const machines = Array.from({ length: INVESTIGATIONS }, (_, i) => machine({ onlineAfterMs: (i % 5) * HOUR, getFileSizeBytes: 32 * 1024 + i }));
+  const machines = Array.from({ length: INVESTIGATIONS }, (_, i) =>
+    machine({ onlineAfterMs: (i % 5) * HOUR, getFileSizeBytes: 32 * 1024 + i }),
+  );
   machines.forEach((m) => h.simulator.addMachine(m));
   const ids: string[] = [];
   for (const m of machines) {
@@ -66,7 +68,9 @@ it(`lands every result of ${INVESTIGATIONS} investigations exactly once through 
   const sim = h.simulator.stats();
   const engine = h.engine.stats();
   const totalCalls = Object.values(sim.calls).reduce((a, b) => a + b, 0);
-  const faults = Object.fromEntries(Object.entries(sim.faultsInjected).map(([kind, where]) => [kind, Object.values(where).reduce((a, b) => a + (b ?? 0), 0)]));
+  const faults = Object.fromEntries(
+    Object.entries(sim.faultsInjected).map(([kind, where]) => [kind, Object.values(where).reduce((a, b) => a + (b ?? 0), 0)]),
+  );
   console.log(
     [
       `soak: ${INVESTIGATIONS} investigations, all Completed, ${INVESTIGATIONS * 2} results landed once each`,
@@ -77,5 +81,7 @@ it(`lands every result of ${INVESTIGATIONS} investigations exactly once through 
       `largest history: ${engine.maxHistoryEventsPerExecution} events; episodes: ${engine.episodes}`,
     ].join("\n"),
   );
-  expect(faults.tooManyRequests + faults.serverError + faults.drop + faults.serverErrorAfterCommit + faults.dropAfterCommit).toBeGreaterThan(20);
+  expect(
+    faults.tooManyRequests + faults.serverError + faults.drop + faults.serverErrorAfterCommit + faults.dropAfterCommit,
+  ).toBeGreaterThan(20);
 }, 240_000);

@@ -17,7 +17,13 @@ const PLAYBOOKS = [
   {
     name: "memory-dump",
     commands: [
-      { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "{{params.process}}" }] },
+      {
+        type: "RunScript",
+        params: [
+          { key: "ScriptName", value: "minidump.ps1" },
+          { key: "Args", value: "{{params.process}}" },
+        ],
+      },
       { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\{{params.process}}.dmp.zip" }] },
     ],
   },
@@ -25,13 +31,25 @@ const PLAYBOOKS = [
     name: "triage",
     comment: "Nightly triage of {{machine.computerDnsName}} ({{plan.name}})",
     commands: [
-      { type: "RunScript", params: [{ key: "ScriptName", value: "Collect-Triage.ps1" }, { key: "Args", value: "-Out C:\\ProgramData\\triage.zip" }] },
+      {
+        type: "RunScript",
+        params: [
+          { key: "ScriptName", value: "Collect-Triage.ps1" },
+          { key: "Args", value: "-Out C:\\ProgramData\\triage.zip" },
+        ],
+      },
       { type: "GetFile", params: [{ key: "Path", value: "C:\\ProgramData\\triage-{{machine.computerDnsName}}.zip" }] },
     ],
   },
-  { name: "alert-file", comment: "Alert {{alert.id}}: {{alert.title}}", commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }] },
+  {
+    name: "alert-file",
+    comment: "Alert {{alert.id}}: {{alert.title}}",
+    commands: [{ type: "GetFile", params: [{ key: "Path", value: "{{alert.filePath}}" }] }],
+  },
 ];
-const PLANS = [{ name: "nightly-tier0", playbook: "triage", filter: "healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0-e2e')", top: 10 }];
+const PLANS = [
+  { name: "nightly-tier0", playbook: "triage", filter: "healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0-e2e')", top: 10 },
+];
 const RULES = [{ name: "hidden-files", playbook: "alert-file", minSeverity: "low", categories: ["DefenseEvasion"] }];
 
 let h: CollectorHarness;
@@ -51,14 +69,18 @@ afterAll(async () => {
   await h.stop();
 });
 
-const invoke = (name: string, triggerValue: unknown, triggerType: string) => invokeFunction(name, triggerValue, { durable: h.api, triggerType, logger: (e) => logs.push(e) });
+const invoke = (name: string, triggerValue: unknown, triggerType: string) =>
+  invokeFunction(name, triggerValue, { durable: h.api, triggerType, logger: (e) => logs.push(e) });
 const actionsOf = (machineId: string) => h.simulator.actions().filter((a) => a.machineId === machineId);
 
 describe("three ways in, one orchestration", () => {
   it("webhook with a playbook: renders its parameters, collects, and the manifest names the caller and playbook", async () => {
     const m = machine();
     h.simulator.addMachine(m);
-    const res = await h.start({ machineId: m.machineId, playbook: { name: "memory-dump", parameters: { process: "OfficeClickToRun" } } }, { authorization: await bearer({ name: "analyst@contoso.com" }) });
+    const res = await h.start(
+      { machineId: m.machineId, playbook: { name: "memory-dump", parameters: { process: "OfficeClickToRun" } } },
+      { authorization: await bearer({ name: "analyst@contoso.com" }) },
+    );
     expect(res.status).toBe(202);
     const summary = await h.finish((res.jsonBody as { id: string }).id);
     expect(summary).toMatchObject({ outcome: "Completed", complete: true });
@@ -69,8 +91,15 @@ describe("three ways in, one orchestration", () => {
       `liveresponse/${m.machineId}/${summary.actionId}/manifest.signature.json`,
     ]);
     const manifest = await h.readManifest(summary.manifest!.blobName);
-    expect(manifest.trigger).toMatchObject({ kind: "webhook", caller: { kind: "development", name: "analyst@contoso.com", roles: expect.arrayContaining(["Collector.Run"]) }, playbook: "memory-dump" });
-    expect(manifest.request.commands[1]).toEqual({ type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] });
+    expect(manifest.trigger).toMatchObject({
+      kind: "webhook",
+      caller: { kind: "development", name: "analyst@contoso.com", roles: expect.arrayContaining(["Collector.Run"]) },
+      playbook: "memory-dump",
+    });
+    expect(manifest.request.commands[1]).toEqual({
+      type: "GetFile",
+      params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }],
+    });
   });
 
   it("timer: runs the plan on the machines its filter selects, staggered, once per occurrence", async () => {
@@ -84,7 +113,12 @@ describe("three ways in, one orchestration", () => {
     await invoke("scheduledCollection", timerInfo({ now: firedAt }), "timerTrigger");
     await invoke("scheduledCollection", timerInfo({ now: firedAt }), "timerTrigger"); // a duplicate firing
     const ids = [dc, pki].map((m) => planInstanceId("nightly-tier0", m.machineId, scheduledFor));
-    expect(h.engine.listInstances({ instanceIdPrefix: "plan-" }).map((i) => i.instanceId).sort()).toEqual([...ids].sort());
+    expect(
+      h.engine
+        .listInstances({ instanceIdPrefix: "plan-" })
+        .map((i) => i.instanceId)
+        .sort(),
+    ).toEqual([...ids].sort());
 
     for (const [i, m] of [dc, pki].entries()) {
       const summary = await h.finish(ids[i]!);
@@ -92,7 +126,9 @@ describe("three ways in, one orchestration", () => {
       const manifest = await h.readManifest(summary.manifest!.blobName);
       expect(manifest.trigger).toEqual({ kind: "schedule", plan: "nightly-tier0", scheduledFor, playbook: "triage" });
       expect(manifest.request.comment).toBe(`Nightly triage of ${m.computerDnsName} (nightly-tier0)`);
-      expect(await h.blobsOf(m.machineId)).toContain(`liveresponse/${m.machineId}/${summary.actionId}/1-GetFile-triage-${m.computerDnsName}.zip`);
+      expect(await h.blobsOf(m.machineId)).toContain(
+        `liveresponse/${m.machineId}/${summary.actionId}/1-GetFile-triage-${m.computerDnsName}.zip`,
+      );
       expect(actionsOf(m.machineId)).toHaveLength(1);
     }
     expect(actionsOf(off.machineId)).toHaveLength(0);
@@ -112,7 +148,9 @@ describe("three ways in, one orchestration", () => {
     expect(summary).toMatchObject({ outcome: "Completed", complete: true });
     expect(actionsOf(GRAPH_ALERT_DEVICE)).toHaveLength(1);
     // The evidence: one file, the one MDE's alert names (manifest blobs aside).
-    expect((await h.blobsOf(GRAPH_ALERT_DEVICE)).filter((b) => !b.endsWith(".json"))).toEqual([`liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/0-GetFile-MsSense.exe`]);
+    expect((await h.blobsOf(GRAPH_ALERT_DEVICE)).filter((b) => !b.endsWith(".json"))).toEqual([
+      `liveresponse/${GRAPH_ALERT_DEVICE}/${summary.actionId}/0-GetFile-MsSense.exe`,
+    ]);
     const manifest = await h.readManifest(summary.manifest!.blobName);
     expect(manifest.trigger).toEqual({
       kind: "alert",
@@ -123,16 +161,28 @@ describe("three ways in, one orchestration", () => {
       playbook: "alert-file",
       rule: "hidden-files",
     });
-    expect(manifest.request.commands).toEqual([{ type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] }]);
+    expect(manifest.request.commands).toEqual([
+      { type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] },
+    ]);
   });
 
   it("Event Grid: a forged event's device and file path are ignored; the collection runs on the device and file MDE names", async () => {
     const real = machine();
     const victim = machine();
     for (const m of [real, victim]) h.simulator.addMachine(m);
-    const alert = { ...MDE_ALERT, id: "da638000000000000000_42", category: "DefenseEvasion", machineId: real.machineId, computerDnsName: real.computerDnsName };
+    const alert = {
+      ...MDE_ALERT,
+      id: "da638000000000000000_42",
+      category: "DefenseEvasion",
+      machineId: real.machineId,
+      computerDnsName: real.computerDnsName,
+    };
     h.simulator.addAlert(alert);
-    const forged = { ...alert, machineId: victim.machineId, evidence: [{ entityType: "File", filePath: "\\\\attacker.example\\loot", fileName: "payload.exe" }] };
+    const forged = {
+      ...alert,
+      machineId: victim.machineId,
+      evidence: [{ entityType: "File", filePath: "\\\\attacker.example\\loot", fileName: "payload.exe" }],
+    };
     await invoke("alertCollection", eventGridEvent(forged), "eventGridTrigger");
     const summary = await h.finish(alertInstanceId(alert.id, real.machineId));
     expect(summary).toMatchObject({ outcome: "Completed", machineId: real.machineId });
@@ -144,10 +194,18 @@ describe("three ways in, one orchestration", () => {
   it("Event Grid: an event naming an alert MDE does not know is dropped with one JSON log line and nothing starts", async () => {
     const before = h.engine.listInstances().length;
     logs.length = 0;
-    await expect(invoke("alertCollection", eventGridEvent({ ...MDE_ALERT, id: "da000000000000000000_0" }), "eventGridTrigger")).resolves.toBeUndefined();
+    await expect(
+      invoke("alertCollection", eventGridEvent({ ...MDE_ALERT, id: "da000000000000000000_0" }), "eventGridTrigger"),
+    ).resolves.toBeUndefined();
     expect(h.engine.listInstances()).toHaveLength(before);
     expect(logs.map((l) => JSON.parse(l.message))).toEqual([
-      expect.objectContaining({ level: "warn", message: "alert event dropped", alertId: "da000000000000000000_0", reason: "AlertNotFound", attempts: 1 }),
+      expect.objectContaining({
+        level: "warn",
+        message: "alert event dropped",
+        alertId: "da000000000000000000_0",
+        reason: "AlertNotFound",
+        attempts: 1,
+      }),
     ]);
   });
 

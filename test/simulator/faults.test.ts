@@ -10,7 +10,13 @@ afterEach(stopSimulators);
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 /** Generous read limits, so only injected faults answer 429. */
-const NO_LIMITS: MdeSimulatorOptions["limits"] = { readPerMinute: 1e6, readPerHour: 1e6, runLiveResponsePerMinute: 1e6, downloadLinkPerMinute: 1e6, downloadLinkPerHour: 1e6 };
+const NO_LIMITS: MdeSimulatorOptions["limits"] = {
+  readPerMinute: 1e6,
+  readPerHour: 1e6,
+  runLiveResponsePerMinute: 1e6,
+  downloadLinkPerMinute: 1e6,
+  downloadLinkPerHour: 1e6,
+};
 
 /** The status of a call, or "dropped" when the connection was destroyed without an answer. */
 async function outcome(s: StartedSimulator, method: string, path: string, body?: unknown): Promise<number | "dropped"> {
@@ -22,7 +28,10 @@ async function outcome(s: StartedSimulator, method: string, path: string, body?:
   }
 }
 
-async function outcomes(options: Partial<MdeSimulatorOptions>, n: number): Promise<{ seen: Array<number | "dropped">; s: StartedSimulator }> {
+async function outcomes(
+  options: Partial<MdeSimulatorOptions>,
+  n: number,
+): Promise<{ seen: Array<number | "dropped">; s: StartedSimulator }> {
   const s = await startSimulator({ limits: NO_LIMITS, ...options });
   const seen: Array<number | "dropped"> = [];
   for (let i = 0; i < n; i++) seen.push(await outcome(s, "GET", "/api/machineactions"));
@@ -80,7 +89,11 @@ describe("request faults (simulator option faults)", () => {
     const stats = first.s.sim.stats();
     // Every call reached the simulator once (no client-side retry of a dropped connection).
     expect(stats.calls.listMachineActions).toBe(n);
-    expect(stats.faultsInjected).toMatchObject({ tooManyRequests: { listMachineActions: throttled }, serverError: { listMachineActions: errors }, drop: { listMachineActions: dropped } });
+    expect(stats.faultsInjected).toMatchObject({
+      tooManyRequests: { listMachineActions: throttled },
+      serverError: { listMachineActions: errors },
+      drop: { listMachineActions: dropped },
+    });
     expect(stats.tooManyRequests).toBe(throttled);
     expect(stats.byStatus).toEqual({ "200": ok, "429": throttled, "500": errors });
   });
@@ -116,7 +129,10 @@ describe("request faults (simulator option faults)", () => {
       machines: [a],
       faults: { serverErrorRate: 1, failAfterCommitRate: 1, endpoints: ["runLiveResponse"] },
     });
-    const post = await s.call("POST", `/api/machines/${a.machineId}/runliveresponse`, { Commands: [runScript()], Comment: "case-1 correlation" });
+    const post = await s.call("POST", `/api/machines/${a.machineId}/runliveresponse`, {
+      Commands: [runScript()],
+      Comment: "case-1 correlation",
+    });
     expect(post.status).toBe(500);
     expect(post.json.error.code).toBe("InternalServerError");
     const listed = await s.call("GET", `/api/machineactions?$filter=machineId eq '${a.machineId}'`);
@@ -130,13 +146,19 @@ describe("request faults (simulator option faults)", () => {
     s.sim.addMachine({ ...machine(), machineId: "d".repeat(40), faults: { serverErrorRate: 0, dropRate: 1 } });
     expect(await outcome(s, "POST", `/api/machines/${"d".repeat(40)}/runliveresponse`, { Commands: [runScript()] })).toBe("dropped");
     expect(s.sim.actions().filter((x) => x.machineId === "d".repeat(40))).toHaveLength(1);
-    expect(s.sim.stats().faultsInjected).toMatchObject({ serverErrorAfterCommit: { runLiveResponse: 2 }, dropAfterCommit: { runLiveResponse: 1 } });
+    expect(s.sim.stats().faultsInjected).toMatchObject({
+      serverErrorAfterCommit: { runLiveResponse: 2 },
+      dropAfterCommit: { runLiveResponse: 1 },
+    });
   });
 
   it("by default makes about half of the injected POST faults happen after creation", async () => {
     const machines = Array.from({ length: 20 }, () => machine());
     const s = await startSimulator({ machines, limits: NO_LIMITS, faults: { dropRate: 0.5, serverErrorRate: 0.5, seed: 7 } });
-    for (const m of machines) expect(["dropped", 500]).toContain(await outcome(s, "POST", `/api/machines/${m.machineId}/runliveresponse`, { Commands: [runScript()] }));
+    for (const m of machines)
+      expect(["dropped", 500]).toContain(
+        await outcome(s, "POST", `/api/machines/${m.machineId}/runliveresponse`, { Commands: [runScript()] }),
+      );
     const f = s.sim.stats().faultsInjected;
     const after = (f.serverErrorAfterCommit.runLiveResponse ?? 0) + (f.dropAfterCommit.runLiveResponse ?? 0);
     const before = (f.serverError.runLiveResponse ?? 0) + (f.drop.runLiveResponse ?? 0);
@@ -178,11 +200,19 @@ describe("request faults (simulator option faults)", () => {
   it("rejects invalid fault options and scenario fields, naming each", () => {
     const resultStore = { connectionString: testAzurite.sourceConnectionString };
     expect(() => createMdeSimulator({ resultStore, faults: { throttleRate: 0.7, dropRate: 0.7 } })).toThrow(/at most 1/);
-    expect(() => createMdeSimulator({ resultStore, faults: { serverErrorRate: 2, endpoints: ["nope" as never] } })).toThrow(/serverErrorRate.*endpoints/);
-    const sim = createMdeSimulator({ resultStore });
-    expect(() => sim.addMachine({ ...machine(), linkTtlInMs: 0, breakDownloadsAfterBytes: -1, getFileCompress: "no" as never, faults: { latencyMs: { min: 5, max: 1 } } })).toThrow(
-      /breakDownloadsAfterBytes.*faults\.latencyMs|faults\.latencyMs.*breakDownloadsAfterBytes/,
+    expect(() => createMdeSimulator({ resultStore, faults: { serverErrorRate: 2, endpoints: ["nope" as never] } })).toThrow(
+      /serverErrorRate.*endpoints/,
     );
+    const sim = createMdeSimulator({ resultStore });
+    expect(() =>
+      sim.addMachine({
+        ...machine(),
+        linkTtlInMs: 0,
+        breakDownloadsAfterBytes: -1,
+        getFileCompress: "no" as never,
+        faults: { latencyMs: { min: 5, max: 1 } },
+      }),
+    ).toThrow(/breakDownloadsAfterBytes.*faults\.latencyMs|faults\.latencyMs.*breakDownloadsAfterBytes/);
   });
 });
 
@@ -237,8 +267,12 @@ describe("download faults", () => {
     expect(expired.headers.get("x-ms-error-code")).toBe("AuthenticationFailed");
     expect(expired.headers.get("content-type")).toBe("application/xml");
     const xml = await expired.text();
-    expect(xml).toContain('<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.');
-    expect(xml).toMatch(/<AuthenticationErrorDetail>Signed expiry time \[.+ GMT\] must be after signed start time \[.+ GMT\]<\/AuthenticationErrorDetail><\/Error>$/);
+    expect(xml).toContain(
+      '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.',
+    );
+    expect(xml).toMatch(
+      /<AuthenticationErrorDetail>Signed expiry time \[.+ GMT\] must be after signed start time \[.+ GMT\]<\/AuthenticationErrorDetail><\/Error>$/,
+    );
   });
 
   it("cuts the first brokenDownloads downloads after N bytes; a Range resume and the next download are whole", async () => {
@@ -305,7 +339,12 @@ describe("download faults", () => {
     expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
     const content = gunzipSync(bytes);
     expect(content.equals(getFileContent(m.machineId, "C:\\stored.bin", 10_000))).toBe(true);
-    expect(await s.sim.expectedResult(id, 0)).toEqual({ sha256: sha256(bytes), size: bytes.length, contentSha256: sha256(content), contentSize: 10_000 });
+    expect(await s.sim.expectedResult(id, 0)).toEqual({
+      sha256: sha256(bytes),
+      size: bytes.length,
+      contentSha256: sha256(content),
+      contentSize: 10_000,
+    });
   });
 
   it("proxies every link with the simulator option proxyDownloads, and keeps expiredLinks working through the proxy", async () => {

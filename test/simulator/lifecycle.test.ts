@@ -3,7 +3,11 @@ import { getFile, putFile, runScript, startSimulator, stopSimulators } from "./s
 
 afterEach(stopSimulators);
 
-type Wire = { status: string; lastUpdateDateTimeUtc: string; commands: Array<{ commandStatus: string; startTime: string | null; endTime: string | null; errors: string[] }> };
+type Wire = {
+  status: string;
+  lastUpdateDateTimeUtc: string;
+  commands: Array<{ commandStatus: string; startTime: string | null; endTime: string | null; errors: string[] }>;
+};
 
 async function submit(call: Awaited<ReturnType<typeof startSimulator>>["call"], machineId: string, commands: unknown[]): Promise<string> {
   const res = await call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands, Comment: "lifecycle" });
@@ -156,6 +160,8 @@ describe("POST /api/machineactions/{id}/cancel", () => {
     const final = await call("POST", `/api/machineactions/${id}/cancel`, { Comment: "too late" });
     expect(final.status).toBe(400);
     expect(final.json.error.code).toBe("BadRequest");
-    expect((await call("POST", `/api/machineactions/${"1".repeat(8)}-0000-4000-8000-000000000000/cancel`, { Comment: "x" })).status).toBe(404);
+    expect((await call("POST", `/api/machineactions/${"1".repeat(8)}-0000-4000-8000-000000000000/cancel`, { Comment: "x" })).status).toBe(
+      404,
+    );
   });
 });

@@ -9,7 +9,8 @@ async function threeActions() {
   const offline = machine({ onlineAfterMs: null });
   const other = machine();
   const s = await startSimulator({ machines: [online, offline, other] });
-  const post = async (machineId: string, commands: unknown[]) => (await s.call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands })).json.id as string;
+  const post = async (machineId: string, commands: unknown[]) =>
+    (await s.call("POST", `/api/machines/${machineId}/runliveresponse`, { Commands: commands })).json.id as string;
   const a = await post(online.machineId, [runScript()]);
   s.clock.advanceBy(HOUR);
   const b = await post(offline.machineId, [getFile("C:\\a")]);
@@ -45,8 +46,16 @@ describe("GET /api/machineactions?$filter=...", () => {
     ["creationDateTimeUtc ge", () => "$filter=creationDateTimeUtc ge 2026-03-02T10:00:00Z", ["b", "c"]],
     ["creationDateTimeUtc gt", () => "$filter=creationDateTimeUtc gt 2026-03-02T10:00:00Z", ["c"]],
     ["a bare date", () => "$filter=creationDateTimeUtc ge 2026-03-02Z", ["a", "b", "c"]],
-    ["and", (t: Awaited<ReturnType<typeof threeActions>>) => `$filter=machineId eq '${t.online.machineId}' and status eq 'Succeeded'`, ["a"]],
-    ["and with no match", (t: Awaited<ReturnType<typeof threeActions>>) => `$filter=machineId eq '${t.online.machineId}' and status eq 'Pending'`, []],
+    [
+      "and",
+      (t: Awaited<ReturnType<typeof threeActions>>) => `$filter=machineId eq '${t.online.machineId}' and status eq 'Succeeded'`,
+      ["a"],
+    ],
+    [
+      "and with no match",
+      (t: Awaited<ReturnType<typeof threeActions>>) => `$filter=machineId eq '${t.online.machineId}' and status eq 'Pending'`,
+      [],
+    ],
     ["or and parentheses", () => "$filter=(status eq 'Pending' or status eq 'Cancelled') and type eq 'LiveResponse'", ["b", "c"]],
     ["$top", () => "$top=2", ["a", "b"]],
     ["$skip and $top", () => "$skip=1&$top=1", ["b"]],

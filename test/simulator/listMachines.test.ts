@@ -22,7 +22,14 @@ describe("GET /api/machines", () => {
     const res = await s.call("GET", "/api/machines");
     expect(res.json["@odata.context"]).toBe(`${s.baseUrl}/api/$metadata#Machines`);
     expect(res.json.value).toHaveLength(3);
-    expect(res.json.value[0]).toMatchObject({ id: web.machineId, computerDnsName: "web01.contoso.com", osPlatform: "Windows10", healthStatus: "Active", machineTags: ["tier0", "web"], lastSeen: expect.any(String) });
+    expect(res.json.value[0]).toMatchObject({
+      id: web.machineId,
+      computerDnsName: "web01.contoso.com",
+      osPlatform: "Windows10",
+      healthStatus: "Active",
+      machineTags: ["tier0", "web"],
+      lastSeen: expect.any(String),
+    });
     expect(res.json.value[2]).toMatchObject({ id: laptop.machineId, healthStatus: "Inactive", machineTags: [] });
   });
 
@@ -45,7 +52,11 @@ describe("GET /api/machines", () => {
     expect(f.s.sim.stats().calls.listMachines).toBe(1);
   });
 
-  it.each([["an unknown property", "$filter=version eq '1709'"], ["any() on a plain field", "$filter=healthStatus/any(x: x eq 'a')"], ["a bad $top", "$top=10001"]])("answers 400 InvalidInput for %s", async (_name, query) => {
+  it.each([
+    ["an unknown property", "$filter=version eq '1709'"],
+    ["any() on a plain field", "$filter=healthStatus/any(x: x eq 'a')"],
+    ["a bad $top", "$top=10001"],
+  ])("answers 400 InvalidInput for %s", async (_name, query) => {
     const { s } = await fleet();
     const res = await s.call("GET", `/api/machines?${query}`);
     expect(res.status).toBe(400);

@@ -40,7 +40,12 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     const download = await fetch(res.json.value);
     expect(download.status).toBe(200);
     const bytes = Buffer.from(await download.arrayBuffer());
-    expect(JSON.parse(bytes.toString("utf8"))).toEqual({ script_name: "minidump.ps1", exit_code: 3, script_output: "line 1\nline 2", script_errors: "warning" });
+    expect(JSON.parse(bytes.toString("utf8"))).toEqual({
+      script_name: "minidump.ps1",
+      exit_code: 3,
+      script_output: "line 1\nline 2",
+      script_errors: "warning",
+    });
     const expected = await s.sim.expectedResult(id, 0);
     expect(expected).toEqual({ sha256: sha256(bytes), size: bytes.length });
   });
@@ -60,7 +65,12 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     const recomputed = createCipheriv("aes-256-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(200_000));
     expect(content.equals(recomputed)).toBe(true);
     expect(content.equals(getFileContent(m.machineId, path, 200_000))).toBe(true);
-    expect(await s.sim.expectedResult(id, 0)).toEqual({ sha256: sha256(bytes), size: bytes.length, contentSha256: sha256(content), contentSize: 200_000 });
+    expect(await s.sim.expectedResult(id, 0)).toEqual({
+      sha256: sha256(bytes),
+      size: bytes.length,
+      contentSha256: sha256(content),
+      contentSize: 200_000,
+    });
     // The admin endpoint reports the same figures.
     const admin = await fetch(`${s.baseUrl}/simulator/actions/${id}/results/0`);
     expect(await admin.json()).toEqual(await s.sim.expectedResult(id, 0));
@@ -103,7 +113,9 @@ describe("GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N
     expect((await link(s, id, 0)).json.error).toMatchObject({ code: "BadRequest", message: expect.stringMatching(/PutFile/) });
     expect((await link(s, id, 2)).status).toBe(404);
     expect((await s.call("GET", `/api/machineactions/${id}/GetLiveResponseResultDownloadLink(index=x)`)).status).toBe(400);
-    expect((await s.call("GET", `/api/machineactions/${id.replace(/^./, "0")}0/GetLiveResponseResultDownloadLink(index=0)`)).status).toBe(404);
+    expect((await s.call("GET", `/api/machineactions/${id.replace(/^./, "0")}0/GetLiveResponseResultDownloadLink(index=0)`)).status).toBe(
+      404,
+    );
   });
 
   it("accepts a percent-encoded path segment", async () => {

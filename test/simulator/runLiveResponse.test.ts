@@ -62,7 +62,13 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
           endTime: null,
           commandStatus: "Created",
           errors: [],
-          command: { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+          command: {
+            type: "RunScript",
+            params: [
+              { key: "ScriptName", value: "minidump.ps1" },
+              { key: "Args", value: "OfficeClickToRun" },
+            ],
+          },
         },
         {
           index: 1,
@@ -84,8 +90,16 @@ describe("POST /api/machines/{id}/runliveresponse", () => {
     ["empty Commands", { Commands: [] }, "InvalidRequestBody"],
     ["unknown command type", { Commands: [{ type: "Collect", params: [] }] }, "InvalidRequestBody"],
     ["GetFile without Path", { Commands: [{ type: "GetFile", params: [] }] }, "MissingRequiredParameter"],
-    ["GetFile with lower-case path key", { Commands: [{ type: "GetFile", params: [{ key: "path", value: "C:\\a" }] }] }, "MissingRequiredParameter"],
-    ["RunScript without ScriptName", { Commands: [{ type: "RunScript", params: [{ key: "Args", value: "-x" }] }] }, "MissingRequiredParameter"],
+    [
+      "GetFile with lower-case path key",
+      { Commands: [{ type: "GetFile", params: [{ key: "path", value: "C:\\a" }] }] },
+      "MissingRequiredParameter",
+    ],
+    [
+      "RunScript without ScriptName",
+      { Commands: [{ type: "RunScript", params: [{ key: "Args", value: "-x" }] }] },
+      "MissingRequiredParameter",
+    ],
     ["PutFile without FileName", { Commands: [{ type: "PutFile", params: [] }] }, "MissingRequiredParameter"],
     ["GetFile before RunScript", { Commands: [getFile("C:\\a"), runScript()] }, "InvalidRequestBody"],
     ["RunScript before PutFile", { Commands: [runScript(), putFile()] }, "InvalidRequestBody"],

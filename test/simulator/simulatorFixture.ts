@@ -11,7 +11,12 @@ export interface StartedSimulator {
   clock: VirtualClock;
   baseUrl: string;
   /** Calls the simulator's API with a bearer token; returns status, headers and parsed JSON. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: any }>;
 }
 
 const started: MdeSimulator[] = [];

@@ -69,7 +69,12 @@ export async function startCollectorHarness(
     ...options.settings,
   });
   // In-process client retries must not sleep in real time while the engine runs on a virtual clock.
-  const services = createServices(config, { now: () => clock.now(), fetch: options.fetch, sleep: async () => {}, logger: options.logger ?? silentLogger });
+  const services = createServices(config, {
+    now: () => clock.now(),
+    fetch: options.fetch,
+    sleep: async () => {},
+    logger: options.logger ?? silentLogger,
+  });
   registerApp(options.wrapServices ? options.wrapServices(services) : services);
   const engine = new DurableEngine({ clock });
   const api = new DurableHttpApi(engine);
@@ -84,9 +89,20 @@ export async function startCollectorHarness(
     config,
     // Every call carries a development token with all three roles unless the test sends its own Authorization.
     start: async (body, headers) =>
-      invokeHttp("liveResponseStart", { durable: api, method: "POST", path: "/api/liveresponse", body, headers: { authorization: await bearer(), ...headers } }),
+      invokeHttp("liveResponseStart", {
+        durable: api,
+        method: "POST",
+        path: "/api/liveresponse",
+        body,
+        headers: { authorization: await bearer(), ...headers },
+      }),
     status: async (id, headers) =>
-      invokeHttp("liveResponseStatus", { durable: api, method: "GET", path: `/api/liveresponse/${id}`, headers: { authorization: await bearer(), ...headers } }),
+      invokeHttp("liveResponseStatus", {
+        durable: api,
+        method: "GET",
+        path: `/api/liveresponse/${id}`,
+        headers: { authorization: await bearer(), ...headers },
+      }),
     cancel: async (id, body = {}, headers) =>
       invokeHttp("liveResponseCancel", {
         durable: api,
@@ -97,7 +113,8 @@ export async function startCollectorHarness(
       }),
     async finish(instanceId, maxVirtualTimeMs = 5 * DAY) {
       const status = await engine.waitForCompletion(instanceId, { maxVirtualTimeMs });
-      if (status.runtimeStatus !== "Completed") throw new Error(`collection ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
+      if (status.runtimeStatus !== "Completed")
+        throw new Error(`collection ended ${status.runtimeStatus}: ${JSON.stringify(status.output)}`);
       return status.output as CollectionSummary;
     },
     async readManifest(blobName) {

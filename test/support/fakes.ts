@@ -78,7 +78,15 @@ export function machineAction(over: Partial<MachineAction> = {}): MachineAction 
 
 /** The commands of a request as MDE lists them in the action it created (`Created`, in order). */
 export function commandStates(commands: LiveResponseCommand[]): CommandState[] {
-  return commands.map((c, index) => ({ index, type: c.type, params: c.params.map((p) => ({ ...p })), commandStatus: "Created", errors: [], startTime: null, endTime: null }));
+  return commands.map((c, index) => ({
+    index,
+    type: c.type,
+    params: c.params.map((p) => ({ ...p })),
+    commandStatus: "Created",
+    errors: [],
+    startTime: null,
+    endTime: null,
+  }));
 }
 
 /** The signature of {@link SAS_DOWNLOAD_LINK}: it must never reach an output, a log or an error. */
@@ -195,7 +203,8 @@ export function memoryEvidenceStore(download: (url: string) => Buffer | Promise<
   ): Promise<CopyResult> {
     const body = jsonDocument(value);
     const existing = blobs.get(blobName);
-    if (existing && !existing.bytes.equals(body)) throw new CollectorError("IntegrityError", `Another document already holds the name ${blobName}`);
+    if (existing && !existing.bytes.equals(body))
+      throw new CollectorError("IntegrityError", `Another document already holds the name ${blobName}`);
     if (existing) return { ...existing.stored, created: false, linkFetches: 0 };
     const stored = commit(blobName, body, "application/json; charset=utf-8", options);
     return { ...stored, created: true, linkFetches: 0 };

@@ -19,18 +19,47 @@ describe("parseCollectionPlans", () => {
       { name: "all-active", playbook: "triage", filter: "healthStatus eq 'Active'" },
     ]);
     expect(problems).toEqual([]);
-    expect(plans.map((p) => p.machines)).toEqual([{ machineIds: [M1] }, { filter: "machineTags/any(tag: tag eq 'tier0')", top: 10 }, { filter: "healthStatus eq 'Active'", top: DEFAULT_PLAN_TOP }]);
+    expect(plans.map((p) => p.machines)).toEqual([
+      { machineIds: [M1] },
+      { filter: "machineTags/any(tag: tag eq 'tier0')", top: 10 },
+      { filter: "healthStatus eq 'Active'", top: DEFAULT_PLAN_TOP },
+    ]);
   });
 
   it.each([
     ["neither machineIds nor filter", { name: "p", playbook: "triage" }, "COLLECTION_PLANS[0]", /exactly one of machineIds/],
-    ["both machineIds and filter", { name: "p", playbook: "triage", machineIds: [M1], filter: "x eq 'y'" }, "COLLECTION_PLANS[0]", /exactly one/],
-    ["a bad machine id", { name: "p", playbook: "triage", machineIds: [M1, "desktop-1"] }, "COLLECTION_PLANS[0].machineIds[1]", /40 hexadecimal/],
+    [
+      "both machineIds and filter",
+      { name: "p", playbook: "triage", machineIds: [M1], filter: "x eq 'y'" },
+      "COLLECTION_PLANS[0]",
+      /exactly one/,
+    ],
+    [
+      "a bad machine id",
+      { name: "p", playbook: "triage", machineIds: [M1, "desktop-1"] },
+      "COLLECTION_PLANS[0].machineIds[1]",
+      /40 hexadecimal/,
+    ],
     ["top beyond 10,000", { name: "p", playbook: "triage", filter: "a eq 'b'", top: 10001 }, "COLLECTION_PLANS[0].top", /1 to 10000/],
-    ["an unterminated string in the filter", { name: "p", playbook: "triage", filter: "healthStatus eq 'Active" }, "COLLECTION_PLANS[0].filter", /unterminated/],
+    [
+      "an unterminated string in the filter",
+      { name: "p", playbook: "triage", filter: "healthStatus eq 'Active" },
+      "COLLECTION_PLANS[0].filter",
+      /unterminated/,
+    ],
     ["an unknown playbook", { name: "p", playbook: "nope", machineIds: [M1] }, "COLLECTION_PLANS[0].playbook", /must name a playbook/],
-    ["a playbook that needs an alert", { name: "p", playbook: "alert-file", machineIds: [M1] }, "COLLECTION_PLANS[0].playbook", /\{\{alert.filePath\}\}, which a schedule collection cannot fill/],
-    ["a DNS-name playbook with listed ids", { name: "p", playbook: "named", machineIds: [M1] }, "COLLECTION_PLANS[0].playbook", /only a plan with a filter/],
+    [
+      "a playbook that needs an alert",
+      { name: "p", playbook: "alert-file", machineIds: [M1] },
+      "COLLECTION_PLANS[0].playbook",
+      /\{\{alert.filePath\}\}, which a schedule collection cannot fill/,
+    ],
+    [
+      "a DNS-name playbook with listed ids",
+      { name: "p", playbook: "named", machineIds: [M1] },
+      "COLLECTION_PLANS[0].playbook",
+      /only a plan with a filter/,
+    ],
     ["a bad name", { name: "nightly run", playbook: "triage", machineIds: [M1] }, "COLLECTION_PLANS[0].name", /letters, digits/],
   ])("refuses %s, naming the entry", (_name, plan, setting, problem) => {
     expect(plansOf([plan]).problems).toContainEqual({ setting, problem: expect.stringMatching(problem) });
@@ -53,6 +82,12 @@ describe("planInstanceId and staggeredStart", () => {
 
   it("schedules `perMinute` submissions per minute", () => {
     const now = new Date("2026-03-02T02:00:00Z");
-    expect([0, 4, 5, 9, 10].map((slot) => staggeredStart(slot, 5, now).toISOString().slice(11, 19))).toEqual(["02:00:00", "02:00:00", "02:01:00", "02:01:00", "02:02:00"]);
+    expect([0, 4, 5, 9, 10].map((slot) => staggeredStart(slot, 5, now).toISOString().slice(11, 19))).toEqual([
+      "02:00:00",
+      "02:00:00",
+      "02:01:00",
+      "02:01:00",
+      "02:02:00",
+    ]);
   });
 });

@@ -29,7 +29,12 @@ describe("loadConfig", () => {
     expect(c.mde.tokenScope).toBe("https://api.securitycenter.microsoft.com/.default");
     expect(c.mde.useDevelopmentToken).toBe(false);
     expect(c.evidence).toMatchObject({ container: "evidence", prefix: "liveresponse", sourceHosts: { allowLoopback: false } });
-    expect(c.auth).toMatchObject({ mode: "entra", tenantId: TENANT, audiences: ["api://mde-live-response-collector"], authorityHost: "https://login.microsoftonline.com" });
+    expect(c.auth).toMatchObject({
+      mode: "entra",
+      tenantId: TENANT,
+      audiences: ["api://mde-live-response-collector"],
+      authorityHost: "https://login.microsoftonline.com",
+    });
     expect(c.limits).toEqual({ maxInFlight: 500, maxInFlightPerCaller: 50, maxDevicesPerAlert: 5 });
     expect(c.allowUncPaths).toBe(false);
     expect(c.collection.queueWindowInMs).toBe(3 * 24 * 3600_000);
@@ -54,12 +59,25 @@ describe("loadConfig", () => {
         AUTH_TENANT_ID: TENANT,
         AUTH_AUDIENCE: "api://collector",
       }).sort(),
-    ).toEqual(["AZURE_CLIENT_ID", "COLLECTION_POLL_INITIAL_SECONDS", "EVIDENCE_CONTAINER", "EVIDENCE_PREFIX", "EVIDENCE_STORAGE_ACCOUNT_URL", "LOCAL_DEVELOPMENT", "MANIFEST_SIGNING_KEY_ID", "MDE_API_BASE_URL"]);
+    ).toEqual([
+      "AZURE_CLIENT_ID",
+      "COLLECTION_POLL_INITIAL_SECONDS",
+      "EVIDENCE_CONTAINER",
+      "EVIDENCE_PREFIX",
+      "EVIDENCE_STORAGE_ACCOUNT_URL",
+      "LOCAL_DEVELOPMENT",
+      "MANIFEST_SIGNING_KEY_ID",
+      "MDE_API_BASE_URL",
+    ]);
   });
 
   it("requires exactly one evidence destination", () => {
-    expect(problemsOf({ AUTH_TENANT_ID: TENANT, AUTH_AUDIENCE: "api://collector", MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID })).toEqual(["EVIDENCE_STORAGE_ACCOUNT_URL"]);
-    expect(problemsOf({ ...minimal, EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" })).toEqual(["EVIDENCE_STORAGE_CONNECTION_STRING"]);
+    expect(
+      problemsOf({ AUTH_TENANT_ID: TENANT, AUTH_AUDIENCE: "api://collector", MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID }),
+    ).toEqual(["EVIDENCE_STORAGE_ACCOUNT_URL"]);
+    expect(problemsOf({ ...minimal, EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" })).toEqual([
+      "EVIDENCE_STORAGE_CONNECTION_STRING",
+    ]);
   });
 
   it("refuses an http MDE URL unless it is a loopback simulator in local development", () => {
@@ -76,17 +94,26 @@ describe("loadConfig", () => {
   });
 
   it("accepts local.settings.sample.json as it is, and the sample lists every setting the loader reads", () => {
-    const sample = JSON.parse(readFileSync(path.join(__dirname, "../../local.settings.sample.json"), "utf8")) as { Values: Record<string, string> };
+    const sample = JSON.parse(readFileSync(path.join(__dirname, "../../local.settings.sample.json"), "utf8")) as {
+      Values: Record<string, string>;
+    };
     // npm start fills AUTH_DEVELOPMENT_JWKS with the public key of the local development identity.
     expect(sample.Values.AUTH_DEVELOPMENT_JWKS).toBe("");
     expect(() => loadConfig({ ...sample.Values, AUTH_DEVELOPMENT_JWKS: DEV_JWKS })).not.toThrow();
     const loaderSource = readFileSync(path.join(__dirname, "../../shared/config.ts"), "utf8");
-    const read = new Set([...loaderSource.matchAll(/"((?:MDE|EVIDENCE|COLLECTIONS?|LOCAL|AUTH|ALERT|GETFILE)_[A-Z_]+)"/g)].map((m) => m[1]));
+    const read = new Set(
+      [...loaderSource.matchAll(/"((?:MDE|EVIDENCE|COLLECTIONS?|LOCAL|AUTH|ALERT|GETFILE)_[A-Z_]+)"/g)].map((m) => m[1]),
+    );
     expect([...read].filter((name) => !(name in sample.Values))).toEqual([]);
   });
 
   it("checks the caller authentication settings", () => {
-    expect(problemsOf({ EVIDENCE_STORAGE_ACCOUNT_URL: minimal.EVIDENCE_STORAGE_ACCOUNT_URL, MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID }).sort()).toEqual(["AUTH_AUDIENCE", "AUTH_TENANT_ID"]);
+    expect(
+      problemsOf({
+        EVIDENCE_STORAGE_ACCOUNT_URL: minimal.EVIDENCE_STORAGE_ACCOUNT_URL,
+        MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID,
+      }).sort(),
+    ).toEqual(["AUTH_AUDIENCE", "AUTH_TENANT_ID"]);
     expect(problemsOf({ ...minimal, AUTH_MODE: "anonymous" })).toEqual(["AUTH_MODE"]);
     expect(problemsOf({ ...minimal, AUTH_TENANT_ID: "contoso" })).toEqual(["AUTH_TENANT_ID"]);
     expect(problemsOf({ ...minimal, AUTH_AUTHORITY_HOST: "https://login.evil.example" })).toEqual(["AUTH_AUTHORITY_HOST"]);
@@ -103,7 +130,11 @@ describe("loadConfig", () => {
   it("refuses an MDE base URL outside the documented hosts unless MDE_ALLOWED_HOSTS adds it", () => {
     expect(problemsOf({ ...minimal, MDE_API_BASE_URL: "https://api.securty.microsoft.com" })).toEqual(["MDE_API_BASE_URL"]);
     expect(problemsOf({ ...minimal, MDE_API_BASE_URL: "https://169.254.169.254" })).toEqual(["MDE_API_BASE_URL"]);
-    const proxied = loadConfig({ ...minimal, MDE_API_BASE_URL: "https://mde-proxy.contoso.com", MDE_ALLOWED_HOSTS: "mde-proxy.contoso.com" });
+    const proxied = loadConfig({
+      ...minimal,
+      MDE_API_BASE_URL: "https://mde-proxy.contoso.com",
+      MDE_ALLOWED_HOSTS: "mde-proxy.contoso.com",
+    });
     expect(proxied.mde.allowedHosts.hosts).toContain("mde-proxy.contoso.com");
     expect(problemsOf({ ...minimal, MDE_ALLOWED_HOSTS: "https://x.example/path" })).toEqual(["MDE_ALLOWED_HOSTS"]);
     const extra = loadConfig({ ...minimal, EVIDENCE_SOURCE_ALLOWED_HOSTS: "*.blob.storage.azure.net" });
@@ -111,7 +142,13 @@ describe("loadConfig", () => {
   });
 
   it("reads the bounds on work in flight and the UNC switch", () => {
-    const c = loadConfig({ ...minimal, COLLECTIONS_MAX_IN_FLIGHT: "10", COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2", ALERT_MAX_DEVICES: "1", GETFILE_ALLOW_UNC_PATHS: "true" });
+    const c = loadConfig({
+      ...minimal,
+      COLLECTIONS_MAX_IN_FLIGHT: "10",
+      COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2",
+      ALERT_MAX_DEVICES: "1",
+      GETFILE_ALLOW_UNC_PATHS: "true",
+    });
     expect(c.limits).toEqual({ maxInFlight: 10, maxInFlightPerCaller: 2, maxDevicesPerAlert: 1 });
     expect(c.allowUncPaths).toBe(true);
     expect(problemsOf({ ...minimal, ALERT_MAX_DEVICES: "0" })).toEqual(["ALERT_MAX_DEVICES"]);

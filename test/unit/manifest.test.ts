@@ -21,7 +21,15 @@ const action = (statuses: string[], status = "Succeeded"): MachineAction => ({
   cancellationRequestor: null,
   cancellationComment: null,
   cancellationDateTimeUtc: null,
-  commands: statuses.map((s, index) => ({ index, type: commands[index].type, params: commands[index].params, commandStatus: s, errors: s === "Failed" ? ["boom"] : [], startTime: null, endTime: null })),
+  commands: statuses.map((s, index) => ({
+    index,
+    type: commands[index].type,
+    params: commands[index].params,
+    commandStatus: s,
+    errors: s === "Failed" ? ["boom"] : [],
+    startTime: null,
+    endTime: null,
+  })),
 });
 
 const record = (index: number): EvidenceRecord => ({
@@ -73,7 +81,9 @@ describe("buildManifest", () => {
   });
 
   it("is incomplete, with the error, when a completed result could not be copied", () => {
-    const m = buildManifest(input({ collected: [record(0)], collectionErrors: [{ index: 1, code: "DownloadFailed", message: "HTTP 500" }] }));
+    const m = buildManifest(
+      input({ collected: [record(0)], collectionErrors: [{ index: 1, code: "DownloadFailed", message: "HTTP 500" }] }),
+    );
     expect(m.complete).toBe(false);
     expect(m.commands[1].collectionError).toEqual({ code: "DownloadFailed", message: "HTTP 500" });
   });

@@ -24,7 +24,11 @@ function occurrences(expr: string, after: string, count: number): string[] {
 describe("NCRONTAB next occurrence (UTC)", () => {
   // Examples from the Functions timer trigger docs (functions-bindings-timer, "NCRONTAB examples").
   it("0 */5 * * * * fires every five minutes on the minute", () => {
-    expect(occurrences("0 */5 * * * *", "2026-03-02T09:03:27Z", 3)).toEqual(["2026-03-02T09:05:00.000Z", "2026-03-02T09:10:00.000Z", "2026-03-02T09:15:00.000Z"]);
+    expect(occurrences("0 */5 * * * *", "2026-03-02T09:03:27Z", 3)).toEqual([
+      "2026-03-02T09:05:00.000Z",
+      "2026-03-02T09:10:00.000Z",
+      "2026-03-02T09:15:00.000Z",
+    ]);
   });
 
   it("0 0 * * * * fires at the top of every hour", () => {
@@ -36,7 +40,11 @@ describe("NCRONTAB next occurrence (UTC)", () => {
   });
 
   it("0 0 9-17 * * * fires hourly from 9 to 17 and then the next morning", () => {
-    expect(occurrences("0 0 9-17 * * *", "2026-03-02T16:30:00Z", 3)).toEqual(["2026-03-02T17:00:00.000Z", "2026-03-03T09:00:00.000Z", "2026-03-03T10:00:00.000Z"]);
+    expect(occurrences("0 0 9-17 * * *", "2026-03-02T16:30:00Z", 3)).toEqual([
+      "2026-03-02T17:00:00.000Z",
+      "2026-03-03T09:00:00.000Z",
+      "2026-03-03T10:00:00.000Z",
+    ]);
   });
 
   it("0 30 9 * * 1-5 fires at 9:30 on weekdays only", () => {
@@ -52,7 +60,11 @@ describe("NCRONTAB next occurrence (UTC)", () => {
   });
 
   it("lists, steps on ranges and a/n (a to the maximum) all work", () => {
-    expect(occurrences("5,20,40 * * * * *", "2026-03-02T09:00:21Z", 3)).toEqual(["2026-03-02T09:00:40.000Z", "2026-03-02T09:01:05.000Z", "2026-03-02T09:01:20.000Z"]);
+    expect(occurrences("5,20,40 * * * * *", "2026-03-02T09:00:21Z", 3)).toEqual([
+      "2026-03-02T09:00:40.000Z",
+      "2026-03-02T09:01:05.000Z",
+      "2026-03-02T09:01:20.000Z",
+    ]);
     expect(occurrences("0 10-30/10 * * * *", "2026-03-02T09:00:00Z", 4)).toEqual([
       "2026-03-02T09:10:00.000Z",
       "2026-03-02T09:20:00.000Z",
@@ -130,7 +142,9 @@ describe("NCRONTAB latest occurrence at or before (UTC)", () => {
 
   it("matches day AND day-of-week going back too, and reads the 5-field form", () => {
     expect(schedule("0 0 0 13 * FRI").previous(at("2026-03-12T23:59:59Z"))?.toISOString()).toBe("2026-02-13T00:00:00.000Z");
-    expect(parseNcrontabOrThrow("*/15 * * * *", { allowFiveFields: true }).previous(at("2026-03-02T09:14:59Z"))?.toISOString()).toBe("2026-03-02T09:00:00.000Z");
+    expect(parseNcrontabOrThrow("*/15 * * * *", { allowFiveFields: true }).previous(at("2026-03-02T09:14:59Z"))?.toISOString()).toBe(
+      "2026-03-02T09:00:00.000Z",
+    );
   });
 
   it("returns undefined when no occurrence lies within maxDays (400 by default)", () => {
@@ -143,22 +157,28 @@ describe("NCRONTAB latest occurrence at or before (UTC)", () => {
     expect([local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(), local.getMinutes()]).toEqual([2026, 2, 2, 9, 30]);
   });
 
-  it.each(["0 */5 * * * *", "0 30 9 * * Mon-Fri", "0 0 0 13 * FRI", "5,20,40 * 9-17 * JUN,Dec *", "0 0 12 29 2 *"])("agrees with next(): %s", (expr) => {
-    const s = parseNcrontabOrThrow(expr);
-    for (const iso of ["2026-03-02T09:03:27.250Z", "2026-06-30T23:59:59Z", "2027-12-31T12:00:00Z"]) {
-      const latest = s.previous(at(iso), "utc", 3000);
-      if (latest === undefined) continue;
-      expect(latest.getTime()).toBeLessThanOrEqual(at(iso).getTime());
-      expect(s.next(latest)!.getTime()).toBeGreaterThan(at(iso).getTime());
-    }
-  });
+  it.each(["0 */5 * * * *", "0 30 9 * * Mon-Fri", "0 0 0 13 * FRI", "5,20,40 * 9-17 * JUN,Dec *", "0 0 12 29 2 *"])(
+    "agrees with next(): %s",
+    (expr) => {
+      const s = parseNcrontabOrThrow(expr);
+      for (const iso of ["2026-03-02T09:03:27.250Z", "2026-06-30T23:59:59Z", "2027-12-31T12:00:00Z"]) {
+        const latest = s.previous(at(iso), "utc", 3000);
+        if (latest === undefined) continue;
+        expect(latest.getTime()).toBeLessThanOrEqual(at(iso).getTime());
+        expect(s.next(latest)!.getTime()).toBeGreaterThan(at(iso).getTime());
+      }
+    },
+  );
 });
 
 describe("NCRONTAB settings (six fields only)", () => {
-  it.each([["0 2 * * *", /six-field/], ["0 0 25 * * *", /hour field/], ["0 0 2 * * Funday", /day-of-week/], ["0 */0 * * * *", /step/], ["00:05:00", /six-field/]])(
-    "refuses %s",
-    (expression, problem) => {
-      expect(parseNcrontab(expression)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
-    },
-  );
+  it.each([
+    ["0 2 * * *", /six-field/],
+    ["0 0 25 * * *", /hour field/],
+    ["0 0 2 * * Funday", /day-of-week/],
+    ["0 */0 * * * *", /step/],
+    ["00:05:00", /six-field/],
+  ])("refuses %s", (expression, problem) => {
+    expect(parseNcrontab(expression)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
+  });
 });

@@ -8,7 +8,13 @@ const alertFile = { name: "alert-file", comment: "Alert {{alert.id}}", commands:
 const dump = {
   name: "memory-dump",
   commands: [
-    { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "{{params.process}}" }] },
+    {
+      type: "RunScript",
+      params: [
+        { key: "ScriptName", value: "minidump.ps1" },
+        { key: "Args", value: "{{params.process}}" },
+      ],
+    },
     getFile("C:\\windows\\TEMP\\{{ params.process }}.dmp.zip"),
   ],
 };
@@ -39,20 +45,49 @@ describe("parsePlaybooks", () => {
   });
 
   it("accepts a placeholder in a library file name and checks the rest of the value", () => {
-    expect(problemsOf([{ name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "{{params.script}}" }] }] }])).toEqual([]);
-    const problems = problemsOf([{ name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "../{{params.script}}" }] }] }]);
+    expect(
+      problemsOf([{ name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "{{params.script}}" }] }] }]),
+    ).toEqual([]);
+    const problems = problemsOf([
+      { name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "../{{params.script}}" }] }] },
+    ]);
     expect(problems.map((p) => p.setting)).toEqual(["PLAYBOOKS[0].commands[0].params[0].value"]);
   });
 
   it.each([
-    ["an unknown placeholder", [{ name: "p", commands: [getFile("{{alert.path}}")] }], "PLAYBOOKS[0].commands[0].params[0].value", /unknown placeholder \{\{alert.path\}\}/],
-    ["an unclosed placeholder", [{ name: "p", commands: [getFile("C:\\{{alert.fileName")] }], "PLAYBOOKS[0].commands[0].params[0].value", /unclosed or malformed/],
-    ["a bad parameter name", [{ name: "p", commands: [getFile("{{params.1x}}")] }], "PLAYBOOKS[0].commands[0].params[0].value", /unknown placeholder/],
-    ["an unknown placeholder in the comment", [{ name: "p", comment: "{{who}}", commands: [getFile("C:\\a")] }], "PLAYBOOKS[0].comment", /unknown placeholder/],
+    [
+      "an unknown placeholder",
+      [{ name: "p", commands: [getFile("{{alert.path}}")] }],
+      "PLAYBOOKS[0].commands[0].params[0].value",
+      /unknown placeholder \{\{alert.path\}\}/,
+    ],
+    [
+      "an unclosed placeholder",
+      [{ name: "p", commands: [getFile("C:\\{{alert.fileName")] }],
+      "PLAYBOOKS[0].commands[0].params[0].value",
+      /unclosed or malformed/,
+    ],
+    [
+      "a bad parameter name",
+      [{ name: "p", commands: [getFile("{{params.1x}}")] }],
+      "PLAYBOOKS[0].commands[0].params[0].value",
+      /unknown placeholder/,
+    ],
+    [
+      "an unknown placeholder in the comment",
+      [{ name: "p", comment: "{{who}}", commands: [getFile("C:\\a")] }],
+      "PLAYBOOKS[0].comment",
+      /unknown placeholder/,
+    ],
     ["a duplicate name", [alertFile, alertFile], "PLAYBOOKS[1].name", /defined twice/],
     ["a bad name", [{ name: "a b", commands: [getFile("C:\\a")] }], "PLAYBOOKS[0].name", /letters, digits/],
     ["an unknown field", [{ ...alertFile, steps: [] }], "PLAYBOOKS[0].steps", /unknown field/],
-    ["commands out of order", [{ name: "p", commands: [getFile("C:\\a"), { type: "PutFile", params: [{ key: "FileName", value: "x.ps1" }] }] }], "PLAYBOOKS[0].commands", /order/],
+    [
+      "commands out of order",
+      [{ name: "p", commands: [getFile("C:\\a"), { type: "PutFile", params: [{ key: "FileName", value: "x.ps1" }] }] }],
+      "PLAYBOOKS[0].commands",
+      /order/,
+    ],
     ["an entry that is not an object", ["alert-file"], "PLAYBOOKS[0]", /must be an object/],
   ])("refuses %s, naming the entry", (_name, entries, setting, message) => {
     const problems = problemsOf(entries as unknown[]);
@@ -79,7 +114,10 @@ describe("renderPlaybook", () => {
 
   it("refuses a substituted value the command rules refuse (a control character in a path)", () => {
     const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": "C:\\a\nb" });
-    expect(r).toEqual({ ok: false, problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/^must not contain control characters/) }] });
+    expect(r).toEqual({
+      ok: false,
+      problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/^must not contain control characters/) }],
+    });
   });
 
   it("refuses a substituted library file name with a path in it", () => {
@@ -93,7 +131,10 @@ describe("renderPlaybook", () => {
       ok: false,
       problems: [{ field: "commands[0].params[0].value", message: "{{alert.filePath}} has no value for this collection" }],
     });
-    expect(renderPlaybook(one(dump), "webhook", {}, { process: "x", proces: "y" })).toMatchObject({ ok: false, problems: [{ field: "parameters.proces" }] });
+    expect(renderPlaybook(one(dump), "webhook", {}, { process: "x", proces: "y" })).toMatchObject({
+      ok: false,
+      problems: [{ field: "parameters.proces" }],
+    });
     expect(renderPlaybook(one(alertFile), "webhook", { "alert.filePath": "C:\\x", "alert.id": "a" })).toMatchObject({
       ok: false,
       problems: [
@@ -112,8 +153,13 @@ describe("renderPlaybook", () => {
   it("refuses a network or device path that arrives through a placeholder, unless allowed", () => {
     for (const path of ["\\\\attacker\\share\\x.exe", "//attacker/share/x.exe", "\\\\?\\C:\\x", "\\\\.\\pipe\\x", "\\??\\C:\\x"]) {
       const r = renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": path });
-      expect(r).toEqual({ ok: false, problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/GETFILE_ALLOW_UNC_PATHS/) }] });
-      expect(renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": path }, {}, { allowUncPaths: true }).ok).toBe(true);
+      expect(r).toEqual({
+        ok: false,
+        problems: [{ field: "commands[0].params[0].value", message: expect.stringMatching(/GETFILE_ALLOW_UNC_PATHS/) }],
+      });
+      expect(renderPlaybook(one(alertFile), "alert", { "alert.id": "a", "alert.filePath": path }, {}, { allowUncPaths: true }).ok).toBe(
+        true,
+      );
     }
   });
 
@@ -131,7 +177,10 @@ describe("renderPlaybook", () => {
 
   it("refuses a parameter that renders a library file name of only dots", () => {
     const p = one({ name: "s", commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "{{params.script}}" }] }] });
-    expect(renderPlaybook(p, "webhook", {}, { script: ".." })).toMatchObject({ ok: false, problems: [{ field: "commands[0].params[0].value" }] });
+    expect(renderPlaybook(p, "webhook", {}, { script: ".." })).toMatchObject({
+      ok: false,
+      problems: [{ field: "commands[0].params[0].value" }],
+    });
   });
 });
 

@@ -16,7 +16,9 @@ describe("parseTranscript", () => {
   it("reads the transcript of get-live-response-result's example", () => {
     const buf = Buffer.from(SEED_TRANSCRIPT);
     const r = parseTranscript(buf, buf.length);
-    expect(r).toEqual({ transcript: { script_name: "minidump.ps1", exit_code: 0, script_output: expect.stringContaining("51 MB"), script_errors: "" } });
+    expect(r).toEqual({
+      transcript: { script_name: "minidump.ps1", exit_code: 0, script_output: expect.stringContaining("51 MB"), script_errors: "" },
+    });
   });
 
   it("reads the `name` spelling of older revisions of get-live-response-result's properties table and a UTF-8 BOM", () => {
@@ -26,7 +28,9 @@ describe("parseTranscript", () => {
   });
 
   it("truncates long outputs and says so", () => {
-    const buf = Buffer.from(JSON.stringify({ script_name: "a", exit_code: 0, script_output: "o".repeat(TRANSCRIPT_FIELD_MAX_CHARS + 5), script_errors: "" }));
+    const buf = Buffer.from(
+      JSON.stringify({ script_name: "a", exit_code: 0, script_output: "o".repeat(TRANSCRIPT_FIELD_MAX_CHARS + 5), script_errors: "" }),
+    );
     const r = parseTranscript(buf, buf.length);
     expect("transcript" in r && r.transcript.script_output?.length).toBe(TRANSCRIPT_FIELD_MAX_CHARS);
     expect("transcript" in r && r.transcript.truncated).toBe(true);

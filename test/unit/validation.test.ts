@@ -4,7 +4,13 @@ const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07"; // the example machi
 
 /** The two commands of run-live-response's request example. */
 const exampleCommands = () => [
-  { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+  {
+    type: "RunScript",
+    params: [
+      { key: "ScriptName", value: "minidump.ps1" },
+      { key: "Args", value: "OfficeClickToRun" },
+    ],
+  },
   { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
 ];
 
@@ -17,8 +23,15 @@ const fields = (body: unknown) => problemsOf(body).map((p) => p.field);
 
 describe("validateCollectionRequest", () => {
   it("accepts run-live-response's example commands and lowercases the machine id", () => {
-    const r = validateCollectionRequest({ machineId: MACHINE.toUpperCase(), commands: exampleCommands(), comment: "Testing Live Response API" });
-    expect(r).toEqual({ ok: true, value: { machineId: MACHINE, commands: exampleCommands(), comment: "Testing Live Response API", idempotencyKey: undefined } });
+    const r = validateCollectionRequest({
+      machineId: MACHINE.toUpperCase(),
+      commands: exampleCommands(),
+      comment: "Testing Live Response API",
+    });
+    expect(r).toEqual({
+      ok: true,
+      value: { machineId: MACHINE, commands: exampleCommands(), comment: "Testing Live Response API", idempotencyKey: undefined },
+    });
   });
 
   it("uses a default comment when none is given", () => {
@@ -34,27 +47,97 @@ describe("validateCollectionRequest", () => {
     ["an empty command list", { machineId: MACHINE, commands: [] }, "commands"],
     ["an unknown command type", { machineId: MACHINE, commands: [{ type: "Collect", params: [] }] }, "commands[0].type"],
     ["a command that is not an object", { machineId: MACHINE, commands: ["GetFile"] }, "commands[0]"],
-    ["params that are not an array", { machineId: MACHINE, commands: [{ type: "GetFile", params: { Path: "C:\\x" } }] }, "commands[0].params"],
+    [
+      "params that are not an array",
+      { machineId: MACHINE, commands: [{ type: "GetFile", params: { Path: "C:\\x" } }] },
+      "commands[0].params",
+    ],
     ["GetFile without Path", { machineId: MACHINE, commands: [{ type: "GetFile", params: [] }] }, "commands[0].params"],
-    ["RunScript without ScriptName", { machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "Args", value: "x" }] }] }, "commands[0].params"],
+    [
+      "RunScript without ScriptName",
+      { machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "Args", value: "x" }] }] },
+      "commands[0].params",
+    ],
     ["PutFile without FileName", { machineId: MACHINE, commands: [{ type: "PutFile", params: [] }] }, "commands[0].params"],
-    ["a param with the wrong case", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "path", value: "C:\\x" }] }] }, "commands[0].params[0].key"],
-    ["a param given twice", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "a" }, { key: "Path", value: "b" }] }] }, "commands[0].params[1].key"],
-    ["a param that is not key/value strings", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: 3 }] }] }, "commands[0].params[0]"],
-    ["an empty param value", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "" }] }] }, "commands[0].params[0].value"],
-    ["a control character in a value", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\a\nb" }] }] }, "commands[0].params[0].value"],
-    ["a script name outside the library's characters", { machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "../evil.ps1" }] }] }, "commands[0].params[0].value"],
-    ["a file name outside the library's characters", { machineId: MACHINE, commands: [{ type: "PutFile", params: [{ key: "FileName", value: "a b.exe" }] }] }, "commands[0].params[0].value"],
-    ["an over-long value", { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "x".repeat(REQUEST_LIMITS.maxParamValueLength + 1) }] }] }, "commands[0].params[0].value"],
-    ["an unknown field in a command", { machineId: MACHINE, commands: [{ type: "GetFile", Params: [], params: [{ key: "Path", value: "a" }] }] }, "commands[0].Params"],
+    [
+      "a param with the wrong case",
+      { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "path", value: "C:\\x" }] }] },
+      "commands[0].params[0].key",
+    ],
+    [
+      "a param given twice",
+      {
+        machineId: MACHINE,
+        commands: [
+          {
+            type: "GetFile",
+            params: [
+              { key: "Path", value: "a" },
+              { key: "Path", value: "b" },
+            ],
+          },
+        ],
+      },
+      "commands[0].params[1].key",
+    ],
+    [
+      "a param that is not key/value strings",
+      { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: 3 }] }] },
+      "commands[0].params[0]",
+    ],
+    [
+      "an empty param value",
+      { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "" }] }] },
+      "commands[0].params[0].value",
+    ],
+    [
+      "a control character in a value",
+      { machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\a\nb" }] }] },
+      "commands[0].params[0].value",
+    ],
+    [
+      "a script name outside the library's characters",
+      { machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "../evil.ps1" }] }] },
+      "commands[0].params[0].value",
+    ],
+    [
+      "a file name outside the library's characters",
+      { machineId: MACHINE, commands: [{ type: "PutFile", params: [{ key: "FileName", value: "a b.exe" }] }] },
+      "commands[0].params[0].value",
+    ],
+    [
+      "an over-long value",
+      {
+        machineId: MACHINE,
+        commands: [{ type: "GetFile", params: [{ key: "Path", value: "x".repeat(REQUEST_LIMITS.maxParamValueLength + 1) }] }],
+      },
+      "commands[0].params[0].value",
+    ],
+    [
+      "an unknown field in a command",
+      { machineId: MACHINE, commands: [{ type: "GetFile", Params: [], params: [{ key: "Path", value: "a" }] }] },
+      "commands[0].Params",
+    ],
     ["commands out of MDE's order", { machineId: MACHINE, commands: [...exampleCommands()].reverse() }, "commands"],
-    ["too many commands", { machineId: MACHINE, commands: Array.from({ length: REQUEST_LIMITS.maxCommands + 1 }, () => exampleCommands()[1]) }, "commands"],
+    [
+      "too many commands",
+      { machineId: MACHINE, commands: Array.from({ length: REQUEST_LIMITS.maxCommands + 1 }, () => exampleCommands()[1]) },
+      "commands",
+    ],
     ["an empty comment", { machineId: MACHINE, commands: exampleCommands(), comment: " " }, "comment"],
     ["a comment that is not a string", { machineId: MACHINE, commands: exampleCommands(), comment: 5 }, "comment"],
-    ["an over-long comment", { machineId: MACHINE, commands: exampleCommands(), comment: "c".repeat(REQUEST_LIMITS.maxCommentLength + 1) }, "comment"],
+    [
+      "an over-long comment",
+      { machineId: MACHINE, commands: exampleCommands(), comment: "c".repeat(REQUEST_LIMITS.maxCommentLength + 1) },
+      "comment",
+    ],
     ["a comment with control characters", { machineId: MACHINE, commands: exampleCommands(), comment: "a\u0007b" }, "comment"],
     ["an idempotency key with spaces", { machineId: MACHINE, commands: exampleCommands(), idempotencyKey: "a b" }, "idempotencyKey"],
-    ["an over-long idempotency key", { machineId: MACHINE, commands: exampleCommands(), idempotencyKey: "k".repeat(201) }, "idempotencyKey"],
+    [
+      "an over-long idempotency key",
+      { machineId: MACHINE, commands: exampleCommands(), idempotencyKey: "k".repeat(201) },
+      "idempotencyKey",
+    ],
     ["an unknown top-level field", { machineId: MACHINE, commands: exampleCommands(), priority: "high" }, "priority"],
   ])("refuses %s, naming the field", (_name, body, field) => {
     expect(fields(body)).toContain(field);
@@ -66,7 +149,11 @@ describe("validateCollectionRequest", () => {
   });
 
   it("reports every problem at once", () => {
-    expect(fields({ machineId: "x", commands: [{ type: "GetFile", params: [] }], comment: "" })).toEqual(["machineId", "commands[0].params", "comment"]);
+    expect(fields({ machineId: "x", commands: [{ type: "GetFile", params: [] }], comment: "" })).toEqual([
+      "machineId",
+      "commands[0].params",
+      "comment",
+    ]);
   });
 
   it("accepts PutFile, RunScript then GetFile, including several of one type", () => {
@@ -85,10 +172,16 @@ describe("validateCollectionRequest", () => {
 
 describe("validateCollectionRequest: input hygiene", () => {
   const getFile = (path: string) => ({ machineId: MACHINE, commands: [{ type: "GetFile", params: [{ key: "Path", value: path }] }] });
-  const runScript = (name: string) => ({ machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: name }] }] });
+  const runScript = (name: string) => ({
+    machineId: MACHINE,
+    commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: name }] }],
+  });
   const putFile = (name: string) => ({ machineId: MACHINE, commands: [{ type: "PutFile", params: [{ key: "FileName", value: name }] }] });
   const withComment = (comment: string) => ({ machineId: MACHINE, commands: exampleCommands(), comment });
-  const withPlaybookParameter = (value: string) => ({ machineId: MACHINE, playbook: { name: "memory-dump", parameters: { process: value } } });
+  const withPlaybookParameter = (value: string) => ({
+    machineId: MACHINE,
+    playbook: { name: "memory-dump", parameters: { process: value } },
+  });
 
   describe.each([
     ["a C1 control (U+0085, next line)", "\u0085"],
@@ -105,7 +198,22 @@ describe("validateCollectionRequest: input hygiene", () => {
     it.each([
       ["in a comment", withComment(`INC-1${ch}exe.txt`), "comment"],
       ["in a GetFile path", getFile(`C:\\temp\\${ch}gpj.exe`), "commands[0].params[0].value"],
-      ["in RunScript args", { machineId: MACHINE, commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "a.ps1" }, { key: "Args", value: `-x ${ch}` }] }] }, "commands[0].params[1].value"],
+      [
+        "in RunScript args",
+        {
+          machineId: MACHINE,
+          commands: [
+            {
+              type: "RunScript",
+              params: [
+                { key: "ScriptName", value: "a.ps1" },
+                { key: "Args", value: `-x ${ch}` },
+              ],
+            },
+          ],
+        },
+        "commands[0].params[1].value",
+      ],
       ["in a playbook parameter", withPlaybookParameter(`lsass${ch}`), "playbook.parameters.process"],
       ["in an idempotency key", { ...withComment("ok"), idempotencyKey: `key${ch}` }, "idempotencyKey"],
     ])("is refused %s, naming the field", (_where, body, field) => {
@@ -132,14 +240,12 @@ describe("validateCollectionRequest: input hygiene", () => {
     expect(validateCollectionRequest(putFile(".hidden-tool.exe")).ok).toBe(true);
   });
 
-  it.each([
-    "Evidence [collector:lr-0123]",
-    "[collector:abc]",
-    "INC-7 [Collector:x]",
-    "INC-7 [COLLECTOR:",
-  ])("refuses a comment that carries the collector's correlation marker: %j", (comment) => {
-    expect(problemsOf(withComment(comment))).toEqual([{ field: "comment", message: expect.stringContaining("[collector:") }]);
-  });
+  it.each(["Evidence [collector:lr-0123]", "[collector:abc]", "INC-7 [Collector:x]", "INC-7 [COLLECTOR:"])(
+    "refuses a comment that carries the collector's correlation marker: %j",
+    (comment) => {
+      expect(problemsOf(withComment(comment))).toEqual([{ field: "comment", message: expect.stringContaining("[collector:") }]);
+    },
+  );
 
   it.each([
     ["a UNC share", "\\\\fileserver\\share\\payload.exe"],
@@ -151,7 +257,9 @@ describe("validateCollectionRequest: input hygiene", () => {
     ["an NT object namespace path", "\\??\\C:\\Windows\\x.dmp"],
     ["a UNC share after leading spaces", "  \\\\fileserver\\share\\x"],
   ])("refuses %s in a GetFile path by default, naming the field", (_name, path) => {
-    expect(problemsOf(getFile(path))).toEqual([{ field: "commands[0].params[0].value", message: expect.stringMatching(/GETFILE_ALLOW_UNC_PATHS/) }]);
+    expect(problemsOf(getFile(path))).toEqual([
+      { field: "commands[0].params[0].value", message: expect.stringMatching(/GETFILE_ALLOW_UNC_PATHS/) },
+    ]);
     expect(validateCollectionRequest(getFile(path), { allowUncPaths: true }).ok).toBe(true);
   });
 
@@ -189,7 +297,9 @@ describe("validateCollectionRequest: input hygiene", () => {
     expect(problems).toHaveLength(REQUEST_LIMITS.maxListedProblems + 1);
     expect(problems.at(-1)).toEqual({ field: "(more)", message: "981 more problems not listed (1001 in all)" });
     // The webhook's error envelope (functions/http.ts errorResponse).
-    const errorBody = JSON.stringify({ error: { code: "InvalidRequest", message: "The request is not valid; nothing was started. See details.", details: problems } });
+    const errorBody = JSON.stringify({
+      error: { code: "InvalidRequest", message: "The request is not valid; nothing was started. See details.", details: problems },
+    });
     expect(Buffer.byteLength(errorBody)).toBeLessThan(8 * 1024);
   });
 

@@ -55,9 +55,20 @@ describe("copyChunk, a whole result in one call", () => {
   it("lands a few-MiB result byte for byte, with SHA-256, MD5, size, metadata, tags and Content-MD5 in the commit", async () => {
     const bytes = randomContent(3 * MiB + 123);
     const src = await putSource(source, bytes);
-    const result = await copyWhole(store, links(await sasUrl(src)), options("m/a/2-GetFile-big.bin", { tags: { case: "IR-42" }, captureHeadBytes: 16 }));
+    const result = await copyWhole(
+      store,
+      links(await sasUrl(src)),
+      options("m/a/2-GetFile-big.bin", { tags: { case: "IR-42" }, captureHeadBytes: 16 }),
+    );
 
-    expect(result).toMatchObject({ created: true, linkFetches: 1, size: bytes.length, sha256: sha256(bytes), md5: md5(bytes), contentFormat: "raw" });
+    expect(result).toMatchObject({
+      created: true,
+      linkFetches: 1,
+      size: bytes.length,
+      sha256: sha256(bytes),
+      md5: md5(bytes),
+      contentFormat: "raw",
+    });
     expect(result.head?.equals(bytes.subarray(0, 16))).toBe(true);
     expect(result.blobUrl).toBe(store.urlOf("m/a/2-GetFile-big.bin"));
     expect(result.blobUrl).not.toContain("?");
@@ -77,7 +88,13 @@ describe("copyChunk, a whole result in one call", () => {
     });
     expect(result.blockNonce).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect((await evidence.getBlobClient(result.blobName).getTags()).tags).toEqual({ case: "IR-42" });
-    expect(await store.find(result.blobName)).toEqual({ ...result, created: undefined, linkFetches: undefined, head: undefined, committedAt: expect.any(String) });
+    expect(await store.find(result.blobName)).toEqual({
+      ...result,
+      created: undefined,
+      linkFetches: undefined,
+      head: undefined,
+      committedAt: expect.any(String),
+    });
   });
 
   it("records the decompressed SHA-256 and size of a gzip result (how GetFile results arrive)", async () => {
@@ -86,10 +103,20 @@ describe("copyChunk, a whole result in one call", () => {
     const src = await putSource(source, gz);
     const result = await copyWhole(store, links(await sasUrl(src)), options("gz/0-GetFile-evil.exe"));
 
-    expect(result).toMatchObject({ created: true, sha256: sha256(gz), size: gz.length, contentFormat: "gzip", decompressed: { sha256: sha256(original), size: original.length } });
+    expect(result).toMatchObject({
+      created: true,
+      sha256: sha256(gz),
+      size: gz.length,
+      contentFormat: "gzip",
+      decompressed: { sha256: sha256(original), size: original.length },
+    });
     expect((await contentOf(result.blobName)).equals(gz)).toBe(true);
     const metadata = (await evidence.getBlobClient(result.blobName).getProperties()).metadata;
-    expect(metadata).toMatchObject({ contentformat: "gzip", decompressedsha256: sha256(original), decompressedsize: String(original.length) });
+    expect(metadata).toMatchObject({
+      contentformat: "gzip",
+      decompressedsha256: sha256(original),
+      decompressedsize: String(original.length),
+    });
     expect((await store.find(result.blobName))?.decompressed).toEqual({ sha256: sha256(original), size: original.length });
   });
 
@@ -127,7 +154,11 @@ describe("copyChunk, a whole result in one call", () => {
     const result = await copyWhole(logged, link, options("expired/0-GetFile-a.bin"));
     expect(result).toMatchObject({ created: true, linkFetches: 2, sha256: sha256(bytes) });
     expect(link).toHaveBeenCalledTimes(2);
-    expect(logger.entries.map((e) => e.message)).toEqual(["Evidence download interrupted; fetching a fresh link", "Evidence stored", "Evidence read back"]);
+    expect(logger.entries.map((e) => e.message)).toEqual([
+      "Evidence download interrupted; fetching a fresh link",
+      "Evidence stored",
+      "Evidence read back",
+    ]);
     expect(logger.entries[0].properties).toMatchObject({ status: 403, offset: 0, blobName: "expired/0-GetFile-a.bin" });
     expect(JSON.stringify(logger.entries)).not.toMatch(/sig=|se=|sp=/);
   });
@@ -182,7 +213,9 @@ describe("copyChunk, a whole result in one call", () => {
     const controller = new AbortController();
     controller.abort();
     const link = links(await sasUrl(src));
-    await expect(copyWhole(store, link, options("aborted/x", { abortSignal: controller.signal }))).rejects.toMatchObject({ name: "AbortError" });
+    await expect(copyWhole(store, link, options("aborted/x", { abortSignal: controller.signal }))).rejects.toMatchObject({
+      name: "AbortError",
+    });
     expect(link).toHaveBeenCalledTimes(1);
     expect(await store.find("aborted/x")).toBeUndefined();
   });
@@ -190,7 +223,9 @@ describe("copyChunk, a whole result in one call", () => {
   it("refuses plain http unless loopback http is explicitly allowed", async () => {
     const src = await putSource(source, Buffer.from("x"));
     const production = new BlobEvidenceStore(evidence);
-    await expect(copyWhole(production, links(await sasUrl(src)), options("http/x"))).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
+    await expect(copyWhole(production, links(await sasUrl(src)), options("http/x"))).rejects.toMatchObject({
+      code: "UntrustedDownloadLink",
+    });
   });
 
   it("follows links to the hosts of the store's allow-list only, from createEvidenceStore too", async () => {
@@ -198,8 +233,12 @@ describe("copyChunk, a whole result in one call", () => {
     const account = { connectionString: testAzurite.evidenceConnectionString };
     const allowLoopback = createEvidenceStore(account, evidence.containerName, { sourceHosts: { hosts: [], allowLoopback: true } });
     expect(await copyWhole(allowLoopback, links(await sasUrl(src)), options("hosts/a"))).toMatchObject({ created: true, size: 7 });
-    const blobsOnly = createEvidenceStore(account, evidence.containerName, { sourceHosts: { hosts: ["*.blob.core.windows.net"], allowLoopback: false } });
-    await expect(copyWhole(blobsOnly, links(await sasUrl(src)), options("hosts/b"))).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
+    const blobsOnly = createEvidenceStore(account, evidence.containerName, {
+      sourceHosts: { hosts: ["*.blob.core.windows.net"], allowLoopback: false },
+    });
+    await expect(copyWhole(blobsOnly, links(await sasUrl(src)), options("hosts/b"))).rejects.toMatchObject({
+      code: "UntrustedDownloadLink",
+    });
     expect(await blobsOnly.find("hosts/b")).toBeUndefined();
   });
 
@@ -236,7 +275,14 @@ describe("copyChunk, a whole result in one call", () => {
   it("stores an empty result", async () => {
     const src = await putSource(source, Buffer.alloc(0));
     const result = await copyWhole(store, links(await sasUrl(src)), options("empty/0-GetFile-empty.txt", { captureHeadBytes: 10 }));
-    expect(result).toMatchObject({ created: true, size: 0, sha256: sha256(Buffer.alloc(0)), md5: md5(Buffer.alloc(0)), contentFormat: "raw", linkFetches: 1 });
+    expect(result).toMatchObject({
+      created: true,
+      size: 0,
+      sha256: sha256(Buffer.alloc(0)),
+      md5: md5(Buffer.alloc(0)),
+      contentFormat: "raw",
+      linkFetches: 1,
+    });
     expect(result.head).toEqual(Buffer.alloc(0));
     expect((await evidence.getBlobClient(result.blobName).getProperties()).contentLength).toBe(0);
     const again = await copyWhole(store, links(await sasUrl(src)), options("empty/0-GetFile-empty.txt", { captureHeadBytes: 10 }));
@@ -246,7 +292,11 @@ describe("copyChunk, a whole result in one call", () => {
 
 describe("writeJson", () => {
   it("writes pretty JSON once, with Content-MD5 and sha256; the same document again is left untouched, another is an integrity error", async () => {
-    const first = await store.writeJson("m/a/manifest.json", { version: 1, commands: [] }, { metadata: { kind: "manifest" }, tags: { case: "IR-42" } });
+    const first = await store.writeJson(
+      "m/a/manifest.json",
+      { version: 1, commands: [] },
+      { metadata: { kind: "manifest" }, tags: { case: "IR-42" } },
+    );
     const body = await contentOf("m/a/manifest.json");
     expect(body.toString()).toBe('{\n  "version": 1,\n  "commands": []\n}\n');
     expect(first).toMatchObject({ created: true, sha256: sha256(body), md5: md5(body), size: body.length, linkFetches: 0 });
@@ -256,9 +306,15 @@ describe("writeJson", () => {
 
     const second = await store.writeJson("m/a/manifest.json", { version: 1, commands: [] }, { metadata: {} });
     expect(second).toMatchObject({ created: false, sha256: first.sha256, size: body.length });
-    await expect(store.writeJson("m/a/manifest.json", { version: 2 }, { metadata: {} })).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("m/a/manifest.json") });
+    await expect(store.writeJson("m/a/manifest.json", { version: 2 }, { metadata: {} })).rejects.toMatchObject({
+      code: "IntegrityError",
+      message: expect.stringContaining("m/a/manifest.json"),
+    });
     const sameSize = { version: 9, commands: [] };
-    await expect(store.writeJson("m/a/manifest.json", sameSize, { metadata: {} })).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("SHA-256") });
+    await expect(store.writeJson("m/a/manifest.json", sameSize, { metadata: {} })).rejects.toMatchObject({
+      code: "IntegrityError",
+      message: expect.stringContaining("SHA-256"),
+    });
     expect((await contentOf("m/a/manifest.json")).equals(body)).toBe(true);
   });
 });

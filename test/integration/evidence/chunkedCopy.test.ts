@@ -67,24 +67,45 @@ describe("copyChunk", () => {
     const url = await sasUrl(src);
     const link = links(url);
     const store = storeOf();
-    const { result, calls, states, final } = await copyAll(store, link, options("big/0-GetFile-memory.dmp", 8 * MiB, { tags: { case: "IR-7" }, captureHeadBytes: 8 }));
+    const { result, calls, states, final } = await copyAll(
+      store,
+      link,
+      options("big/0-GetFile-memory.dmp", 8 * MiB, { tags: { case: "IR-7" }, captureHeadBytes: 8 }),
+    );
 
     expect(calls).toBe(6);
     expect(link).toHaveBeenCalledTimes(6);
-    expect(result).toMatchObject({ created: true, size: bytes.length, sha256: sha256(bytes), md5: md5(bytes), contentFormat: "raw", linkFetches: 6 });
+    expect(result).toMatchObject({
+      created: true,
+      size: bytes.length,
+      sha256: sha256(bytes),
+      md5: md5(bytes),
+      contentFormat: "raw",
+      linkFetches: 6,
+    });
     expect(result.head?.equals(bytes.subarray(0, 8))).toBe(true);
     expect(final).toMatchObject({ done: true, offset: bytes.length, blockCount: 21, chunks: 6 });
     const downloaded = await evidence.getBlockBlobClient(result.blobName).downloadToBuffer();
     expect(downloaded.equals(bytes)).toBe(true);
     const properties = await evidence.getBlobClient(result.blobName).getProperties();
     expect(Buffer.from(properties.contentMD5 as Uint8Array).toString("base64")).toBe(md5(bytes));
-    expect(properties.metadata).toEqual({ machineid: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", commandindex: "0", sha256: sha256(bytes), md5: md5(bytes), size: String(bytes.length), contentformat: "raw", blocknonce: final?.nonce });
+    expect(properties.metadata).toEqual({
+      machineid: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07",
+      commandindex: "0",
+      sha256: sha256(bytes),
+      md5: md5(bytes),
+      size: String(bytes.length),
+      contentformat: "raw",
+      blocknonce: final?.nonce,
+    });
     expect((await evidence.getBlobClient(result.blobName).getTags()).tags).toEqual({ case: "IR-7" });
     expect(await committedBlocks(result.blobName)).toBe(21);
     expect(await store.find(result.blobName)).toMatchObject({ sha256: sha256(bytes), size: bytes.length });
 
     const sizes = states.map((s) => Buffer.byteLength(s));
-    console.log(`ChunkedCopyState JSON sizes (bytes) after each chunk, blob name of ${result.blobName.length} chars: ${sizes.join(", ")}\n${states[states.length - 1]}`);
+    console.log(
+      `ChunkedCopyState JSON sizes (bytes) after each chunk, blob name of ${result.blobName.length} chars: ${sizes.join(", ")}\n${states[states.length - 1]}`,
+    );
     for (const s of states) {
       expect(Buffer.byteLength(s)).toBeLessThan(2048);
       // Never a URL or a SAS in the orchestration history.
@@ -169,7 +190,10 @@ describe("copyChunk", () => {
     const proxy = await startCuttingProxy({ cutAfterBytes: 300_000 });
     try {
       const second = await store.copyChunk(links(proxy.via(url)), first.state, opts);
-      expect(proxy.requests.map((r) => r.range)).toEqual([`bytes=${MiB}-${2 * MiB - 1}`, expect.stringMatching(new RegExp(`^bytes=\\d+-${2 * MiB - 1}$`))]);
+      expect(proxy.requests.map((r) => r.range)).toEqual([
+        `bytes=${MiB}-${2 * MiB - 1}`,
+        expect.stringMatching(new RegExp(`^bytes=\\d+-${2 * MiB - 1}$`)),
+      ]);
       const { result } = await copyAll(store, links(url), opts, second.state);
       expect(result).toMatchObject({ sha256: sha256(bytes), md5: md5(bytes) });
       expect((await evidence.getBlockBlobClient("broken/a.bin").downloadToBuffer()).equals(bytes)).toBe(true);
@@ -210,7 +234,10 @@ describe("copyChunk", () => {
   it("refuses a foreign blob of the same name as an integrity error, without asking for a link", async () => {
     await evidence.getBlockBlobClient("foreign/x").upload("not evidence", 12);
     const link = links("https://unused.example/x");
-    await expect(storeOf().copyChunk(link, undefined, options("foreign/x"))).rejects.toMatchObject({ code: "IntegrityError", message: expect.stringContaining("no sha256 metadata") });
+    await expect(storeOf().copyChunk(link, undefined, options("foreign/x"))).rejects.toMatchObject({
+      code: "IntegrityError",
+      message: expect.stringContaining("no sha256 metadata"),
+    });
     expect(link).not.toHaveBeenCalled();
   });
 
@@ -222,8 +249,15 @@ describe("copyChunk", () => {
     const { result, calls } = await copyAll(store, links(await sasUrl(src)), options("gz/small.gz", 1 * MiB));
     expect(calls).toBe(1);
     expect(await committedBlocks("gz/small.gz")).toBe(Math.ceil(gz.length / (64 * KiB)));
-    expect(result).toMatchObject({ contentFormat: "gzip", sha256: sha256(gz), decompressed: { sha256: sha256(original), size: original.length } });
-    expect(await store.find("gz/small.gz")).toMatchObject({ contentFormat: "gzip", decompressed: { sha256: sha256(original), size: original.length } });
+    expect(result).toMatchObject({
+      contentFormat: "gzip",
+      sha256: sha256(gz),
+      decompressed: { sha256: sha256(original), size: original.length },
+    });
+    expect(await store.find("gz/small.gz")).toMatchObject({
+      contentFormat: "gzip",
+      decompressed: { sha256: sha256(original), size: original.length },
+    });
   });
 
   it("computes the decompressed SHA-256 of a gzip result copied in several chunks from the read-back after the commit", async () => {
@@ -232,7 +266,11 @@ describe("copyChunk", () => {
     const src = await putSource(source, gz);
     const { result, calls } = await copyAll(storeOf(256 * KiB), links(await sasUrl(src)), options("gz/big.gz", 1 * MiB));
     expect(calls).toBeGreaterThan(1);
-    expect(result).toMatchObject({ contentFormat: "gzip", sha256: sha256(gz), decompressed: { sha256: sha256(original), size: original.length } });
+    expect(result).toMatchObject({
+      contentFormat: "gzip",
+      sha256: sha256(gz),
+      decompressed: { sha256: sha256(original), size: original.length },
+    });
     // The commit came first: the metadata names the format, the result (and so the manifest) the decompressed digest.
     const metadata = (await evidence.getBlobClient("gz/big.gz").getProperties()).metadata;
     expect(metadata).toMatchObject({ contentformat: "gzip" });
@@ -244,8 +282,12 @@ describe("copyChunk", () => {
     const b = await putSource(source, randomContent(2 * MiB));
     const store = storeOf(256 * KiB);
     const first = await store.copyChunk(links(await sasUrl(a)), undefined, options("changed/a.bin", 1 * MiB));
-    await expect(store.copyChunk(links(await sasUrl(b)), first.state, options("changed/a.bin", 1 * MiB))).rejects.toMatchObject({ code: "SourceChanged" });
-    await expect(store.copyChunk(links(await sasUrl(a)), first.state, options("changed/other.bin", 1 * MiB))).rejects.toMatchObject({ code: "InvalidCopyState" });
+    await expect(store.copyChunk(links(await sasUrl(b)), first.state, options("changed/a.bin", 1 * MiB))).rejects.toMatchObject({
+      code: "SourceChanged",
+    });
+    await expect(store.copyChunk(links(await sasUrl(a)), first.state, options("changed/other.bin", 1 * MiB))).rejects.toMatchObject({
+      code: "InvalidCopyState",
+    });
     await expect(store.copyChunk(links(await sasUrl(a)), first.state, options("changed/a.bin", 1 * MiB + 1))).rejects.toThrow(RangeError);
     expect(await store.find("changed/a.bin")).toBeUndefined();
   });

@@ -67,7 +67,9 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds:
       }
     });
     // The same copy in one call (a chunk as large as the file): what chunking costs.
-    const single = await measured(() => copyWhole(store, async () => url, { ...options, blobName: "big/single.bin" }, Math.ceil(FILE_MIB / 8) * 8 * MiB));
+    const single = await measured(() =>
+      copyWhole(store, async () => url, { ...options, blobName: "big/single.bin" }, Math.ceil(FILE_MIB / 8) * 8 * MiB),
+    );
 
     const report = (label: string, m: { seconds: number; peakRssMiB: number; baseRssMiB: number }) =>
       `${label}: ${m.seconds.toFixed(1)} s, ${(FILE_MIB / m.seconds).toFixed(1)} MiB/s, peak RSS ${m.peakRssMiB.toFixed(0)} MiB (before: ${m.baseRssMiB.toFixed(0)} MiB)`;
@@ -85,7 +87,8 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds:
     expect(single.value).toMatchObject({ created: true, ...expected });
     // Read back and hash what was stored: byte-identical, not merely reported so.
     const stored = createHash("sha256");
-    for await (const piece of (await evidence.getBlockBlobClient(result.blobName).download()).readableStreamBody ?? []) stored.update(piece as Buffer);
+    for await (const piece of (await evidence.getBlockBlobClient(result.blobName).download()).readableStreamBody ?? [])
+      stored.update(piece as Buffer);
     expect(stored.digest("hex")).toBe(expected.sha256);
     for (const size of stateSizes) expect(size).toBeLessThan(2048);
   },

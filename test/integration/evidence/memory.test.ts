@@ -42,9 +42,15 @@ it(`copies ${FILE_MIB} MiB with memory bounded by the blocks in flight, not the 
   await source.commitBlockList(ids);
   const expectedSha256 = hash.digest("hex");
 
-  const store = new BlobEvidenceStore(await freshEvidenceContainer("memory"), { sourceHosts: LOCAL_SOURCES, blockSizeInBytes: MiB, maxBlocksInFlight: 4 });
+  const store = new BlobEvidenceStore(await freshEvidenceContainer("memory"), {
+    sourceHosts: LOCAL_SOURCES,
+    blockSizeInBytes: MiB,
+    maxBlocksInFlight: 4,
+  });
   const url = await sasUrl(source);
-  const { result, rss, arrayBuffers } = await peakGrowth(() => copyWhole(store, async () => url, { blobName: "big.bin", contentType: "application/octet-stream", metadata: {} }, FILE_MIB * MiB));
+  const { result, rss, arrayBuffers } = await peakGrowth(() =>
+    copyWhole(store, async () => url, { blobName: "big.bin", contentType: "application/octet-stream", metadata: {} }, FILE_MIB * MiB),
+  );
 
   expect(result).toMatchObject({ created: true, size: FILE_MIB * MiB, sha256: expectedSha256 });
   // Measured about 30 MiB of ArrayBuffers at 32, 64 and 128 MiB alike: 4 blocks of 1 MiB, plus

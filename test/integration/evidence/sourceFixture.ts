@@ -17,7 +17,11 @@ export async function freshSourceContainer(): Promise<ContainerClient> {
 }
 
 /** Uploads bytes as a source result and returns its client. */
-export async function putSource(container: ContainerClient, bytes: Buffer, name = `result-${randomUUID().slice(0, 8)}`): Promise<BlockBlobClient> {
+export async function putSource(
+  container: ContainerClient,
+  bytes: Buffer,
+  name = `result-${randomUUID().slice(0, 8)}`,
+): Promise<BlockBlobClient> {
   const blob = container.getBlockBlobClient(name);
   await blob.uploadData(bytes, { blockSize: 4 * 1024 * 1024 });
   return blob;

@@ -96,7 +96,11 @@ async function replayExecution(fn: RegisteredFunction, execution: RecordedExecut
       );
     }
     // An orchestrator that failed must still fail there (its message may read better today).
-    expect({ where, isDone: answer.isDone, failed: answer.error !== undefined }).toEqual({ where, isDone: episode.isDone, failed: episode.error !== undefined });
+    expect({ where, isDone: answer.isDone, failed: answer.error !== undefined }).toEqual({
+      where,
+      isDone: episode.isDone,
+      failed: episode.error !== undefined,
+    });
     const expected = mirror.expectedTasks(delivered, answer.actions);
     const recordedIds = recordedTasks(execution.history, episode.events - 2);
     expect({ where, tasks: recordedIds.map((r, i) => comparable(r, expected[i] ?? r)) }).toEqual({ where, tasks: expected });

@@ -408,27 +408,56 @@ describe("collectCommandResult", () => {
       const output = await collectorWith(copyChunk).collect(input(GET_FILE, 1), ctx);
       expect(output).toEqual({ kind: "rejected", code: "IntegrityError", message: finding });
       expect(copyChunk).toHaveBeenCalledTimes(1);
-      expect(lines).toContainEqual(expect.objectContaining({ level: "error", message: "evidence integrity error", code: "IntegrityError", blobName: `${FOLDER}/1-GetFile-triage.zip` }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: "error",
+          message: "evidence integrity error",
+          code: "IntegrityError",
+          blobName: `${FOLDER}/1-GetFile-triage.zip`,
+        }),
+      );
     });
 
     it("returns rejected for an https link to a host that is not Azure Storage (the instance metadata address), fetching nothing", async () => {
       const mde = fakeMde({
-        getLiveResponseResultDownloadLink: jest.fn(async () => `https://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&sig=${SAS_SIGNATURE}`),
+        getLiveResponseResultDownloadLink: jest.fn(
+          async () => `https://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&sig=${SAS_SIGNATURE}`,
+        ),
       });
       const download = jest.fn(async () => Buffer.from("never served"));
       const { store } = memoryEvidenceStore(download);
       const collect = createCollectCommandResult({ mde, evidence: store, evidencePrefix: PREFIX, chunkBytes: CHUNK_BYTES });
       const output = await collect(input(GET_FILE, 1), context());
-      expect(output).toEqual({ kind: "rejected", code: "UntrustedDownloadLink", message: expect.stringContaining("169.254.169.254 is not on the allow-list") });
+      expect(output).toEqual({
+        kind: "rejected",
+        code: "UntrustedDownloadLink",
+        message: expect.stringContaining("169.254.169.254 is not on the allow-list"),
+      });
       expect(JSON.stringify(output)).not.toContain(SAS_SIGNATURE);
       expect(download).not.toHaveBeenCalled();
     });
 
     it.each([
-      ["a 500 from MDE", apiError(500, "InternalServerError"), "MDE InternalServerError (HTTP 500): InternalServerError happened; correlation id t-1"],
-      ["a 503 from MDE", apiError(503, "ServiceUnavailable", 1000), "MDE ServiceUnavailable (HTTP 503): ServiceUnavailable happened; correlation id t-1"],
-      ["a network failure reaching MDE (no status)", apiError(undefined, "NetworkError"), "MDE NetworkError: NetworkError happened; correlation id t-1"],
-      ["a download the store gave up on", new CollectorError("DownloadFailed", "Download abandoned after 5 download links"), "DownloadFailed: Download abandoned after 5 download links"],
+      [
+        "a 500 from MDE",
+        apiError(500, "InternalServerError"),
+        "MDE InternalServerError (HTTP 500): InternalServerError happened; correlation id t-1",
+      ],
+      [
+        "a 503 from MDE",
+        apiError(503, "ServiceUnavailable", 1000),
+        "MDE ServiceUnavailable (HTTP 503): ServiceUnavailable happened; correlation id t-1",
+      ],
+      [
+        "a network failure reaching MDE (no status)",
+        apiError(undefined, "NetworkError"),
+        "MDE NetworkError: NetworkError happened; correlation id t-1",
+      ],
+      [
+        "a download the store gave up on",
+        new CollectorError("DownloadFailed", "Download abandoned after 5 download links"),
+        "DownloadFailed: Download abandoned after 5 download links",
+      ],
       ["an unexpected error", new TypeError("boom"), "TypeError: boom"],
     ])("rethrows %s so the Durable runtime retries the activity, as one line with its code and no stack", async (_what, error, message) => {
       const copyChunk = jest.fn(async () => {
@@ -450,7 +479,9 @@ describe("collectCommandResult", () => {
       });
       const { store } = memoryEvidenceStore(async () => Buffer.from("never served"));
       const collect = createCollectCommandResult({ mde, evidence: store, evidencePrefix: PREFIX, chunkBytes: CHUNK_BYTES });
-      await expect(collect(input(GET_FILE, 1), context())).rejects.toThrow("MDE BadGateway (HTTP 502): BadGateway happened; correlation id t-1");
+      await expect(collect(input(GET_FILE, 1), context())).rejects.toThrow(
+        "MDE BadGateway (HTTP 502): BadGateway happened; correlation id t-1",
+      );
     });
   });
 

@@ -38,7 +38,12 @@ describe("expectedMdeFailure", () => {
   });
 
   it("hands on MDE's message as one line of at most 500 characters, and bounds code and correlation id", () => {
-    const e = new MdeApiError({ statusCode: 403, code: "Forbidden\nX", message: `line one\r\nline two\u2028${"y".repeat(1000)}`, target: `t-1\n${"z".repeat(300)}` });
+    const e = new MdeApiError({
+      statusCode: 403,
+      code: "Forbidden\nX",
+      message: `line one\r\nline two\u2028${"y".repeat(1000)}`,
+      target: `t-1\n${"z".repeat(300)}`,
+    });
     const r = expectedMdeFailure(e);
     if (r?.kind !== "rejected") throw new Error("expected rejected");
     expect(r.code).toBe("Forbidden X");

@@ -13,7 +13,8 @@ const input: SubmitInput = {
 const apiError = (statusCode: number, code: string, retryAfterInMs?: number) =>
   new MdeApiError({ statusCode, code, message: `${code} happened`, target: "t-1", retryAfterInMs });
 /** An action this orchestration created: its marker ends the comment, same device, same commands. */
-const ours = (over: Parameters<typeof machineAction>[0] = {}) => machineAction({ requestorComment: input.comment, commands: commandStates(input.commands), ...over });
+const ours = (over: Parameters<typeof machineAction>[0] = {}) =>
+  machineAction({ requestorComment: input.comment, commands: commandStates(input.commands), ...over });
 
 describe("submitLiveResponse", () => {
   it("submits when no earlier attempt created an action, looking only at this machine's recent live responses", async () => {
@@ -61,7 +62,13 @@ describe("submitLiveResponse", () => {
         throw apiError(status, code);
       }),
     });
-    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({ kind: "rejected", statusCode: status, code, message: `${code} happened`, target: "t-1" });
+    expect(await createSubmitLiveResponse({ mde })(input, context())).toEqual({
+      kind: "rejected",
+      statusCode: status,
+      code,
+      message: `${code} happened`,
+      target: "t-1",
+    });
     expect(mde.runLiveResponse).not.toHaveBeenCalled();
   });
 
@@ -70,11 +77,22 @@ describe("submitLiveResponse", () => {
     const mde = fakeMde({
       listMachineActions: jest.fn(async () => []),
       runLiveResponse: jest.fn(async () => {
-        throw new MdeApiError({ statusCode: 403, code: "DisallowedOperation", message: `No automation level.\r\n${message}`, target: "t-9" });
+        throw new MdeApiError({
+          statusCode: 403,
+          code: "DisallowedOperation",
+          message: `No automation level.\r\n${message}`,
+          target: "t-9",
+        });
       }),
     });
     const r = await createSubmitLiveResponse({ mde })(input, context());
-    expect(r).toEqual({ kind: "rejected", statusCode: 403, code: "DisallowedOperation", message: "No automation level. Forbidden", target: "t-9" });
+    expect(r).toEqual({
+      kind: "rejected",
+      statusCode: 403,
+      code: "DisallowedOperation",
+      message: "No automation level. Forbidden",
+      target: "t-9",
+    });
   });
 
   it("still submits when the API refuses the lookup filter", async () => {
@@ -151,7 +169,9 @@ describe("submitLiveResponse", () => {
       }),
     });
     const submit = createSubmitLiveResponse({ mde });
-    await expect(submit(input, context())).rejects.toThrow("MDE InternalServerError (HTTP 500): InternalServerError happened; correlation id t-1");
+    await expect(submit(input, context())).rejects.toThrow(
+      "MDE InternalServerError (HTTP 500): InternalServerError happened; correlation id t-1",
+    );
     expect(await submit(input, context())).toEqual({ kind: "submitted", action: accepted, reused: true });
     expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
   });

@@ -4,7 +4,15 @@ import type { Manifest } from "../../../shared/contract";
 import { jsonDocument } from "../../../shared/evidence/jsonDocument";
 import type { ManifestSignature } from "../../../shared/evidence/signing/manifestSignature";
 import { parseSignatureDocument, signatureProblems } from "../../../shared/evidence/signing/signatureCheck";
-import { capturingContext, context, EVIDENCE_CONTAINER_URL, fakeEvidence, machineAction, memoryEvidenceStore, type MemoryBlob } from "../../support/fakes";
+import {
+  capturingContext,
+  context,
+  EVIDENCE_CONTAINER_URL,
+  fakeEvidence,
+  machineAction,
+  memoryEvidenceStore,
+  type MemoryBlob,
+} from "../../support/fakes";
 import { testSigningKey } from "../../support/signing";
 
 const key = testSigningKey();
@@ -71,7 +79,9 @@ describe("writeManifest", () => {
     const { write, blobs } = writerOverMemory();
     const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
     await write({ manifest: manifest() }, context());
-    const envelope = JSON.parse(blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.bytes.toString("utf8")) as ManifestSignature;
+    const envelope = JSON.parse(
+      blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.bytes.toString("utf8"),
+    ) as ManifestSignature;
     expect(envelope).toEqual({
       schema: "mde-live-response-manifest-signature/v1",
       manifest: blobName,
@@ -82,13 +92,19 @@ describe("writeManifest", () => {
       signature: expect.any(String),
     });
     expect(await signatureFindings(blobs, blobName)).toEqual([]);
-    expect(blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.metadata).toMatchObject({ kind: "manifest-signature", signingkey: key.keyId, instanceid: INSTANCE_ID });
+    expect(blobs.get(`evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`)!.metadata).toMatchObject({
+      kind: "manifest-signature",
+      signingkey: key.keyId,
+      instanceid: INSTANCE_ID,
+    });
   });
 
   it("writes nothing when the signer fails, so no manifest is ever left without its signature by a signer outage", async () => {
     const { store, blobs } = memoryEvidenceStore(async () => Buffer.alloc(0));
     const failing = { sign: jest.fn(async () => Promise.reject(new Error("Key Vault answered 503"))) };
-    await expect(createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: failing })({ manifest: manifest() }, context())).rejects.toThrow("Key Vault answered 503");
+    await expect(
+      createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: failing })({ manifest: manifest() }, context()),
+    ).rejects.toThrow("Key Vault answered 503");
     expect(blobs.size).toBe(0);
   });
 
@@ -146,10 +162,17 @@ describe("writeManifest", () => {
 
     const output = await write({ manifest: manifest() }, ctx);
     const alternate = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`;
-    expect(output).toMatchObject({ blobName: alternate, created: true, integrityError: { code: "IntegrityError", message: expect.stringContaining(blobName) } });
+    expect(output).toMatchObject({
+      blobName: alternate,
+      created: true,
+      integrityError: { code: "IntegrityError", message: expect.stringContaining(blobName) },
+    });
     expect(blobs.get(blobName)!.bytes).toBe(planted);
     const recorded = JSON.parse(blobs.get(alternate)!.bytes.toString("utf8")) as Manifest;
-    expect(recorded).toEqual({ ...manifest(), integrityErrors: [{ blobName, code: "IntegrityError", message: output.integrityError!.message }] });
+    expect(recorded).toEqual({
+      ...manifest(),
+      integrityErrors: [{ blobName, code: "IntegrityError", message: output.integrityError!.message }],
+    });
     expect(blobs.get(alternate)!.bytes.equals(jsonDocument(recorded))).toBe(true);
     expect(await signatureFindings(blobs, alternate)).toEqual([]);
     expect(lines).toContainEqual(expect.objectContaining({ level: "error", blobName, writtenTo: alternate }));
@@ -163,9 +186,17 @@ describe("writeManifest", () => {
   it("treats a planted signature document as an integrity error too", async () => {
     const { write, blobs } = writerOverMemory();
     const signatureName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.signature.json`;
-    blobs.set(signatureName, { bytes: Buffer.from("{}"), stored: {} as MemoryBlob["stored"], contentType: "application/json", metadata: {} });
+    blobs.set(signatureName, {
+      bytes: Buffer.from("{}"),
+      stored: {} as MemoryBlob["stored"],
+      contentType: "application/json",
+      metadata: {},
+    });
     const output = await write({ manifest: manifest() }, context());
-    expect(output).toMatchObject({ blobName: `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`, integrityError: { code: "IntegrityError" } });
+    expect(output).toMatchObject({
+      blobName: `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`,
+      integrityError: { code: "IntegrityError" },
+    });
     const recorded = JSON.parse(blobs.get(output.blobName)!.bytes.toString("utf8")) as Manifest;
     expect(recorded.integrityErrors).toEqual([expect.objectContaining({ blobName: signatureName })]);
     expect(await signatureFindings(blobs, output.blobName)).toEqual([]);
@@ -204,6 +235,8 @@ describe("writeManifest", () => {
         throw error;
       }),
     });
-    await expect(createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, context())).rejects.toEqual(new Error("connect ECONNREFUSED"));
+    await expect(
+      createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, context()),
+    ).rejects.toEqual(new Error("connect ECONNREFUSED"));
   });
 });

@@ -5,7 +5,12 @@ import { cloudEvent, eventGridEvent } from "../../fixtures/alerts/envelopes";
 import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../../fixtures/alerts/graphAlert";
 import { GRAPH_ALERT_CREATED } from "../../fixtures/alerts/graphNotification";
 import { MDE_ALERT, MDE_ALERT_MACHINE } from "../../fixtures/alerts/mdeAlert";
-import { SENTINEL_ALERT, SENTINEL_ALERT_MACHINE, SENTINEL_PROCESS_ALERT, SENTINEL_PROCESS_ALERT_MDE_ID } from "../../fixtures/alerts/sentinelAlert";
+import {
+  SENTINEL_ALERT,
+  SENTINEL_ALERT_MACHINE,
+  SENTINEL_PROCESS_ALERT,
+  SENTINEL_PROCESS_ALERT_MDE_ID,
+} from "../../fixtures/alerts/sentinelAlert";
 
 function parsed(payload: unknown): NormalizedAlert {
   const r = parseAlertPayload(payload);
@@ -30,7 +35,14 @@ describe("alert payloads from Microsoft's published examples", () => {
       detectionSource: "antivirus",
       product: "microsoftDefenderForEndpoint",
       devices: [{ machineId: GRAPH_ALERT_DEVICE, computerDnsName: "tempDns" }],
-      files: [{ directory: "C:\\Program Files\\temp", name: "MsSense.exe", sha256: "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec", machineId: "73e7e2de709dff64ef64b1d0c30e67fab63279db" }],
+      files: [
+        {
+          directory: "C:\\Program Files\\temp",
+          name: "MsSense.exe",
+          sha256: "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec",
+          machineId: "73e7e2de709dff64ef64b1d0c30e67fab63279db",
+        },
+      ],
     });
   });
 
@@ -44,7 +56,9 @@ describe("alert payloads from Microsoft's published examples", () => {
       detectionSource: "WindowsDefenderAtp",
       product: "microsoftDefenderForEndpoint",
       devices: [{ machineId: MDE_ALERT_MACHINE, computerDnsName: "temp123.middleeast.corp.microsoft.com" }],
-      files: [{ directory: "c:\\temp", name: "suspicious.dll", sha256: "dc0ade0c95d6db98882bc8fa6707e64353cd6f7767ff48d6a81a6c2aef21c608" }],
+      files: [
+        { directory: "c:\\temp", name: "suspicious.dll", sha256: "dc0ade0c95d6db98882bc8fa6707e64353cd6f7767ff48d6a81a6c2aef21c608" },
+      ],
     });
   });
 
@@ -61,18 +75,26 @@ describe("alert payloads from Microsoft's published examples", () => {
       alertType: "WindowsDefenderAtp",
       providerName: "MDATP",
       devices: [{ machineId: SENTINEL_ALERT_MACHINE, computerDnsName: "temp123.middleeast.corp.microsoft.com" }],
-      files: [{ directory: "c:\\temp", name: "suspicious.dll", sha256: "dc0ade0c95d6db98882bc8fa6707e64353cd6f7767ff48d6a81a6c2aef21c608" }],
+      files: [
+        { directory: "c:\\temp", name: "suspicious.dll", sha256: "dc0ade0c95d6db98882bc8fa6707e64353cd6f7767ff48d6a81a6c2aef21c608" },
+      ],
     });
   });
 
   it("gives a Sentinel row's Tactics, AlertType and ProviderName to the rules, one entry per tactic", () => {
-    expect(parsed(SENTINEL_PROCESS_ALERT)).toMatchObject({ tactics: ["Execution", "Persistence"], alertType: "WindowsDefenderAtp", providerName: "MDATP" });
+    expect(parsed(SENTINEL_PROCESS_ALERT)).toMatchObject({
+      tactics: ["Execution", "Persistence"],
+      alertType: "WindowsDefenderAtp",
+      providerName: "MDATP",
+    });
     expect(parsed({ ...SENTINEL_ALERT, Tactics: "", AlertType: undefined, ProviderName: undefined })).not.toHaveProperty("tactics");
   });
 
   it("takes a Sentinel row's file evidence for {{alert.filePath}}, not the image of its first (parent) process", () => {
     const alert = parsed(SENTINEL_PROCESS_ALERT);
-    expect(alert.files).toEqual([{ directory: "C:\\Users\\Public", name: "invoice.ps1", sha256: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" }]);
+    expect(alert.files).toEqual([
+      { directory: "C:\\Users\\Public", name: "invoice.ps1", sha256: "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0" },
+    ]);
     expect(alertPlaceholderValues(alert, alert.devices[0]!)["alert.filePath"]).toBe("C:\\Users\\Public\\invoice.ps1");
   });
 
@@ -85,7 +107,11 @@ describe("alert payloads from Microsoft's published examples", () => {
   it("gives each device of a multi-device Graph alert the file seen on that device", () => {
     const other = "f70f9fe6b29cd9511652434919c6530618f06606";
     const files = GRAPH_ALERT.evidence.filter((e) => e["@odata.type"] === "#microsoft.graph.security.fileEvidence");
-    const otherFile = { ...files[0], mdeDeviceId: other, fileDetails: { ...(files[0] as { fileDetails: object }).fileDetails, filePath: "D:\\drop", fileName: "other.exe" } };
+    const otherFile = {
+      ...files[0],
+      mdeDeviceId: other,
+      fileDetails: { ...(files[0] as { fileDetails: object }).fileDetails, filePath: "D:\\drop", fileName: "other.exe" },
+    };
     const device = { ...GRAPH_ALERT.evidence[0], mdeDeviceId: other, deviceDnsName: "desktop-test" };
     // The other device's file comes first, so taking the first file would give the wrong path.
     const alert = parsed({ ...GRAPH_ALERT, evidence: [otherFile, ...GRAPH_ALERT.evidence, device] });
@@ -123,7 +149,11 @@ describe("alert payloads from Microsoft's published examples", () => {
 
 describe("event envelopes", () => {
   it("reads the Event Grid schema and the CloudEvents schema", () => {
-    expect(envelope(eventGridEvent(MDE_ALERT))).toMatchObject({ schema: "eventGrid", type: "Contoso.Security.AlertCreated", data: MDE_ALERT });
+    expect(envelope(eventGridEvent(MDE_ALERT))).toMatchObject({
+      schema: "eventGrid",
+      type: "Contoso.Security.AlertCreated",
+      data: MDE_ALERT,
+    });
     expect(envelope(cloudEvent(SENTINEL_ALERT))).toMatchObject({ schema: "cloudEvents", id: "A234-1234-1234", data: SENTINEL_ALERT });
   });
 
@@ -146,13 +176,25 @@ const claimOf = (event: unknown) => alertClaimOf(envelope(event));
 
 describe("what an event claims: the MDE alert id, per payload kind", () => {
   it("MDE alert: its id; its device only as a hint", () => {
-    expect(claimOf(eventGridEvent(MDE_ALERT))).toEqual({ ok: true, claim: { source: "mde", mdeAlertId: MDE_ALERT.id, claimedDevices: [MDE_ALERT_MACHINE] } });
+    expect(claimOf(eventGridEvent(MDE_ALERT))).toEqual({
+      ok: true,
+      claim: { source: "mde", mdeAlertId: MDE_ALERT.id, claimedDevices: [MDE_ALERT_MACHINE] },
+    });
   });
 
   it("Graph alerts_v2: providerAlertId (the id in Defender for Endpoint), else id", () => {
-    expect(claimOf(eventGridEvent(GRAPH_ALERT))).toEqual({ ok: true, claim: { source: "graph", mdeAlertId: GRAPH_ALERT.providerAlertId, claimedDevices: [GRAPH_ALERT_DEVICE] } });
-    expect(claimOf(eventGridEvent({ ...GRAPH_ALERT, id: "graph-only-id", providerAlertId: "da1_2" }))).toMatchObject({ ok: true, claim: { mdeAlertId: "da1_2" } });
-    expect(claimOf(eventGridEvent({ ...GRAPH_ALERT, providerAlertId: undefined }))).toMatchObject({ ok: true, claim: { mdeAlertId: GRAPH_ALERT.id } });
+    expect(claimOf(eventGridEvent(GRAPH_ALERT))).toEqual({
+      ok: true,
+      claim: { source: "graph", mdeAlertId: GRAPH_ALERT.providerAlertId, claimedDevices: [GRAPH_ALERT_DEVICE] },
+    });
+    expect(claimOf(eventGridEvent({ ...GRAPH_ALERT, id: "graph-only-id", providerAlertId: "da1_2" }))).toMatchObject({
+      ok: true,
+      claim: { mdeAlertId: "da1_2" },
+    });
+    expect(claimOf(eventGridEvent({ ...GRAPH_ALERT, providerAlertId: undefined }))).toMatchObject({
+      ok: true,
+      claim: { mdeAlertId: GRAPH_ALERT.id },
+    });
   });
 
   it("Graph alerts_v2 of another product: not in MDE, dropped before any call", () => {
@@ -175,10 +217,22 @@ describe("what an event claims: the MDE alert id, per payload kind", () => {
         providerName: "MDATP",
       },
     });
-    expect(claimOf(eventGridEvent(SENTINEL_ALERT))).toMatchObject({ ok: true, claim: { mdeAlertId: MDE_ALERT.id, claimedDevices: [SENTINEL_ALERT_MACHINE] } });
-    expect(claimOf(eventGridEvent({ ...SENTINEL_ALERT, AlertLink: "" }))).toMatchObject({ ok: true, claim: { mdeAlertId: SENTINEL_ALERT.VendorOriginalId } });
+    expect(claimOf(eventGridEvent(SENTINEL_ALERT))).toMatchObject({
+      ok: true,
+      claim: { mdeAlertId: MDE_ALERT.id, claimedDevices: [SENTINEL_ALERT_MACHINE] },
+    });
+    expect(claimOf(eventGridEvent({ ...SENTINEL_ALERT, AlertLink: "" }))).toMatchObject({
+      ok: true,
+      claim: { mdeAlertId: SENTINEL_ALERT.VendorOriginalId },
+    });
     // The Sentinel Logic Apps alert: ProviderAlertId, and ProductName without ProviderName.
-    const logicApp = { ...SENTINEL_ALERT, AlertLink: undefined, VendorOriginalId: undefined, ProviderName: undefined, ProviderAlertId: "da9_9" };
+    const logicApp = {
+      ...SENTINEL_ALERT,
+      AlertLink: undefined,
+      VendorOriginalId: undefined,
+      ProviderName: undefined,
+      ProviderAlertId: "da9_9",
+    };
     expect(claimOf(eventGridEvent(logicApp))).toMatchObject({ ok: true, claim: { mdeAlertId: "da9_9" } });
     // SystemAlertId is Sentinel's own id: it never reaches MDE.
     expect(JSON.stringify(claimOf(eventGridEvent(SENTINEL_ALERT)))).not.toContain(SENTINEL_ALERT.SystemAlertId);
@@ -186,21 +240,40 @@ describe("what an event claims: the MDE alert id, per payload kind", () => {
 
   const ASC = { ProviderName: "Azure Security Center", ProductName: "Azure Security Center" };
   it.each([
-    ["a row of another provider without a Defender link", { ...SENTINEL_ALERT, ...ASC, AlertLink: "https://portal.azure.com/#blade/x/alertId/1" }],
+    [
+      "a row of another provider without a Defender link",
+      { ...SENTINEL_ALERT, ...ASC, AlertLink: "https://portal.azure.com/#blade/x/alertId/1" },
+    ],
     ["a link to another host", { ...SENTINEL_ALERT, ...ASC, AlertLink: "https://security.microsoft.com.evil.example/alerts/da1_1" }],
   ])("Sentinel: %s names no MDE alert", (_name, row) => {
-    expect(claimOf(eventGridEvent(row))).toMatchObject({ ok: false, reason: "NotAnMdeAlert", detail: expect.stringContaining("names no MDE alert") });
+    expect(claimOf(eventGridEvent(row))).toMatchObject({
+      ok: false,
+      reason: "NotAnMdeAlert",
+      detail: expect.stringContaining("names no MDE alert"),
+    });
   });
 
   it("Graph AlertCreated notification: the referenced id", () => {
-    expect(claimOf(GRAPH_ALERT_CREATED)).toEqual({ ok: true, claim: { source: "graph", mdeAlertId: "da637578995287051192_756343937", claimedDevices: [] } });
+    expect(claimOf(GRAPH_ALERT_CREATED)).toEqual({
+      ok: true,
+      claim: { source: "graph", mdeAlertId: "da637578995287051192_756343937", claimedDevices: [] },
+    });
     const bad = { ...GRAPH_ALERT_CREATED, subject: "Alert/../x", data: { changeType: "created", resourceData: {} } };
     expect(claimOf(bad)).toEqual({ ok: false, reason: "NotAnMdeAlert", detail: expect.stringContaining("no usable MDE alert id") });
   });
 
   it("a Graph change notification about anything else (a user, a group) is not an alert", () => {
-    const userUpdated = { ...GRAPH_ALERT_CREATED, type: "Microsoft.Graph.UserUpdated", subject: "Users/4b1c", data: { ...GRAPH_ALERT_CREATED.data, resource: "Users/4b1c", resourceData: { id: "4b1c" } } };
-    expect(claimOf(userUpdated)).toEqual({ ok: false, reason: "NotAnAlert", detail: "a change notification that is not about a security alert (type Microsoft.Graph.UserUpdated)" });
+    const userUpdated = {
+      ...GRAPH_ALERT_CREATED,
+      type: "Microsoft.Graph.UserUpdated",
+      subject: "Users/4b1c",
+      data: { ...GRAPH_ALERT_CREATED.data, resource: "Users/4b1c", resourceData: { id: "4b1c" } },
+    };
+    expect(claimOf(userUpdated)).toEqual({
+      ok: false,
+      reason: "NotAnAlert",
+      detail: "a change notification that is not about a security alert (type Microsoft.Graph.UserUpdated)",
+    });
     const forwarded = eventGridEvent({ changeType: "updated", resource: "groups/1", resourceData: { id: "1" } });
     expect(claimOf(forwarded)).toMatchObject({ ok: false, reason: "NotAnAlert" });
     const forwardedAlert = eventGridEvent({ changeType: "created", resource: "security/alerts/da1_2", resourceData: {} });
@@ -209,7 +282,13 @@ describe("what an event claims: the MDE alert id, per payload kind", () => {
 
   it("acts on MDE's devices, files and severity, with the publisher's kind and Sentinel's descriptors for the rules", () => {
     const fromMde = parsed(GRAPH_ALERT_IN_MDE);
-    const claim = { source: "sentinel" as const, mdeAlertId: GRAPH_ALERT.id, claimedDevices: ["f".repeat(40)], tactics: ["Execution"], providerName: "MDATP" };
+    const claim = {
+      source: "sentinel" as const,
+      mdeAlertId: GRAPH_ALERT.id,
+      claimedDevices: ["f".repeat(40)],
+      tactics: ["Execution"],
+      providerName: "MDATP",
+    };
     expect(alertToActOn(fromMde, claim)).toEqual({ ...fromMde, source: "sentinel", tactics: ["Execution"], providerName: "MDATP" });
   });
 });

@@ -22,7 +22,7 @@ describe("evidenceBlobName", () => {
   });
 
   it("replaces every unsafe character, one per code point", () => {
-    expect(evidenceBlobName({ prefix: "", ...ids, index: 3, type: "GetFile", name: "C:\\Users\\zoë\\rapport final?*<>|\"🙂.docx" })).toBe(
+    expect(evidenceBlobName({ prefix: "", ...ids, index: 3, type: "GetFile", name: 'C:\\Users\\zoë\\rapport final?*<>|"🙂.docx' })).toBe(
       `${ids.machineId}/${ids.actionId}/3-GetFile-rapport_final_______.docx`,
     );
   });
@@ -46,7 +46,9 @@ describe("evidenceBlobName", () => {
 
   it("bounds long names and keeps their extension", () => {
     const long = `${"a".repeat(500)}.evtx`;
-    const last = evidenceBlobName({ prefix: "", ...ids, index: 4, type: "GetFile", name: `D:\\logs\\${long}` }).split("/").pop() as string;
+    const last = evidenceBlobName({ prefix: "", ...ids, index: 4, type: "GetFile", name: `D:\\logs\\${long}` })
+      .split("/")
+      .pop() as string;
     expect(last).toBe(`4-GetFile-${"a".repeat(MAX_SEGMENT_LENGTH - 5)}.evtx`);
   });
 

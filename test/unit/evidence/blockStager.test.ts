@@ -27,7 +27,15 @@ function fakeBlob() {
   const drain = () => {
     for (const complete of pending.splice(0)) complete();
   };
-  return { blob, staged, drain, get peakConcurrent() { return peakConcurrent; }, buffers };
+  return {
+    blob,
+    staged,
+    drain,
+    get peakConcurrent() {
+      return peakConcurrent;
+    },
+    buffers,
+  };
 }
 
 it("uses block ids of equal length derived from the index only", () => {
@@ -93,7 +101,12 @@ describe("block ids with a copy nonce", () => {
   });
 
   it("refuses ids the writer never produces", () => {
-    for (const foreign of [Buffer.from("block-0").toString("base64"), Buffer.from("evidence-block-12345").toString("base64"), "not base64!", Buffer.from("evidence-block-short-000001").toString("base64")]) {
+    for (const foreign of [
+      Buffer.from("block-0").toString("base64"),
+      Buffer.from("evidence-block-12345").toString("base64"),
+      "not base64!",
+      Buffer.from("evidence-block-short-000001").toString("base64"),
+    ]) {
       expect(parseBlockId(foreign)).toBeUndefined();
     }
   });

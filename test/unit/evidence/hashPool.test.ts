@@ -3,7 +3,10 @@ import { inlineDigest, type StreamDigestFactory } from "../../../shared/evidence
 import { HashPool } from "../../../shared/evidence/verify/hashPool";
 
 const MiB = 1024 * 1024;
-const expected = (b: Buffer) => ({ sha256: createHash("sha256").update(b).digest("hex"), md5: createHash("md5").update(b).digest("base64") });
+const expected = (b: Buffer) => ({
+  sha256: createHash("sha256").update(b).digest("hex"),
+  md5: createHash("md5").update(b).digest("base64"),
+});
 
 /** Feeds `bytes` in pieces of `piece` bytes, as a stream delivers them. */
 async function digestOf(factory: StreamDigestFactory, bytes: Buffer, piece: number) {

@@ -130,7 +130,11 @@ describe("downloadWithResume", () => {
   it("refuses an untrusted link before any request", async () => {
     const { fetch, ranges } = scriptedFetch(["ok"]);
     const sourceHosts = { hosts: BLOB_HOST_PATTERNS, allowLoopback: true };
-    const events = downloadWithResume(async () => `http://example.com/x?${SIG}`, { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger }, { linkFetches: 0 });
+    const events = downloadWithResume(
+      async () => `http://example.com/x?${SIG}`,
+      { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger },
+      { linkFetches: 0 },
+    );
     await expect(events.next()).rejects.toMatchObject({ code: "UntrustedDownloadLink" });
     expect(ranges).toEqual([]);
   });
@@ -151,7 +155,11 @@ describe("downloadWithResume", () => {
     const { fetch } = scriptedFetch(["ok"]);
     const sourceHosts = { hosts: BLOB_HOST_PATTERNS, allowLoopback: true };
     const chunks: Uint8Array[] = [];
-    for await (const event of downloadWithResume(async () => `http://127.0.0.1:10000/devstoreaccount1/c/b?${SIG}`, { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger }, { linkFetches: 0 })) {
+    for await (const event of downloadWithResume(
+      async () => `http://127.0.0.1:10000/devstoreaccount1/c/b?${SIG}`,
+      { fetch, maxLinkFetches: 5, sourceHosts, logger: silentLogger },
+      { linkFetches: 0 },
+    )) {
       if (event.kind === "data") chunks.push(event.chunk);
     }
     expect(Buffer.concat(chunks)).toEqual(source);

@@ -89,7 +89,9 @@ describe("downloadWithResume with a window (one chunk of a chunked copy)", () =>
 
   it("refuses a later window when the source's ETag or size differs from what earlier chunks saw", async () => {
     await expect(runWindow({ start: 4096, end: 8192, etag: '"0x1"' }, ["otherEtag"])).rejects.toMatchObject({ code: "SourceChanged" });
-    await expect(runWindow({ start: 4096, end: 8192, total: source.length }, ["otherSize"])).rejects.toMatchObject({ code: "SourceChanged" });
+    await expect(runWindow({ start: 4096, end: 8192, total: source.length }, ["otherSize"])).rejects.toMatchObject({
+      code: "SourceChanged",
+    });
   });
 
   it("refuses a later window of a content-encoded source (ranges address other bytes than those read)", async () => {

@@ -42,7 +42,9 @@ describe("checkDownloadLink", () => {
   });
 
   it("follows a host an extended allow-list names", () => {
-    const options: LinkPolicyOptions = { sourceHosts: { hosts: [...BLOB_HOST_PATTERNS, "evidence.contoso.example"], allowLoopback: false } };
+    const options: LinkPolicyOptions = {
+      sourceHosts: { hosts: [...BLOB_HOST_PATTERNS, "evidence.contoso.example"], allowLoopback: false },
+    };
     expect(checkDownloadLink(`https://evidence.contoso.example/x?${sas}`, options).hostname).toBe("evidence.contoso.example");
     expect(refusal(`https://other.contoso.example/x?${sas}`, options).code).toBe("UntrustedDownloadLink");
   });
@@ -55,7 +57,15 @@ describe("checkDownloadLink", () => {
   });
 
   it("refuses http to a remote host even in local development, without the signature in the message", () => {
-    for (const host of ["example.com", "10.0.0.5", "128.0.0.1", "localhost.evil.com", "foo.localhost", "[::2]", "acct.blob.core.windows.net"]) {
+    for (const host of [
+      "example.com",
+      "10.0.0.5",
+      "128.0.0.1",
+      "localhost.evil.com",
+      "foo.localhost",
+      "[::2]",
+      "acct.blob.core.windows.net",
+    ]) {
       const e = refusal(`http://${host}/c/b?${sas}`, localDevelopment);
       expect(e).toBeInstanceOf(CollectorError);
       expect(e.code).toBe("UntrustedDownloadLink");

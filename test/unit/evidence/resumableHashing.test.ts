@@ -25,7 +25,9 @@ describe("ResumableHasher", () => {
   });
 
   it("refuses a state it cannot resume with InvalidCopyState", async () => {
-    await expect(ResumableHasher.create({ sha256State: "AAAA", md5State: "AAAA", size: 0 })).rejects.toMatchObject({ code: "InvalidCopyState" });
+    await expect(ResumableHasher.create({ sha256State: "AAAA", md5State: "AAAA", size: 0 })).rejects.toMatchObject({
+      code: "InvalidCopyState",
+    });
   });
 });
 
@@ -45,7 +47,8 @@ describe("ResumableHasher saved states", () => {
     const a = await saveAfter([64 * 1000]);
     const b = await saveAfter([1, 63, 100, 28, 7000, 64 * 1000 - 7192]);
     expect(b).toEqual(a);
-    for (const state of [a.sha256State, a.md5State]) expect(Buffer.from(state, "base64").includes(Buffer.from([0xab, 0xab, 0xab, 0xab]))).toBe(false);
+    for (const state of [a.sha256State, a.md5State])
+      expect(Buffer.from(state, "base64").includes(Buffer.from([0xab, 0xab, 0xab, 0xab]))).toBe(false);
   });
 });
 
@@ -55,13 +58,21 @@ describe("ResumableHasher digests", () => {
     const hasher = await ResumableHasher.create();
     for (let at = 0, step = 1; at < input.length; at += step, step = (step * 7) % 65_537) hasher.update(input.subarray(at, at + step));
     const digest = hasher.digest();
-    expect(digest).toMatchObject({ sha256: createHash("sha256").update(input).digest("hex"), md5: createHash("md5").update(input).digest("base64"), size: input.length });
+    expect(digest).toMatchObject({
+      sha256: createHash("sha256").update(input).digest("hex"),
+      md5: createHash("md5").update(input).digest("base64"),
+      size: input.length,
+    });
     expect(digest.md5Bytes.toString("base64")).toBe(digest.md5);
   });
 
   it("are the well-known digests of empty input and the published SHA-256 of 'abc'", async () => {
     const empty = (await ResumableHasher.create()).digest();
-    expect(empty).toMatchObject({ sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", md5: "1B2M2Y8AsgTpgAmY7PhCfg==", size: 0 });
+    expect(empty).toMatchObject({
+      sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      md5: "1B2M2Y8AsgTpgAmY7PhCfg==",
+      size: 0,
+    });
     const abc = await ResumableHasher.create();
     abc.update(Buffer.from("abc"));
     expect(abc.digest().sha256).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -13,7 +13,8 @@ const M3 = "a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1";
 const FIRED_AT = new Date("2026-03-02T02:00:00.350Z");
 const OCCURRENCE = "2026-03-02T02:00:00.000Z";
 
-const config = loadConfig({ ...ENTRA_TEST_SETTINGS,
+const config = loadConfig({
+  ...ENTRA_TEST_SETTINGS,
   EVIDENCE_STORAGE_ACCOUNT_URL: "https://e.blob.core.windows.net",
   PLAYBOOKS: JSON.stringify([
     {

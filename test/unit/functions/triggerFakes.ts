@@ -11,7 +11,10 @@ import type { CollectEvidenceInput } from "../../../shared/contract";
  * @param options.startNew - replaces the start (e.g. to throw as Durable does for a concurrent duplicate)
  */
 export function fakeDurableAccess(
-  options: { startNew?: (instanceId: string | undefined, input: CollectEvidenceInput) => Promise<string>; inFlight?: InstanceInFlight[] } = {},
+  options: {
+    startNew?: (instanceId: string | undefined, input: CollectEvidenceInput) => Promise<string>;
+    inFlight?: InstanceInFlight[];
+  } = {},
 ) {
   const instances = new Map<string, CollectEvidenceInput>();
   const started: { instanceId: string; input: CollectEvidenceInput }[] = [];

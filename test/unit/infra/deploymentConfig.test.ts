@@ -19,7 +19,9 @@ describe("host.json and the template agree on the Durable backend", () => {
   it("declares the Durable Task Scheduler with the connection setting the template sets", () => {
     expect(durable.storageProvider.type).toBe("azureManaged");
     expect(durable.storageProvider.connectionStringName).toBe("DURABLE_TASK_SCHEDULER_CONNECTION_STRING");
-    expect(functionApp).toMatch(/DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=\$\{durableTaskSchedulerEndpoint\};Authentication=ManagedIdentity;ClientID=\$\{identityClientId\}'/);
+    expect(functionApp).toMatch(
+      /DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=\$\{durableTaskSchedulerEndpoint\};Authentication=ManagedIdentity;ClientID=\$\{identityClientId\}'/,
+    );
   });
 
   it("has a hub name a task hub resource accepts (3-64 letters, digits, hyphens), which the template takes from host.json", () => {
@@ -29,13 +31,17 @@ describe("host.json and the template agree on the Durable backend", () => {
   });
 
   it("derives the backend from host.json unless DURABLE_BACKEND says otherwise", () => {
-    expect(main).toMatch(/var hostJsonBackend = toLower\(hostJson\.extensions\.durableTask\.storageProvider\.\?type \?\? 'AzureStorage'\) == 'azuremanaged'/);
+    expect(main).toMatch(
+      /var hostJsonBackend = toLower\(hostJson\.extensions\.durableTask\.storageProvider\.\?type \?\? 'AzureStorage'\) == 'azuremanaged'/,
+    );
     expect(main).toMatch(/var useScheduler = \(empty\(durableBackend\) \? hostJsonBackend : durableBackend\) == 'durableTaskScheduler'/);
   });
 });
 
 describe("azd parameter file", () => {
-  const parameters = JSON.parse(readText(path.join(root, "infra", "main.parameters.json"))) as { parameters: Record<string, { value: string }> };
+  const parameters = JSON.parse(readText(path.join(root, "infra", "main.parameters.json"))) as {
+    parameters: Record<string, { value: string }>;
+  };
   /** Parameter name -> whether it has a default (`param x string = ...`, or `param x { ... } = { ... }` for object types). */
   const declared = new Map(
     [...main.matchAll(/^param (\w+) /gm)].map((m) => {
@@ -79,7 +85,12 @@ describe("azure.yaml", () => {
 });
 
 describe("the API app registration's roles (infra/entra/apiAppRoles.json)", () => {
-  const appRoles = JSON.parse(readText(path.join(root, "infra", "entra", "apiAppRoles.json"))) as { value: string; id: string; allowedMemberTypes: string[]; isEnabled: boolean }[];
+  const appRoles = JSON.parse(readText(path.join(root, "infra", "entra", "apiAppRoles.json"))) as {
+    value: string;
+    id: string;
+    allowedMemberTypes: string[];
+    isEnabled: boolean;
+  }[];
 
   it("are exactly the roles the API checks, enabled for applications (a SOAR) and users, with distinct ids", () => {
     expect(appRoles.map((r) => r.value).sort()).toEqual(Object.values(Roles).sort());

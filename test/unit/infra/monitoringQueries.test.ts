@@ -8,7 +8,9 @@ import { filesUnder, readText } from "./sourceText";
 
 const root = path.join(__dirname, "..", "..", "..");
 const queryDir = path.join(root, "infra", "queries");
-const productFiles = ["functions", "activities", "orchestrators", "shared"].flatMap((d) => filesUnder(path.join(root, d), ".ts")).concat(path.join(root, "app.ts"));
+const productFiles = ["functions", "activities", "orchestrators", "shared"]
+  .flatMap((d) => filesUnder(path.join(root, d), ".ts"))
+  .concat(path.join(root, "app.ts"));
 const product = productFiles.map((file) => ({ file, text: readText(file) }));
 
 function eventsIn(query: string): string[] {
@@ -19,21 +21,30 @@ describe("saved queries match what the collector logs", () => {
   const queries = filesUnder(queryDir, ".kql").map((file) => ({ name: path.basename(file), text: readText(file) }));
 
   it("has the queries the deployment promises", () => {
-    expect(queries.map((q) => q.name).sort()).toEqual(["collectionsByOutcome.kql", "collectorEvents.kql", "evidencePerDay.kql", "failedCollections.kql", "throttledByEndpoint.kql"]);
+    expect(queries.map((q) => q.name).sort()).toEqual([
+      "collectionsByOutcome.kql",
+      "collectorEvents.kql",
+      "evidencePerDay.kql",
+      "failedCollections.kql",
+      "throttledByEndpoint.kql",
+    ]);
   });
 
-  it.each(["collectionsByOutcome.kql", "evidencePerDay.kql", "failedCollections.kql", "throttledByEndpoint.kql"])("%s selects a message the code logs, and reads properties that line carries", (name) => {
-    const query = readText(path.join(queryDir, name));
-    const events = eventsIn(query);
-    expect(events.length).toBeGreaterThan(0);
-    for (const event of events) {
-      const loggers = product.filter((p) => p.text.includes(`"${event}"`));
-      expect({ event, loggedIn: loggers.length > 0 }).toEqual({ event, loggedIn: true });
-      const properties = [...new Set([...query.matchAll(/Details\.(\w+)/g)].map((m) => m[1]))];
-      const unknown = properties.filter((p) => !loggers.some((l) => new RegExp(`\\b${p}\\b`).test(l.text)));
-      expect({ event, propertiesNotInTheLoggingFiles: unknown }).toEqual({ event, propertiesNotInTheLoggingFiles: [] });
-    }
-  });
+  it.each(["collectionsByOutcome.kql", "evidencePerDay.kql", "failedCollections.kql", "throttledByEndpoint.kql"])(
+    "%s selects a message the code logs, and reads properties that line carries",
+    (name) => {
+      const query = readText(path.join(queryDir, name));
+      const events = eventsIn(query);
+      expect(events.length).toBeGreaterThan(0);
+      for (const event of events) {
+        const loggers = product.filter((p) => p.text.includes(`"${event}"`));
+        expect({ event, loggedIn: loggers.length > 0 }).toEqual({ event, loggedIn: true });
+        const properties = [...new Set([...query.matchAll(/Details\.(\w+)/g)].map((m) => m[1]))];
+        const unknown = properties.filter((p) => !loggers.some((l) => new RegExp(`\\b${p}\\b`).test(l.text)));
+        expect({ event, propertiesNotInTheLoggingFiles: unknown }).toEqual({ event, propertiesNotInTheLoggingFiles: [] });
+      }
+    },
+  );
 
   it("filters on outcome names the collection can end with", () => {
     const outcomeType = product.map((p) => /export type CollectionOutcome = ([^;]+);/.exec(p.text)?.[1]).find(Boolean)!;
@@ -46,6 +57,8 @@ describe("saved queries match what the collector logs", () => {
 
   it("the alert rule runs the failed-collections query on top of CollectorEvents", () => {
     const monitoring = readText(path.join(root, "infra", "modules", "monitoring.bicep"));
-    expect(monitoring).toContain("let CollectorEvents = () {\\n${collectorEventsQuery}\\n};\\n${loadTextContent('../queries/failedCollections.kql')}");
+    expect(monitoring).toContain(
+      "let CollectorEvents = () {\\n${collectorEventsQuery}\\n};\\n${loadTextContent('../queries/failedCollections.kql')}",
+    );
   });
 });

@@ -11,14 +11,20 @@ const infra = path.join(root, "infra");
 
 /** Host and platform settings: the Functions host and its extensions read these, not the app. */
 const PLATFORM_PREFIXES = ["AzureWebJobsStorage__", "AzureFunctionsJobHost__"];
-const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"];
+const PLATFORM_SETTINGS = [
+  "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+  "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+];
 
 /** Settings the app reads that the template leaves unset on purpose (README, "Deploy to Azure"). */
 const NOT_SET_IN_AZURE: Record<string, string> = {
-  EVIDENCE_STORAGE_CONNECTION_STRING: "account keys are disabled on the evidence account; the template sets EVIDENCE_STORAGE_ACCOUNT_URL (identity-based) instead",
+  EVIDENCE_STORAGE_CONNECTION_STRING:
+    "account keys are disabled on the evidence account; the template sets EVIDENCE_STORAGE_ACCOUNT_URL (identity-based) instead",
   AZURE_TENANT_ID: "only for a service principal credential outside Azure; the managed identity needs no tenant setting",
   AUTH_DEVELOPMENT_JWKS: "local development only: the loader refuses AUTH_MODE=development unless LOCAL_DEVELOPMENT=true",
-  MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE: "local development only: the loader refuses it unless LOCAL_DEVELOPMENT=true; Azure signs with the Key Vault key (MANIFEST_SIGNING_KEY_ID)",
+  MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE:
+    "local development only: the loader refuses it unless LOCAL_DEVELOPMENT=true; Azure signs with the Key Vault key (MANIFEST_SIGNING_KEY_ID)",
 };
 
 const isPlatform = (name: string) => PLATFORM_SETTINGS.includes(name) || PLATFORM_PREFIXES.some((p) => name.startsWith(p));
@@ -46,22 +52,32 @@ describe("app settings: infra/ and the config loader agree", () => {
   const set = settingsTheTemplateSets();
 
   it("finds the loader's settings and the template's app settings (the scanners work)", () => {
-    expect([...read.keys()]).toEqual(expect.arrayContaining(["MDE_API_BASE_URL", "EVIDENCE_CONTAINER", "PLAYBOOKS", "AZURE_CLIENT_ID", "MDE_MANAGED_IDENTITY_CLIENT_ID"]));
+    expect([...read.keys()]).toEqual(
+      expect.arrayContaining(["MDE_API_BASE_URL", "EVIDENCE_CONTAINER", "PLAYBOOKS", "AZURE_CLIENT_ID", "MDE_MANAGED_IDENTITY_CLIENT_ID"]),
+    );
     expect(read.get("EVIDENCE_CHUNK_MIB")).toEqual(["shared/config.ts"]);
-    expect([...set.keys()]).toEqual(expect.arrayContaining(["MDE_API_BASE_URL", "AzureWebJobsStorage__credential", "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"]));
+    expect([...set.keys()]).toEqual(
+      expect.arrayContaining(["MDE_API_BASE_URL", "AzureWebJobsStorage__credential", "DURABLE_TASK_SCHEDULER_CONNECTION_STRING"]),
+    );
   });
 
   it("sets every setting the app reads, or documents why Azure leaves it unset", () => {
     const missing = [...read.entries()]
       .filter(([name]) => !set.has(name) && !(name in NOT_SET_IN_AZURE))
-      .map(([name, files]) => `${name}: read in ${files.join(", ")} but not set by infra/ (add it to appSettings in infra/main.bicep, or to NOT_SET_IN_AZURE in this test with the reason)`);
+      .map(
+        ([name, files]) =>
+          `${name}: read in ${files.join(", ")} but not set by infra/ (add it to appSettings in infra/main.bicep, or to NOT_SET_IN_AZURE in this test with the reason)`,
+      );
     expect(missing).toEqual([]);
   });
 
   it("sets no setting the app does not read (platform settings excepted)", () => {
     const extra = [...set.entries()]
       .filter(([name]) => !read.has(name) && !isPlatform(name))
-      .map(([name, where]) => `${name}: set by ${where} but read nowhere under shared/ (remove it, fix its name, or list it as a platform setting in this test)`);
+      .map(
+        ([name, where]) =>
+          `${name}: set by ${where} but read nowhere under shared/ (remove it, fix its name, or list it as a platform setting in this test)`,
+      );
     expect(extra).toEqual([]);
   });
 

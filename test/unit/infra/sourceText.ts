@@ -64,7 +64,7 @@ export function bicepObjectKeys(text: string, open: number): string[] {
   const key = /^[ \t]*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\]|\\.)*)')[ \t]*:/;
   let depth = 0;
   let entryStart = true;
-  for (let i = open; i < text.length; ) {
+  for (let i = open; i < text.length;) {
     const c = text[i];
     const comment = text.startsWith("//", i) || text.startsWith("/*", i);
     if (depth === 1 && entryStart && !/\s/.test(c) && !comment) {

@@ -25,7 +25,13 @@ const ACTION_ID = SEED_003_ACTION_ID;
 /** The request example of run-live-response (SEED_001_REQUEST in ./fixtures), in the product's model. */
 const SEED_001_MODEL_REQUEST: LiveResponseRequest = {
   commands: [
-    { type: "RunScript", params: [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }] },
+    {
+      type: "RunScript",
+      params: [
+        { key: "ScriptName", value: "minidump.ps1" },
+        { key: "Args", value: "OfficeClickToRun" },
+      ],
+    },
     { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
   ],
   comment: "Testing Live Response API",
@@ -90,9 +96,16 @@ describe("MdeClient requests", () => {
   it("sends only the documented fields, whatever else the request object carries", async () => {
     const fake = scriptedFetch({ status: 201, body: SEED_000_RUN_LIVE_RESPONSE_201 });
     const { client } = setup(fake);
-    const sloppy = { ...SEED_001_MODEL_REQUEST, extra: 1, commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x", note: "y" }], more: 2 }] };
+    const sloppy = {
+      ...SEED_001_MODEL_REQUEST,
+      extra: 1,
+      commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x", note: "y" }], more: 2 }],
+    };
     await client.runLiveResponse(SEED_001_MACHINE_ID, sloppy as unknown as LiveResponseRequest);
-    expect(fake.requests[0].body).toStrictEqual({ Commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x" }] }], Comment: "Testing Live Response API" });
+    expect(fake.requests[0].body).toStrictEqual({
+      Commands: [{ type: "GetFile", params: [{ key: "Path", value: "C:\\x" }] }],
+      Comment: "Testing Live Response API",
+    });
   });
 
   it("accepts 201 (the documented status, lastUpdateTimeUtc) and 200 (the example's header, lastUpdateDateTimeUtc)", async () => {
@@ -100,7 +113,11 @@ describe("MdeClient requests", () => {
     const { client } = setup(fake);
     const created = await client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST);
     const ok = await client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST);
-    expect([created.id, created.status, created.lastUpdateDateTimeUtc]).toEqual(["2e9da30d-27f6-4208-81f2-9cd3d67893ba", "InProgress", "2018-12-04T12:18:27.1293487Z"]);
+    expect([created.id, created.status, created.lastUpdateDateTimeUtc]).toEqual([
+      "2e9da30d-27f6-4208-81f2-9cd3d67893ba",
+      "InProgress",
+      "2018-12-04T12:18:27.1293487Z",
+    ]);
     expect([ok.id, ok.status, ok.lastUpdateDateTimeUtc]).toEqual(["{machine_action_id}", "Pending", "2021-02-04T15:36:52.7788848Z"]);
     expect(ok.commands.map((c) => c.type)).toEqual(["RunScript", "GetFile"]);
   });
@@ -289,30 +306,48 @@ describe("MdeClient host allow-list", () => {
     expect(scopes).toEqual([]);
   });
 
-  it.each(["https://api.security.microsoft.com", "https://api.securitycenter.microsoft.com", "https://uk.api.security.microsoft.com/", "https://api-gcc.securitycenter.microsoft.us", "https://api-gov.securitycenter.microsoft.us"])(
-    "accepts the documented MDE host %s by default",
-    (baseUrl) => expect(construct(baseUrl).error).toBeUndefined(),
-  );
+  it.each([
+    "https://api.security.microsoft.com",
+    "https://api.securitycenter.microsoft.com",
+    "https://uk.api.security.microsoft.com/",
+    "https://api-gcc.securitycenter.microsoft.us",
+    "https://api-gov.securitycenter.microsoft.us",
+  ])("accepts the documented MDE host %s by default", (baseUrl) => expect(construct(baseUrl).error).toBeUndefined());
 
   it("accepts a host an extended allow-list names, and loopback only when the list allows it", () => {
-    expect(construct("https://mde-proxy.contoso.example", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } }).error).toBeUndefined();
-    expect(construct("https://api.security.microsoft.com", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } }).error?.code).toBe("UntrustedMdeHost");
+    expect(
+      construct("https://mde-proxy.contoso.example", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } })
+        .error,
+    ).toBeUndefined();
+    expect(
+      construct("https://api.security.microsoft.com", { allowedHosts: { hosts: ["mde-proxy.contoso.example"], allowLoopback: false } })
+        .error?.code,
+    ).toBe("UntrustedMdeHost");
     expect(construct("http://127.0.0.1:7072", { allowedHosts: LOCAL_DEVELOPMENT }).error).toBeUndefined();
   });
 
   it("keeps the static development token for loopback only, even when the allow-list names another host", () => {
     const allowedHosts = { hosts: [...MDE_API_HOSTS, "mde-proxy.contoso.example"], allowLoopback: true };
-    expect(() => new MdeClient("https://mde-proxy.contoso.example", new StaticTokenCredential(), { allowedHosts })).toThrow(expect.objectContaining({ code: "InvalidCredential" }));
+    expect(() => new MdeClient("https://mde-proxy.contoso.example", new StaticTokenCredential(), { allowedHosts })).toThrow(
+      expect.objectContaining({ code: "InvalidCredential" }),
+    );
     expect(() => new MdeClient("https://localhost:7072", new StaticTokenCredential(), { allowedHosts })).not.toThrow();
   });
 });
 
 describe("MdeClient errors and retries", () => {
   it("maps MDE's error envelope to MdeApiError with statusCode, code, message and target", async () => {
-    const { client, logger } = setup(scriptedFetch({ status: 400, body: envelope("InvalidRequestBody", "Commands is required", "corr-123") }));
+    const { client, logger } = setup(
+      scriptedFetch({ status: 400, body: envelope("InvalidRequestBody", "Commands is required", "corr-123") }),
+    );
     const error = await rejection(client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST));
     expect(error).toBeInstanceOf(MdeApiError);
-    expect([error.statusCode, error.code, error.message, error.target]).toEqual([400, "InvalidRequestBody", "Commands is required", "corr-123"]);
+    expect([error.statusCode, error.code, error.message, error.target]).toEqual([
+      400,
+      "InvalidRequestBody",
+      "Commands is required",
+      "corr-123",
+    ]);
     expect(logger.entries[0]).toMatchObject({
       level: "warn",
       message: "MDE request failed",
@@ -341,7 +376,11 @@ describe("MdeClient errors and retries", () => {
 
   it("does not retry 429 and surfaces a Retry-After HTTP-date as retryAfterInMs", async () => {
     const retryAt = new Date(Date.now() + 120_000).toUTCString();
-    const fake = scriptedFetch({ status: 429, headers: { "Retry-After": retryAt }, body: envelope("TooManyRequests", "Too many requests") });
+    const fake = scriptedFetch({
+      status: 429,
+      headers: { "Retry-After": retryAt },
+      body: envelope("TooManyRequests", "Too many requests"),
+    });
     const { client } = setup(fake);
     const error = await rejection(client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST));
     expect(error.retryAfterInMs).toBeGreaterThan(115_000);
@@ -350,7 +389,10 @@ describe("MdeClient errors and retries", () => {
   });
 
   it("retries a 500 on GET and returns the later success", async () => {
-    const fake = scriptedFetch({ status: 500, body: envelope("InternalServerError", "oops") }, { status: 200, body: SEED_001_RESPONSE_200 });
+    const fake = scriptedFetch(
+      { status: 500, body: envelope("InternalServerError", "oops") },
+      { status: 200, body: SEED_001_RESPONSE_200 },
+    );
     const { client, sleeps, logger } = setup(fake);
     const action = await client.getMachineAction(ACTION_ID);
     expect(action.status).toBe("Pending");
@@ -370,7 +412,10 @@ describe("MdeClient errors and retries", () => {
   });
 
   it("never retries a 500 on POST runliveresponse: MDE may have accepted the action", async () => {
-    const fake = scriptedFetch({ status: 500, body: envelope("InternalServerError", "oops") }, { status: 201, body: SEED_000_RUN_LIVE_RESPONSE_201 });
+    const fake = scriptedFetch(
+      { status: 500, body: envelope("InternalServerError", "oops") },
+      { status: 201, body: SEED_000_RUN_LIVE_RESPONSE_201 },
+    );
     const { client, sleeps } = setup(fake);
     await expect(client.runLiveResponse(SEED_001_MACHINE_ID, SEED_001_MODEL_REQUEST)).rejects.toMatchObject({ statusCode: 500 });
     expect(fake.requests).toHaveLength(1);
@@ -503,10 +548,7 @@ describe("MdeClient never leaks the bearer token or a SAS signature", () => {
 
     await client.getLiveResponseResultDownloadLink(ACTION_ID, 0);
     await client.getLiveResponseResultDownloadLink(ACTION_ID, 1);
-    const errors = [
-      await rejection(client.getMachineAction(ACTION_ID)),
-      await rejection(client.getMachineAction(ACTION_ID)),
-    ];
+    const errors = [await rejection(client.getMachineAction(ACTION_ID)), await rejection(client.getMachineAction(ACTION_ID))];
 
     const logged = JSON.stringify(logger.entries);
     for (const text of [logged, ...errors.map((e) => `${e.message} ${String(e)}`)]) {

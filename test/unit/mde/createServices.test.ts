@@ -73,8 +73,11 @@ describe("createServices: host allow-lists", () => {
     // Outside local development a loopback MDE URL is refused by the loader, and by the client for any other config.
     expect(() => loadConfig({ ...settings, MDE_API_BASE_URL: "https://127.0.0.1:7072" })).toThrow(/MDE_API_BASE_URL/);
     const production = loadConfig(settings);
-    expect(() => createServices({ ...production, mde: { ...production.mde, baseUrl: "https://127.0.0.1:7072" } }, { credential: recordingCredential() })).toThrow(
-      expect.objectContaining({ code: "UntrustedMdeHost" }),
-    );
+    expect(() =>
+      createServices(
+        { ...production, mde: { ...production.mde, baseUrl: "https://127.0.0.1:7072" } },
+        { credential: recordingCredential() },
+      ),
+    ).toThrow(expect.objectContaining({ code: "UntrustedMdeHost" }));
   });
 });

@@ -38,13 +38,18 @@ const GET_MACHINES_EXAMPLE = {
   ],
 };
 
-const credential: TokenCredential = { getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+const credential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
 const client = (fake: ScriptedFetch) => new MdeClient(BASE, credential, { fetch: fake.fetch, sleep: async () => {}, random: () => 0.5 });
 
 describe("MdeClient.listMachines", () => {
   it("GETs /api/machines with an encoded $filter and $top and maps the documented example", async () => {
     const fake = scriptedFetch({ status: 200, body: GET_MACHINES_EXAMPLE });
-    const machines = await client(fake).listMachines({ filter: "machineTags/any(tag: tag eq 'tier 0') and healthStatus eq 'Active'", top: 50 });
+    const machines = await client(fake).listMachines({
+      filter: "machineTags/any(tag: tag eq 'tier 0') and healthStatus eq 'Active'",
+      top: 50,
+    });
     const url = new URL(fake.requests[0]!.url);
     expect(url.pathname).toBe("/api/machines");
     expect(url.searchParams.get("$filter")).toBe("machineTags/any(tag: tag eq 'tier 0') and healthStatus eq 'Active'");

@@ -57,9 +57,11 @@ export interface LogEntry {
 /** A Logger that keeps every entry, to assert what is (and is not) logged. */
 export function capturingLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const write = (level: LogEntry["level"]) => (message: string, properties: LogProperties = {}) => {
-    entries.push({ level, message, properties });
-  };
+  const write =
+    (level: LogEntry["level"]) =>
+    (message: string, properties: LogProperties = {}) => {
+      entries.push({ level, message, properties });
+    };
   return { entries, info: write("info"), warn: write("warn"), error: write("error") };
 }
 

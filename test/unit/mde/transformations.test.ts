@@ -40,7 +40,14 @@ describe("toMachineAction", () => {
     expect(action.errorHResult).toBe(0);
     expect(action.status).toBe("Pending");
     expect(action.commands.map((c) => [c.index, c.type, c.params])).toEqual([
-      [0, "RunScript", [{ key: "ScriptName", value: "minidump.ps1" }, { key: "Args", value: "OfficeClickToRun" }]],
+      [
+        0,
+        "RunScript",
+        [
+          { key: "ScriptName", value: "minidump.ps1" },
+          { key: "Args", value: "OfficeClickToRun" },
+        ],
+      ],
       [1, "GetFile", [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }]],
     ]);
   });
@@ -52,11 +59,21 @@ describe("toMachineAction", () => {
 
   it("turns the short example answer (no machineId, no commands) into nulls and empties", () => {
     const action = toMachineAction(SEED_000_SHORT_RESPONSE);
-    expect(action).toMatchObject({ id: SEED_000_SHORT_RESPONSE.id, machineId: "", requestor: null, lastUpdateDateTimeUtc: null, commands: [] });
+    expect(action).toMatchObject({
+      id: SEED_000_SHORT_RESPONSE.id,
+      machineId: "",
+      requestor: null,
+      lastUpdateDateTimeUtc: null,
+      commands: [],
+    });
   });
 
   it("keeps unknown action and command statuses as strings", () => {
-    const action = toMachineAction({ id: "a", status: "Queued", commands: [{ index: 0, commandStatus: "Paused", command: { type: "GetFile", params: [] } }] });
+    const action = toMachineAction({
+      id: "a",
+      status: "Queued",
+      commands: [{ index: 0, commandStatus: "Paused", command: { type: "GetFile", params: [] } }],
+    });
     expect(action.status).toBe("Queued");
     expect(action.commands[0].commandStatus).toBe("Paused");
   });
@@ -70,7 +87,11 @@ describe("toMachineAction", () => {
       cancellationDateTimeUtc: "2024-01-01T00:00:00Z",
       commands: [{ index: 0, commandStatus: "Failed", errors: ["Command was cancelled", { code: 5 }], command: { type: "GetFile" } }],
     });
-    expect(action).toMatchObject({ cancellationRequestor: "app-id", cancellationComment: "deadline reached", cancellationDateTimeUtc: "2024-01-01T00:00:00Z" });
+    expect(action).toMatchObject({
+      cancellationRequestor: "app-id",
+      cancellationComment: "deadline reached",
+      cancellationDateTimeUtc: "2024-01-01T00:00:00Z",
+    });
     expect(action.commands[0]).toMatchObject({ params: [], errors: ["Command was cancelled", '{"code":5}'] });
   });
 
@@ -92,7 +113,9 @@ describe("toMachineAction", () => {
 
 describe("toMdeApiError", () => {
   it("reads code, message and target from MDE's error envelope", () => {
-    const body = JSON.stringify({ error: { code: "ActiveRequestAlreadyExists", message: "Action is already in progress", target: "c0ffee00-1234" } });
+    const body = JSON.stringify({
+      error: { code: "ActiveRequestAlreadyExists", message: "Action is already in progress", target: "c0ffee00-1234" },
+    });
     const error = toMdeApiError(400, headers(), body);
     expect(error).toBeInstanceOf(MdeApiError);
     expect([error.statusCode, error.code, error.message, error.target, error.retryAfterInMs]).toEqual([

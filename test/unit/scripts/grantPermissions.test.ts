@@ -58,7 +58,12 @@ class GraphStub {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString("utf8");
     const url = new URL(req.url!, this.baseUrl);
-    this.requests.push({ method: req.method!, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body: text ? JSON.parse(text) : undefined });
+    this.requests.push({
+      method: req.method!,
+      path: `${url.pathname}${url.search}`,
+      authorization: req.headers.authorization,
+      body: text ? JSON.parse(text) : undefined,
+    });
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "Content-Type": "application/json" });
       res.end(JSON.stringify(body));
@@ -69,7 +74,8 @@ class GraphStub {
     const assignments = new RegExp(`^/v1.0/servicePrincipals/${this.identityId}/appRoleAssignments$`);
     if (req.method === "GET" && url.pathname === "/v1.0/servicePrincipals") {
       const filter = url.searchParams.get("$filter");
-      if (filter !== `appId eq '${MDE_APP_ID}'`) return send(400, { error: { code: "BadRequest", message: `unexpected filter ${filter}` } });
+      if (filter !== `appId eq '${MDE_APP_ID}'`)
+        return send(400, { error: { code: "BadRequest", message: `unexpected filter ${filter}` } });
       if (!this.mdeInTenant) return send(200, { value: [] });
       // A "missing" role is still listed, as a delegated (User) role of the same value: it must not be picked.
       const appRoles = [...this.roleIds].map(([value, id]) => ({
@@ -81,8 +87,15 @@ class GraphStub {
       }));
       return send(200, { value: [{ id: this.mdeId, appId: MDE_APP_ID, displayName: "WindowsDefenderATP", appRoles }] });
     }
-    if (req.method === "GET" && url.pathname.startsWith("/v1.0/servicePrincipals/") && !own.test(url.pathname) && !assignments.test(url.pathname)) return notFound();
-    if (req.method === "GET" && own.test(url.pathname)) return send(200, { id: this.identityId, displayName: "id-collector-test", servicePrincipalType: "ManagedIdentity" });
+    if (
+      req.method === "GET" &&
+      url.pathname.startsWith("/v1.0/servicePrincipals/") &&
+      !own.test(url.pathname) &&
+      !assignments.test(url.pathname)
+    )
+      return notFound();
+    if (req.method === "GET" && own.test(url.pathname))
+      return send(200, { id: this.identityId, displayName: "id-collector-test", servicePrincipalType: "ManagedIdentity" });
     if (req.method === "GET" && assignments.test(url.pathname)) {
       const skip = Number(url.searchParams.get("$skiptoken") ?? 0);
       const mine = this.assignments.filter((a) => a.principalId === this.identityId);
@@ -93,7 +106,11 @@ class GraphStub {
     if (req.method === "POST" && assignments.test(url.pathname)) {
       if (this.postStatus) return send(this.postStatus.status, this.postStatus.body);
       const body = JSON.parse(text) as Omit<Assignment, "id">;
-      if (this.assignments.some((a) => a.principalId === body.principalId && a.resourceId === body.resourceId && a.appRoleId === body.appRoleId)) {
+      if (
+        this.assignments.some(
+          (a) => a.principalId === body.principalId && a.resourceId === body.resourceId && a.appRoleId === body.appRoleId,
+        )
+      ) {
         return send(400, { error: { code: "Request_BadRequest", message: "Permission being assigned already exists on the object" } });
       }
       const created = { id: randomUUID(), ...body };
@@ -117,7 +134,11 @@ class FakeCredential implements TokenCredential {
 async function run(stub: GraphStub, args: string[], credential = new FakeCredential()) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runGrantPermissions(["--graph-url", stub.baseUrl, ...args], { credential: () => credential, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runGrantPermissions(["--graph-url", stub.baseUrl, ...args], {
+    credential: () => credential,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join("\n"), err: err.join("\n"), credential };
 }
 
@@ -131,8 +152,18 @@ describe("grant-permissions against a Graph stub", () => {
 
   it("posts one assignment per missing role, with role ids resolved by value, then finds them all held on a second run", async () => {
     // Already held: Alert.Read.All on MDE. Not held: a same-id-looking assignment on another API does not count.
-    stub.assignments.push({ id: randomUUID(), principalId: stub.identityId, resourceId: stub.mdeId, appRoleId: stub.roleIds.get("Alert.Read.All")! });
-    stub.assignments.push({ id: randomUUID(), principalId: stub.identityId, resourceId: stub.otherApiId, appRoleId: stub.roleIds.get("Machine.Read.All")! });
+    stub.assignments.push({
+      id: randomUUID(),
+      principalId: stub.identityId,
+      resourceId: stub.mdeId,
+      appRoleId: stub.roleIds.get("Alert.Read.All")!,
+    });
+    stub.assignments.push({
+      id: randomUUID(),
+      principalId: stub.identityId,
+      resourceId: stub.otherApiId,
+      appRoleId: stub.roleIds.get("Machine.Read.All")!,
+    });
     stub.assignments.push({ id: randomUUID(), principalId: stub.identityId, resourceId: stub.otherApiId, appRoleId: randomUUID() });
 
     const first = await run(stub, ["--principal-id", stub.identityId]);
@@ -162,7 +193,9 @@ describe("grant-permissions against a Graph stub", () => {
   it("adds Library.Manage only when asked", async () => {
     const r = await run(stub, ["--principal-id", stub.identityId, "--include-library-manage"]);
     expect(r.code).toBe(0);
-    expect(stub.posts().map((p) => (p.body as Assignment).appRoleId)).toEqual([...REQUIRED_ROLES, LIBRARY_ROLE].map((v) => stub.roleIds.get(v)));
+    expect(stub.posts().map((p) => (p.body as Assignment).appRoleId)).toEqual(
+      [...REQUIRED_ROLES, LIBRARY_ROLE].map((v) => stub.roleIds.get(v)),
+    );
   });
 
   it("grants nothing on a dry run and says what it would grant", async () => {
@@ -173,14 +206,20 @@ describe("grant-permissions against a Graph stub", () => {
   });
 
   it("counts an assignment another run created meanwhile as held (Graph: already exists)", async () => {
-    stub.postStatus = { status: 400, body: { error: { code: "Request_BadRequest", message: "Permission being assigned already exists on the object" } } };
+    stub.postStatus = {
+      status: 400,
+      body: { error: { code: "Request_BadRequest", message: "Permission being assigned already exists on the object" } },
+    };
     const r = await run(stub, ["--principal-id", stub.identityId]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("0 granted, 4 already held");
   });
 
   it("explains a 403: the permissions the signed-in identity lacks", async () => {
-    stub.postStatus = { status: 403, body: { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } } };
+    stub.postStatus = {
+      status: 403,
+      body: { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } },
+    };
     const r = await run(stub, ["--principal-id", stub.identityId]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("grant-permissions failed (Forbidden)");

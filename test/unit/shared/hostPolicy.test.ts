@@ -1,13 +1,21 @@
-import { BLOB_HOST_PATTERNS, hostMatches, hostRefusal, isLoopbackHost, isValidHostPattern, MDE_API_HOSTS } from "../../../shared/hostPolicy";
+import {
+  BLOB_HOST_PATTERNS,
+  hostMatches,
+  hostRefusal,
+  isLoopbackHost,
+  isValidHostPattern,
+  MDE_API_HOSTS,
+} from "../../../shared/hostPolicy";
 
 describe("host allow-lists", () => {
   const mde = { hosts: MDE_API_HOSTS, allowLoopback: false };
   const blobs = { hosts: BLOB_HOST_PATTERNS, allowLoopback: false };
 
-  it.each(["https://api.security.microsoft.com", "https://eu.api.security.microsoft.com/api", "https://api-gov.securitycenter.microsoft.us"])(
-    "accepts the documented MDE host %s",
-    (url) => expect(hostRefusal(new URL(url), mde)).toBeUndefined(),
-  );
+  it.each([
+    "https://api.security.microsoft.com",
+    "https://eu.api.security.microsoft.com/api",
+    "https://api-gov.securitycenter.microsoft.us",
+  ])("accepts the documented MDE host %s", (url) => expect(hostRefusal(new URL(url), mde)).toBeUndefined());
 
   it.each([
     ["a look-alike host", "https://api.security.microsoft.com.evil.example", /not on the allow-list/],

@@ -17,10 +17,26 @@ beforeAll(async () => {
   publicJwk = { ...(await exportJWK(key.publicKey)), kid: "dev-1", alg: "RS256", use: "sig" };
 });
 
-const settings = (): AuthSettings => ({ mode: "development", tenantId: TENANT, audiences: [AUDIENCE], authorityHost: "https://login.microsoftonline.com", developmentKeys: { keys: [publicJwk] } });
+const settings = (): AuthSettings => ({
+  mode: "development",
+  tenantId: TENANT,
+  audiences: [AUDIENCE],
+  authorityHost: "https://login.microsoftonline.com",
+  developmentKeys: { keys: [publicJwk] },
+});
 
-async function token(claims: Record<string, unknown> = {}, options: { signWith?: KeyPair; issuer?: string; audience?: string; exp?: number | string; nbf?: number; alg?: string } = {}) {
-  let jwt = new SignJWT({ oid: OID, tid: TENANT, roles: ["Collector.Run"], preferred_username: "analyst@contoso.com", scp: "user_impersonation", ...claims })
+async function token(
+  claims: Record<string, unknown> = {},
+  options: { signWith?: KeyPair; issuer?: string; audience?: string; exp?: number | string; nbf?: number; alg?: string } = {},
+) {
+  let jwt = new SignJWT({
+    oid: OID,
+    tid: TENANT,
+    roles: ["Collector.Run"],
+    preferred_username: "analyst@contoso.com",
+    scp: "user_impersonation",
+    ...claims,
+  })
     .setProtectedHeader({ alg: options.alg ?? "RS256", kid: "dev-1" })
     .setIssuer(options.issuer ?? DEVELOPMENT_ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
@@ -36,7 +52,10 @@ describe("bearer token authentication (development key, the same path as Entra)"
   it("accepts a valid token and reports the verified caller with its roles", async () => {
     const auth = createAuthenticator(settings());
     const r = await auth(headers({ authorization: `Bearer ${await token()}` }));
-    expect(r).toEqual({ ok: true, caller: { kind: "development", objectId: OID, name: "analyst@contoso.com", tenantId: TENANT, roles: ["Collector.Run"] } });
+    expect(r).toEqual({
+      ok: true,
+      caller: { kind: "development", objectId: OID, name: "analyst@contoso.com", tenantId: TENANT, roles: ["Collector.Run"] },
+    });
   });
 
   it.each([
@@ -57,10 +76,19 @@ describe("bearer token authentication (development key, the same path as Entra)"
     ["from another issuer", () => token({}, { issuer: "https://evil.example/v2.0" }), /untrusted issuer/],
     ["for another tenant", () => token({ tid: "99999999-2222-3333-4444-555555555555" }), /another tenant/],
     ["without an object id", () => token({ oid: undefined }), /oid/],
-    ["signed with HS256", async () => {
-      const secret = new TextEncoder().encode("a-shared-secret-of-at-least-32-bytes!!");
-      return new SignJWT({ oid: OID, tid: TENANT }).setProtectedHeader({ alg: "HS256", kid: "dev-1" }).setIssuer(DEVELOPMENT_ISSUER).setAudience(AUDIENCE).setExpirationTime("10m").sign(secret);
-    }, /algorithm|malformed|signature|unknown key/],
+    [
+      "signed with HS256",
+      async () => {
+        const secret = new TextEncoder().encode("a-shared-secret-of-at-least-32-bytes!!");
+        return new SignJWT({ oid: OID, tid: TENANT })
+          .setProtectedHeader({ alg: "HS256", kid: "dev-1" })
+          .setIssuer(DEVELOPMENT_ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime("10m")
+          .sign(secret);
+      },
+      /algorithm|malformed|signature|unknown key/,
+    ],
   ])("refuses a token %s with 401 and a reason", async (_name, make, reason) => {
     const r = await createAuthenticator(settings())(headers({ authorization: `Bearer ${await make()}` }));
     expect(r).toMatchObject({ ok: false, status: 401 });
@@ -76,20 +104,28 @@ describe("bearer token authentication (development key, the same path as Entra)"
 
   it("names an application caller by its client id", async () => {
     const r = await createAuthenticator(settings())(
-      headers({ authorization: `Bearer ${await token({ preferred_username: undefined, scp: undefined, idtyp: "app", azp: "cccccccc-0000-0000-0000-000000000001" })}` }),
+      headers({
+        authorization: `Bearer ${await token({ preferred_username: undefined, scp: undefined, idtyp: "app", azp: "cccccccc-0000-0000-0000-000000000001" })}`,
+      }),
     );
-    expect(r).toMatchObject({ ok: true, caller: { name: "cccccccc-0000-0000-0000-000000000001", applicationId: "cccccccc-0000-0000-0000-000000000001", objectId: OID } });
+    expect(r).toMatchObject({
+      ok: true,
+      caller: { name: "cccccccc-0000-0000-0000-000000000001", applicationId: "cccccccc-0000-0000-0000-000000000001", objectId: OID },
+    });
   });
 
   it("in entra mode answers 503 (not 401) when the tenant's keys cannot be fetched", async () => {
     const auth = createAuthenticator({ ...settings(), mode: "entra", authorityHost: "http://127.0.0.1:9" });
-    const r = await auth(headers({ authorization: `Bearer ${await token({}, { issuer: entraIssuers("https://login.microsoftonline.com", TENANT)[0] })}` }));
+    const r = await auth(
+      headers({ authorization: `Bearer ${await token({}, { issuer: entraIssuers("https://login.microsoftonline.com", TENANT)[0] })}` }),
+    );
     expect(r).toMatchObject({ ok: false, status: 503 });
   });
 });
 
 describe("platform (App Service authentication) principal", () => {
-  const principal = (claims: { typ: string; val: string }[]) => Buffer.from(JSON.stringify({ auth_typ: "aad", claims, name_typ: "name", role_typ: "roles" })).toString("base64");
+  const principal = (claims: { typ: string; val: string }[]) =>
+    Buffer.from(JSON.stringify({ auth_typ: "aad", claims, name_typ: "name", role_typ: "roles" })).toString("base64");
   const auth = () => createAuthenticator({ ...settings(), mode: "appServiceAuthentication" });
 
   it("trusts the principal header only in that mode, and reads object id, name and roles", async () => {
@@ -111,7 +147,13 @@ describe("platform (App Service authentication) principal", () => {
     ["missing", undefined],
     ["not base64 JSON", "%%%"],
     ["without an object id", principal([{ typ: "roles", val: "Collector.Run" }])],
-    ["from another tenant", principal([{ typ: "oid", val: OID }, { typ: "tid", val: "99999999-2222-3333-4444-555555555555" }])],
+    [
+      "from another tenant",
+      principal([
+        { typ: "oid", val: OID },
+        { typ: "tid", val: "99999999-2222-3333-4444-555555555555" },
+      ]),
+    ],
   ])("answers 401 when the principal is %s", async (_name, value) => {
     expect(await auth()(headers(value === undefined ? {} : { "x-ms-client-principal": value }))).toMatchObject({ ok: false, status: 401 });
   });

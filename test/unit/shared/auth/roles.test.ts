@@ -14,7 +14,10 @@ describe("AUTH_ROLE_SCOPES", () => {
 
   it("scopes a built-in role and adds a custom role that grants run", () => {
     const { roles, problems } = parseRoleScopes(
-      JSON.stringify({ "Collector.Run": { commandTypes: ["RunScript", "GetFile"] }, "Collector.Run.Triage": { grants: "run", playbooks: ["triage-package"] } }),
+      JSON.stringify({
+        "Collector.Run": { commandTypes: ["RunScript", "GetFile"] },
+        "Collector.Run.Triage": { grants: "run", playbooks: ["triage-package"] },
+      }),
     );
     expect(problems).toEqual([]);
     expect(roles).toContainEqual({ role: "Collector.Run", permission: "run", scope: { commandTypes: ["RunScript", "GetFile"] } });
@@ -39,7 +42,10 @@ describe("AUTH_ROLE_SCOPES", () => {
 
 describe("run scopes", () => {
   const { roles } = parseRoleScopes(
-    JSON.stringify({ "Collector.Run.Triage": { grants: "run", playbooks: ["triage-package"] }, "Collector.Run.Servers": { grants: "run", machineTags: ["servers"] } }),
+    JSON.stringify({
+      "Collector.Run.Triage": { grants: "run", playbooks: ["triage-package"] },
+      "Collector.Run.Servers": { grants: "run", machineTags: ["servers"] },
+    }),
   );
 
   it("a caller without a granting role has no grants", () => {
@@ -52,8 +58,14 @@ describe("run scopes", () => {
 
   it("a playbook scope refuses raw commands and other playbooks, and allows its own", () => {
     const grants = grantsOf(roles, ["Collector.Run.Triage"], "run");
-    expect(runAllowed(grants, { commandTypes: ["GetFile"] })).toEqual({ ok: false, reason: "Collector.Run.Triage: only playbooks may be started" });
-    expect(runAllowed(grants, { playbook: "memory-dump", commandTypes: ["RunScript"] })).toMatchObject({ ok: false, reason: expect.stringMatching(/memory-dump is outside/) });
+    expect(runAllowed(grants, { commandTypes: ["GetFile"] })).toEqual({
+      ok: false,
+      reason: "Collector.Run.Triage: only playbooks may be started",
+    });
+    expect(runAllowed(grants, { playbook: "memory-dump", commandTypes: ["RunScript"] })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/memory-dump is outside/),
+    });
     expect(runAllowed(grants, { playbook: "triage-package", commandTypes: ["RunScript", "GetFile"] })).toEqual({ ok: true });
   });
 
