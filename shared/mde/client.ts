@@ -133,7 +133,8 @@ export class MdeClient implements MdeApi {
 
   /**
    * GET /api/machines?$filter=...&$top=..., mapped from `value[]` (100 calls per minute, 1,500 per hour).
-   * @param query - `filter`: an OData `$filter` (e.g. `healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')`); `top`: 1 to 10,000.
+   * @param query - `filter`: an OData `$filter` (e.g. `healthStatus eq 'Active' and machineTags/any(tag: tag eq 'tier0')`);
+   *   `top`: 1 to 10,000.
    * @throws CollectorError `InvalidArgument` for a `top` out of range.
    */
   async listMachines(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<Machine[]> {
