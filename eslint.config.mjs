@@ -19,14 +19,16 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
       ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
-      "max-len": ["error", { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // Prettier wraps code at 140; this holds comments to the same width (long messages may stay on one line).
+      "max-len": ["error", { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true }],
     },
   },
   {
-    // The product never depends on the local engine, the simulator, scripts or tests.
+    // The product never depends on the local engine, the simulator, scripts or tests, and none of its lines is over 140.
     files: PRODUCT,
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: LOCAL_TOOLS, message: "Product code must not import local tooling." }] }],
+      "max-len": ["error", { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
   },
   {

@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DurableEngine, InstanceExistsError } from "./durableEngine";
+import { InstanceExistsError, type DurableEngine } from "./durableEngine";
 import { isTerminal } from "./instanceState";
 import { parseQuery, readBody, send, toPayload, type Answer, type DurableClientBindingData } from "./httpApiWire";
 

@@ -137,6 +137,8 @@ export class LocalHost {
     const logger = options.functionLogger ?? consoleDevhostLogger;
     const engine = new DurableEngine({ clock: new WallClock(), registry, logger });
     const durable = new DurableHttpApi(engine, { taskHubName: options.taskHubName });
+    // Assigned once the server listens; the timer and request callbacks above need the binding first.
+    // eslint-disable-next-line prefer-const
     let host: LocalHost | undefined;
     const timers = new TimerScheduler(registry.getRegisteredFunctions(), {
       settings: options.settings ?? process.env,

@@ -50,7 +50,7 @@ export function readSettingsFile(file: string): LocalSettingsFile {
   try {
     parsed = JSON.parse(readFileSync(file, "utf8")) as typeof parsed;
   } catch (e) {
-    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   // Core Tools encrypts Values with a machine key (`func settings encrypt`); that key is not available here.
   if (parsed.IsEncrypted === true) throw new Error(`${file} is encrypted; run 'func settings decrypt' or write the values in clear`);

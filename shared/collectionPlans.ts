@@ -31,7 +31,10 @@ export interface CollectionPlanSettings {
    * @default 25 (MDE's concurrent live response sessions: https://learn.microsoft.com/defender-endpoint/api/run-live-response)
    */
   maxMachinesPerRun: number;
-  /** Collections whose first submission a run schedules per minute. @default 5 (half of MDE's 10 runliveresponse calls per minute, leaving room for webhook and alert collections) */
+  /**
+   * Collections whose first submission a run schedules per minute.
+   * @default 5 (half of MDE's 10 runliveresponse calls per minute, leaving room for webhook and alert collections)
+   */
   submissionsPerMinute: number;
   plans: CollectionPlan[];
 }

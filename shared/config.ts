@@ -45,7 +45,10 @@ export interface AppConfig {
     container: string;
     /** @default "liveresponse" */
     prefix: string;
-    /** Hosts a download link may name: Azure Storage blob endpoints plus EVIDENCE_SOURCE_ALLOWED_HOSTS; loopback only in local development. */
+    /**
+     * Hosts a download link may name: Azure Storage blob endpoints plus EVIDENCE_SOURCE_ALLOWED_HOSTS;
+     * loopback only in local development.
+     */
     sourceHosts: HostAllowList;
     /**
      * Bytes one activity copies before handing over to the next: keeps each activity short and loses

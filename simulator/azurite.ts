@@ -96,7 +96,7 @@ export async function startAzurite(options: { port?: number } = {}): Promise<Azu
     await waitForPort(port, 20_000, child);
   } catch (e) {
     child.kill("SIGKILL");
-    throw new Error(`${(e as Error).message}\n${stderr}`);
+    throw new Error(`${(e as Error).message}\n${stderr}`, { cause: e });
   }
   const blobEndpoint = `http://127.0.0.1:${port}`;
   return {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ResultStore } from "./resultStore";
 import type { ResolvedMachineScenario } from "./scenarios";
 import type { StatsRecorder } from "./stats";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 /**
  * Download links served by the simulator itself, for the faults Azurite cannot produce: a download
@@ -134,12 +135,7 @@ export class DownloadProxy {
       this.brokenSoFar.set(m.machineId, (this.brokenSoFar.get(m.machineId) ?? 0) + 1);
       this.options.stats.recordFault("brokenDownload", "download");
     }
-    await streamBody(
-      res,
-      Readable.fromWeb(upstream.body as import("node:stream/web").ReadableStream),
-      ok ? m.slowDownloadBytesPerSecond : null,
-      cutAt,
-    );
+    await streamBody(res, Readable.fromWeb(upstream.body as WebReadableStream), ok ? m.slowDownloadBytesPerSecond : null, cutAt);
   }
 }
 

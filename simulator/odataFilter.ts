@@ -46,17 +46,19 @@ function tokenize(filter: string): Token[] {
   while (i < filter.length) {
     const ch = filter[i]!;
     if (/\s/.test(ch)) i++;
-    else if (ch === "(") (tokens.push({ kind: "open", text: ch }), i++);
-    else if (ch === ")") (tokens.push({ kind: "close", text: ch }), i++);
-    else if (ch === ",") (tokens.push({ kind: "comma", text: ch }), i++);
-    else if (ch === "'") {
+    else if (ch === "(" || ch === ")" || ch === ",") {
+      tokens.push({ kind: ch === "(" ? "open" : ch === ")" ? "close" : "comma", text: ch });
+      i++;
+    } else if (ch === "'") {
       // OData string literal: a doubled quote is an escaped quote.
       let value = "";
       i++;
       for (;;) {
         if (i >= filter.length) throw invalid("unterminated string literal");
-        if (filter[i] === "'" && filter[i + 1] === "'") ((value += "'"), (i += 2));
-        else if (filter[i] === "'") break;
+        if (filter[i] === "'" && filter[i + 1] === "'") {
+          value += "'";
+          i += 2;
+        } else if (filter[i] === "'") break;
         else value += filter[i++];
       }
       i++;

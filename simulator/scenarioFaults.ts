@@ -5,7 +5,10 @@ import { validateFaultOptions, type FaultOptions } from "./faults";
  * scenarios.ts so the device's behaviour and the injected faults read separately.
  */
 export interface MachineFaultFields {
-  /** Request faults and latency for calls about this machine; each field falls back to the simulator's `faults` (faults.ts). @default none */
+  /**
+   * Request faults and latency for calls about this machine; each field falls back to the simulator's
+   * `faults` (faults.ts). @default none
+   */
   faults?: FaultOptions;
   /** Lifetime of this machine's download links, on the real clock. @default the simulator's `linkTtlInMs` */
   linkTtlInMs?: number;
@@ -13,9 +16,15 @@ export interface MachineFaultFields {
   proxyDownloads?: boolean;
   /** Download fault: a proxied download is cut (socket destroyed) after this many body bytes. Implies the proxy. @default none */
   breakDownloadsAfterBytes?: number;
-  /** How many downloads are cut (only responses longer than `breakDownloadsAfterBytes` count). @default 1 when `breakDownloadsAfterBytes` is set */
+  /**
+   * How many downloads are cut (only responses longer than `breakDownloadsAfterBytes` count).
+   * @default 1 when `breakDownloadsAfterBytes` is set
+   */
   brokenDownloads?: number;
-  /** Download fault: proxied downloads stream at this rate (so a short-lived link can expire mid-copy). Implies the proxy. @default unthrottled */
+  /**
+   * Download fault: proxied downloads stream at this rate (so a short-lived link can expire mid-copy).
+   * Implies the proxy. @default unthrottled
+   */
   slowDownloadBytesPerSecond?: number;
   /**
    * How GetFile results are stored: `true` gzip (like MDE), `false` raw, `"stored"` gzip at level 0

@@ -37,7 +37,10 @@ export interface MdeSimulatorOptions {
   requestor?: string;
   /** Request log (method, endpoint, status only: never tokens or links). @default silent */
   logger?: Logger;
-  /** Request faults and latency on the MDE endpoints, seeded (faults.ts); a machine's `faults` override them field by field. @default none */
+  /**
+   * Request faults and latency on the MDE endpoints, seeded (faults.ts); a machine's `faults` override
+   * them field by field. @default none
+   */
   faults?: FaultOptions;
   /** Serve every download link through the simulator's download proxy (downloadProxy.ts), not straight from Azurite. @default false */
   proxyDownloads?: boolean;

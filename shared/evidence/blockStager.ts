@@ -98,7 +98,10 @@ export class BlockStager {
     }
   }
 
-  /** Stages the last partial block, waits for every upload, and returns the ids to commit, in order (from block 0, including those staged before `firstIndex`). */
+  /**
+   * Stages the last partial block, waits for every upload, and returns the ids to commit, in order
+   * (from block 0, including those staged before `firstIndex`).
+   */
   async finish(): Promise<string[]> {
     if (this.current && this.filled > 0) this.stageCurrent();
     await this.settle();

@@ -4,7 +4,10 @@ import type { Logger, LogProperties } from "../log";
 import { checkDownloadLink } from "./linkPolicy";
 import type { LinkSource } from "./types";
 
-/** What the consumer of a download sees: bytes in order, or "forget everything, bytes start again at the window start (0 without a window)". */
+/**
+ * What the consumer of a download sees: bytes in order, or "forget everything, bytes start again at
+ * the window start (0 without a window)".
+ */
 export type DownloadEvent = { kind: "data"; chunk: Uint8Array } | { kind: "restart"; reason: string };
 
 export interface LinkDownloadOptions {
@@ -145,7 +148,8 @@ export async function* downloadWithResume(
         await discard(response);
         throw new CollectorError(
           "SourceChanged",
-          `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); copy it again from byte 0`,
+          `Source at ${where} no longer matches the bytes already copied (size, ETag or Content-Encoding changed); ` +
+            "copy it again from byte 0",
         );
       }
       if (!resumed) {

@@ -16,6 +16,7 @@ export interface StartedSimulator {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary simulator answers
   ): Promise<{ status: number; headers: Headers; json: any }>;
 }
 
