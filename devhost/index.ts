@@ -5,7 +5,7 @@
  * demo), the Durable HTTP API the real DurableClient calls, helpers that invoke registered
  * functions as the worker does, and the local host behind `npm start`.
  *
- * The app never imports devhost (test/devhost/buildLayout.test.ts checks the deployable build).
+ * The app never imports devhost (test/unit/devhost/buildLayout.test.ts checks the deployable build).
  * One path is not an import: jest maps `@azure/functions-core` to ./functionsCoreStub.ts.
  */
 

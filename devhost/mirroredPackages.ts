@@ -3,7 +3,7 @@
  * internal file. The engine drives the REAL durable-functions replay code, but it must speak that
  * code's private wire formats (history events, actions, task ids, error text) and stand in for the
  * worker that `@azure/functions` expects. None of that is a public contract, so a new version of
- * either package may change it silently: test/devhost/mirroredPackages.test.ts fails when the
+ * either package may change it silently: test/unit/devhost/mirroredPackages.test.ts fails when the
  * installed version differs from `version` below, and names the areas to re-check.
  *
  * After re-checking every area against the new version (and running the devhost and e2e tests),

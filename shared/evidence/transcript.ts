@@ -8,8 +8,9 @@ export const TRANSCRIPT_MAX_BYTES = 1024 * 1024;
 export type ParsedTranscript = { transcript: RunScriptTranscript & { truncated?: boolean } } | { error: string };
 
 /**
- * Parses a RunScript result (seed 003: script_name, exit_code, script_output, script_errors; the
- * properties table of seed 002 calls the first one `name`, so both are read).
+ * Parses a RunScript result (`script_name`, `exit_code`, `script_output`, `script_errors`: the "Runscript
+ * transcript properties" of https://learn.microsoft.com/defender-endpoint/api/get-live-response-result; older
+ * revisions of that table call the first one `name`, so both are read).
  * @param head - the leading bytes of the result; `totalSize` tells whether they are the whole of it
  */
 export function parseTranscript(head: Buffer, totalSize: number): ParsedTranscript {

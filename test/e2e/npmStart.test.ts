@@ -12,8 +12,8 @@ import path from "node:path";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { loadOrCreateDevelopmentIdentity } from "../../devhost";
 import { connectionString, createMdeSimulator, type MdeSimulator } from "../../simulator";
-import { eventGridEvent } from "../fixtures/alerts/envelopes";
-import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../fixtures/alerts/graphAlert";
+import { eventGridEvent } from "../support/fixtures/alerts/envelopes";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../support/fixtures/alerts/graphAlert";
 import { testAzurite } from "../support/azurite";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -7,9 +7,9 @@
 import { alertInstanceId } from "../../functions/alertCollection";
 import { invokeFunction, timerInfo, type DevhostLogEntry } from "../../devhost";
 import { planInstanceId } from "../../shared/collectionPlans";
-import { eventGridEvent } from "../fixtures/alerts/envelopes";
-import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../fixtures/alerts/graphAlert";
-import { MDE_ALERT } from "../fixtures/alerts/mdeAlert";
+import { eventGridEvent } from "../support/fixtures/alerts/envelopes";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../support/fixtures/alerts/graphAlert";
+import { MDE_ALERT } from "../support/fixtures/alerts/mdeAlert";
 import { machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../support/collectorHarness";
 import { bearer } from "../support/identity";
 

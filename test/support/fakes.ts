@@ -30,6 +30,7 @@ export function fakeMde(over: Partial<Record<keyof MdeApi, jest.Mock>> = {}): Md
   return {
     runLiveResponse: over.runLiveResponse ?? fail("runLiveResponse"),
     getMachineAction: over.getMachineAction ?? fail("getMachineAction"),
+    getMachineActionAsReturned: over.getMachineActionAsReturned ?? fail("getMachineActionAsReturned"),
     listMachineActions: over.listMachineActions ?? fail("listMachineActions"),
     getLiveResponseResultDownloadLink: over.getLiveResponseResultDownloadLink ?? fail("getLiveResponseResultDownloadLink"),
     cancelMachineAction: over.cancelMachineAction ?? fail("cancelMachineAction"),

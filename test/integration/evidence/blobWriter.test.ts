@@ -6,8 +6,8 @@ import type { Logger, LogProperties } from "../../../shared/log";
 import { BlobEvidenceStore, createEvidenceStore } from "../../../shared/evidence/blobWriter";
 import type { CopyOptions, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer, testAzurite } from "../../support/azurite";
-import { copyWhole, WHOLE_CHUNK_BYTES } from "./copyWhole";
-import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
+import { copyWhole, WHOLE_CHUNK_BYTES } from "../../support/copyWhole";
+import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "../../support/sourceFixture";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -5,7 +5,7 @@ import { BlobEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
 import type { ChunkedCopyOptions, ChunkedCopyState, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
-import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl, startCuttingProxy } from "../../support/sourceFixture";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;

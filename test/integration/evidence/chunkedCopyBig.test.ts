@@ -3,8 +3,8 @@ import { BlobEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
 import type { ChunkedCopyState, CopyResult } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
-import { copyWhole } from "./copyWhole";
-import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "./sourceFixture";
+import { copyWhole } from "../../support/copyWhole";
+import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "../../support/sourceFixture";
 
 /**
  * 1 GiB through copyChunk, for figures rather than for CI: skipped unless EVIDENCE_BIG_TEST=1

@@ -10,7 +10,7 @@ import { blockIdOf, parseBlockId } from "../../../shared/evidence/blockStager";
 import { ResumableHasher } from "../../../shared/evidence/resumableHashing";
 import type { ChunkedCopyOptions, ChunkedCopyState, LinkSource } from "../../../shared/evidence/types";
 import { freshEvidenceContainer } from "../../support/azurite";
-import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl } from "./sourceFixture";
+import { freshSourceContainer, LOCAL_SOURCES, putSource, randomContent, sasUrl } from "../../support/sourceFixture";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { BlobEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
 import { freshEvidenceContainer } from "../../support/azurite";
-import { copyWhole } from "./copyWhole";
-import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "./sourceFixture";
+import { copyWhole } from "../../support/copyWhole";
+import { freshSourceContainer, LOCAL_SOURCES, sasUrl } from "../../support/sourceFixture";
 
 const MiB = 1024 * 1024;
 const FILE_MIB = 128;

@@ -19,9 +19,9 @@ import { buildCollectionPolicy } from "../../../shared/timing";
 import { CANCEL_EVENT, COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../../../shared/contract";
 import type { LiveResponseCommand } from "../../../shared/mde/models";
 import { HOUR, machine, MINUTE, startCollectorHarness, type CollectorHarness } from "../../support/collectorHarness";
-import { FaultInjector, type Faults } from "./recordingFaults";
-import { formatFixture, REPLAY_FIXTURE_DIR, type ReplayFixture } from "./replayFixture";
-import { HandlerRecorder } from "./replayRecorder";
+import { FaultInjector, type Faults } from "../../support/replay/recordingFaults";
+import { formatFixture, REPLAY_FIXTURE_DIR, type ReplayFixture } from "../../support/replay/replayFixture";
+import { HandlerRecorder } from "../../support/replay/replayRecorder";
 
 const MiB = 1024 * 1024;
 const RUN_SCRIPT: LiveResponseCommand = { type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] };

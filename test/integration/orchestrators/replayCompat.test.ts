@@ -1,6 +1,6 @@
 /**
  * Instances of collectEvidence live up to three days, so an upgrade meets histories written by the
- * previous code. Each fixture in test/fixtures/replay is such a history, recorded from a committed
+ * previous code. Each fixture in test/support/fixtures/replay is such a history, recorded from a committed
  * orchestrator (recordReplayFixtures.test.ts); here the orchestrator registered today under the
  * same name replays every episode of it, through the same durable-functions code path the devhost
  * engine uses, and must answer as the recorded one did: the same actions (kind, name, timer, event;
@@ -12,8 +12,8 @@ import { ActionType, EventType, findFunction, type HistoryEvent, type Registered
 import { ActivityNames } from "../../../shared/contract";
 import { loadConfig } from "../../../shared/config";
 import { fakeEvidence, fakeMde } from "../../support/fakes";
-import { actionsSha256, callHandler, handlerInputOf, loadReplayFixtures, type RecordedExecution } from "./replayFixture";
-import { comparable, recordedTasks, TaskIdMirror } from "./taskIds";
+import { actionsSha256, callHandler, handlerInputOf, loadReplayFixtures, type RecordedExecution } from "../../support/replay/replayFixture";
+import { comparable, recordedTasks, TaskIdMirror } from "../../support/replay/taskIds";
 
 const fixtures = loadReplayFixtures();
 

@@ -1,16 +1,16 @@
 import { alertInstanceId, createAlertCollection, type AlertCollectionDeps } from "../../../functions/alertCollection";
 import { loadConfig } from "../../../shared/config";
 import { CollectorError, MdeApiError } from "../../../shared/errors";
-import { cloudEvent, eventGridEvent } from "../../fixtures/alerts/envelopes";
-import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../../fixtures/alerts/graphAlert";
-import { GRAPH_ALERT_CREATED } from "../../fixtures/alerts/graphNotification";
-import { MDE_ALERT, MDE_ALERT_MACHINE } from "../../fixtures/alerts/mdeAlert";
+import { cloudEvent, eventGridEvent } from "../../support/fixtures/alerts/envelopes";
+import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../../support/fixtures/alerts/graphAlert";
+import { GRAPH_ALERT_CREATED } from "../../support/fixtures/alerts/graphNotification";
+import { MDE_ALERT, MDE_ALERT_MACHINE } from "../../support/fixtures/alerts/mdeAlert";
 import {
   SENTINEL_ALERT,
   SENTINEL_ALERT_MACHINE,
   SENTINEL_PROCESS_ALERT,
   SENTINEL_PROCESS_ALERT_MDE_ID,
-} from "../../fixtures/alerts/sentinelAlert";
+} from "../../support/fixtures/alerts/sentinelAlert";
 import { fakeMde } from "../activities/fakes";
 import { capturingContext, fakeDurableAccess } from "./triggerFakes";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { Roles } from "../../../shared/auth/roles";
-import { readText } from "./sourceText";
+import { readText } from "../../support/sourceText";
 
 const root = path.join(__dirname, "..", "..", "..");
 const hostJson = JSON.parse(readText(path.join(root, "host.json"))) as {

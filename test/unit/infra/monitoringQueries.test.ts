@@ -4,7 +4,7 @@
  * silently empty a dashboard or mute the failed-collection alert.
  */
 import path from "node:path";
-import { filesUnder, readText } from "./sourceText";
+import { filesUnder, readText } from "../../support/sourceText";
 
 const root = path.join(__dirname, "..", "..", "..");
 const queryDir = path.join(root, "infra", "queries");

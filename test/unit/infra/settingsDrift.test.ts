@@ -4,7 +4,7 @@
  * back to a default, and a setting Azure sets that the app never reads is a typo or a leftover.
  */
 import path from "node:path";
-import { bicepObjectKeys, bicepVarObjectKeys, filesUnder, readText, settingsReadIn } from "./sourceText";
+import { bicepObjectKeys, bicepVarObjectKeys, filesUnder, readText, settingsReadIn } from "../../support/sourceText";
 
 const root = path.join(__dirname, "..", "..", "..");
 const infra = path.join(root, "infra");
