@@ -18,6 +18,11 @@ import { createLiveResponseCancel } from "./functions/liveResponseCancel";
 import { createLiveResponseStart } from "./functions/liveResponseStart";
 import { createLiveResponseStatus } from "./functions/liveResponseStatus";
 import { createScheduledCollection } from "./functions/scheduledCollection";
+import { COLLECTION_SWEEP_SCHEDULE, createCollectionSweep } from "./functions/collectionSweep";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { blobAuditTrail, type AuditTrail } from "./shared/evidence/auditTrail";
+import { loadBuildInfo, type BuildInfo } from "./shared/evidence/buildInfo";
+import { documentReader } from "./shared/evidence/documentReader";
 import { collectEvidence } from "./orchestrators/collectEvidence";
 import { COLLECT_EVIDENCE_ORCHESTRATOR } from "./shared/contract";
 import type { AppConfig } from "./shared/config";
@@ -36,6 +41,13 @@ export interface AppServices {
   evidence: EvidenceStore;
   /** Signs each manifest's SHA-256 (a Key Vault key in Azure, a development key locally). */
   signer: ManifestSigner;
+  // The next three are always set by createServices; tests that register fakes may leave them out.
+  /** The audit trail of starts, reads and cancellations (append blobs in the evidence container). */
+  audit?: AuditTrail;
+  /** Reads back small documents (manifests) of the evidence container. @default nothing is ever found */
+  readDocument?: (blobName: string) => Promise<Buffer | undefined>;
+  /** The deployed build (dist/buildInfo.json), named in every manifest. @default from package.json */
+  build?: BuildInfo;
   now: () => Date;
 }
 
@@ -75,14 +87,32 @@ export function createServices(
     config.evidence.container,
     { sourceHosts: config.evidence.sourceHosts, fetch: overrides.fetch },
   );
+  // The same container, for what the evidence store does not do: the audit trail's append blobs and reading documents back.
+  const container: ContainerClient = (
+    config.evidence.connectionString
+      ? BlobServiceClient.fromConnectionString(config.evidence.connectionString)
+      : new BlobServiceClient(config.evidence.accountUrl!, storageCredential!)
+  ).getContainerClient(config.evidence.container);
   // The app's one identity signs too; made on the first signature, so a test that never signs contacts nothing.
   const identity = config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {};
   const signer = createManifestSigner(config.manifestSigning, () => new DefaultAzureCredential(identity));
-  return { config, mde, evidence, signer, now: overrides.now ?? (() => new Date()) };
+  return {
+    config,
+    mde,
+    evidence,
+    signer,
+    audit: blobAuditTrail(container, config.evidence.prefix),
+    readDocument: documentReader(container),
+    // dist/app.js sits beside dist/buildInfo.json once built.
+    build: loadBuildInfo(__dirname),
+    now: overrides.now ?? (() => new Date()),
+  };
 }
 
 export function registerApp(services: AppServices): void {
-  const { mde, evidence, signer, config, now } = services;
+  const { mde, evidence, signer, config, now, audit } = services;
+  const readDocument = services.readDocument ?? (async () => undefined);
+  const build = services.build ?? loadBuildInfo(__dirname);
   const evidencePrefix = config.evidence.prefix;
 
   df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
@@ -93,7 +123,8 @@ export function registerApp(services: AppServices): void {
     handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }),
   });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
-  df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest({ evidence, evidencePrefix, signer }) });
+  const writer = { evidence, evidencePrefix, signer, mde, build, now, readDocument };
+  df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest(writer) });
 
   const durableClient = df.input.durableClient();
   // authLevel "anonymous": the Functions host asks no function key. A key is one shared secret
@@ -115,6 +146,7 @@ export function registerApp(services: AppServices): void {
       playbooks: config.playbooks,
       allowUncPaths: config.allowUncPaths,
       now,
+      audit,
     }),
   });
   app.http("liveResponseStatus", {
@@ -122,14 +154,14 @@ export function registerApp(services: AppServices): void {
     methods: ["GET"],
     authLevel: "anonymous",
     extraInputs: [durableClient],
-    handler: createLiveResponseStatus({ auth }),
+    handler: createLiveResponseStatus({ auth, audit, now }),
   });
   app.http("liveResponseCancel", {
     route: "liveresponse/{instanceId}/cancel",
     methods: ["POST"],
     authLevel: "anonymous",
     extraInputs: [durableClient],
-    handler: createLiveResponseCancel({ auth, now }),
+    handler: createLiveResponseCancel({ auth, now, audit }),
   });
   // The schedule is the validated COLLECTION_PLANS_SCHEDULE value (default "0 0 2 * * *") rather than a
   // %COLLECTION_PLANS_SCHEDULE% binding expression: the worker registers functions at startup, so the
@@ -145,6 +177,13 @@ export function registerApp(services: AppServices): void {
       allowUncPaths: config.allowUncPaths,
       now,
     }),
+  });
+  // No collection ends without a record: terminated or crashed instances get their MDE action
+  // cancelled and a manifest saying what happened (functions/collectionSweep.ts).
+  app.timer("collectionSweep", {
+    schedule: COLLECTION_SWEEP_SCHEDULE,
+    extraInputs: [durableClient],
+    handler: createCollectionSweep({ mde, writer, now }),
   });
   app.eventGrid("alertCollection", {
     extraInputs: [durableClient],

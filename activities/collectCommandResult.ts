@@ -74,7 +74,7 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
       throw e;
     }
     const { head, ...stored } = copy;
-    const evidence: EvidenceRecord = { ...stored, index, type: command.type };
+    const evidence: EvidenceRecord = { ...stored, index, type: command.type, invocationId: context.invocationId };
     if (isScript) {
       const parsed = head ? parseTranscript(head, copy.size) : { error: "RunScript result was not read back for parsing" };
       if ("transcript" in parsed) evidence.transcript = parsed.transcript;

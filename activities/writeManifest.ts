@@ -1,59 +1,160 @@
 import type { InvocationContext } from "@azure/functions";
 import { alternateManifestBlobName, manifestBlobName } from "../shared/evidence/blobPath";
+import type { BuildInfo } from "../shared/evidence/buildInfo";
 import { INTEGRITY_ERROR } from "../shared/evidence/integrity";
 import { jsonDocument } from "../shared/evidence/jsonDocument";
 import { signatureBlobNameOf, signManifest, type ManifestSigner } from "../shared/evidence/signing/manifestSignature";
 import type { CopyResult, EvidenceStore } from "../shared/evidence/types";
-import { CollectorError } from "../shared/errors";
-import { jsonLogger } from "../shared/log";
+import { CollectorError, MdeApiError } from "../shared/errors";
+import { jsonLogger, type Logger, type LogSink } from "../shared/log";
+import type { MdeApi } from "../shared/mde/api";
 import type { Manifest, WriteManifestInput, WriteManifestOutput } from "../shared/contract";
-import { publicMessage } from "../shared/publicMessage";
+import { describeFailure, publicMessage } from "../shared/publicMessage";
 import { withPublicFaults } from "./activityFault";
 
 type DocumentOptions = { metadata: Record<string, string>; tags?: Record<string, string> };
 
+/** What writing a manifest needs; the collectionSweep timer writes through the same path. */
+export interface ManifestWriterDeps {
+  evidence: EvidenceStore;
+  evidencePrefix: string;
+  signer: ManifestSigner;
+  /** Re-reads the final action as MDE returns it (see {@link withCollectorFields}). */
+  mde: Pick<MdeApi, "getMachineActionAsReturned">;
+  /** The deployed build (dist/buildInfo.json). */
+  build: BuildInfo;
+  now: () => Date;
+  /** The bytes of a small document in the evidence container, or undefined when there is none. */
+  readDocument: (blobName: string) => Promise<Buffer | undefined>;
+}
+
+/** Fields this writer adds to the orchestrator's manifest: they differ from one attempt to the next. */
+const WRITER_FIELDS = ["collector", "machineActionAsReturned"] as const;
+
 /**
  * Writes the manifest last, conditionally, with its signature beside it (`manifest.signature.json`:
- * the manifest's SHA-256 signed by the deployment's key, see shared/evidence/signing). A retried or
- * replayed call finds both with the same bytes and leaves them as they are (the signature is
- * deterministic). A collection MDE never accepted has no action id; its manifest goes under
- * `unsubmitted-{instanceId}` so that refusals are on record beside the evidence.
+ * the manifest's SHA-256 signed by the deployment's key, see shared/evidence/signing). A collection
+ * MDE never accepted has no action id; its manifest goes under `unsubmitted-{instanceId}` so that
+ * refusals are on record beside the evidence.
+ *
+ * The orchestrator's manifest is completed here with what only an activity can know: the final
+ * action re-read raw from MDE (a raw action in the orchestration history would grow every execution),
+ * the build, this invocation's id and the collector's clock. Those differ between attempts, so a
+ * retried call first reads what is at the name: a manifest whose every other field is this one's
+ * is an earlier attempt of this write, and it is kept as it is (its signature, deterministic, is
+ * completed if missing).
  *
  * A name already holding another document (a manifest planted before the collection finished) is
  * an integrity error, never a "manifest already present": the planted document is left as it is,
  * and this collection's manifest, recording the error, goes to `manifest-{instanceId}.json` with
  * its own signature; the output says so.
  */
-export function createWriteManifest(deps: { evidence: EvidenceStore; evidencePrefix: string; signer: ManifestSigner }) {
+export function createWriteManifest(deps: ManifestWriterDeps) {
   return withPublicFaults(async function writeManifest(
     input: WriteManifestInput,
     context: InvocationContext,
   ): Promise<WriteManifestOutput> {
-    const m = input.manifest;
-    const actionId = m.machineAction?.id ?? `unsubmitted-${m.instanceId}`;
-    const log = jsonLogger(context, { instanceId: m.instanceId, machineId: m.request.machineId, actionId });
-    const blobName = manifestBlobName({ prefix: deps.evidencePrefix, machineId: m.request.machineId, actionId });
-    const options: DocumentOptions = {
-      metadata: { machineid: m.request.machineId, actionid: actionId, instanceid: m.instanceId, outcome: m.outcome, kind: "manifest" },
-      tags: { machineId: m.request.machineId, actionId, outcome: m.outcome },
-    };
-    const first = await writeSigned(deps, blobName, m, options);
-    if (first.ok) {
-      log.info(first.written.created ? "manifest written" : "manifest already present", { blobName, outcome: m.outcome });
-      return outputOf(first.written);
-    }
-    const integrityError = { code: INTEGRITY_ERROR, message: first.message } as const;
-    const alternate = alternateManifestBlobName(blobName, m.instanceId);
-    log.error("manifest name taken by a document this collection did not write; integrity error", {
-      blobName: first.blobName,
-      writtenTo: alternate,
-    });
-    const recorded: Manifest = { ...m, integrityErrors: [...(m.integrityErrors ?? []), { blobName: first.blobName, ...integrityError }] };
-    const second = await writeSigned(deps, alternate, recorded, options);
-    // Both names taken: nothing more can be done here; the fault says so and the runtime retries.
-    if (!second.ok) throw new CollectorError(INTEGRITY_ERROR, `${first.message}; and ${second.message}`);
-    return { ...outputOf(second.written), integrityError };
+    return writeManifestDocument(deps, input.manifest, context.invocationId, context);
   });
+}
+
+/** The manifest write itself, for the activity and the collectionSweep timer. */
+export async function writeManifestDocument(
+  deps: ManifestWriterDeps,
+  m: Manifest,
+  invocationId: string,
+  sink: LogSink,
+): Promise<WriteManifestOutput> {
+  const actionId = m.machineAction?.id ?? `unsubmitted-${m.instanceId}`;
+  const log = jsonLogger(sink, { instanceId: m.instanceId, machineId: m.request.machineId, actionId });
+  const blobName = manifestBlobName({ prefix: deps.evidencePrefix, machineId: m.request.machineId, actionId });
+  const options: DocumentOptions = {
+    metadata: { machineid: m.request.machineId, actionid: actionId, instanceid: m.instanceId, outcome: m.outcome, kind: "manifest" },
+    tags: { machineId: m.request.machineId, actionId, outcome: m.outcome },
+  };
+  let completed: Manifest | undefined;
+  const complete = async () => (completed ??= await withCollectorFields(deps, m, invocationId, log));
+  const first = await writeSigned(deps, blobName, (await earlierAttempt(deps, blobName, m)) ?? (await complete()), options);
+  if (first.ok) {
+    log.info(first.written.created ? "manifest written" : "manifest already present", { blobName, outcome: m.outcome });
+    return outputOf(first.written);
+  }
+  const integrityError = { code: INTEGRITY_ERROR, message: first.message } as const;
+  const alternate = alternateManifestBlobName(blobName, m.instanceId);
+  log.error("manifest name taken by a document this collection did not write; integrity error", {
+    blobName: first.blobName,
+    writtenTo: alternate,
+  });
+  const recordedBase: Manifest = { ...m, integrityErrors: [...(m.integrityErrors ?? []), { blobName: first.blobName, ...integrityError }] };
+  const recorded = (await earlierAttempt(deps, alternate, recordedBase)) ?? {
+    ...recordedBase,
+    ...pick(await complete()),
+  };
+  const second = await writeSigned(deps, alternate, recorded, options);
+  // Both names taken: nothing more can be done here; the fault says so and the runtime retries.
+  if (!second.ok) throw new CollectorError(INTEGRITY_ERROR, `${first.message}; and ${second.message}`);
+  return { ...outputOf(second.written), integrityError };
+}
+
+/** The manifest an earlier attempt of this write left at the name (same fields but the writer's own), or undefined. */
+async function earlierAttempt(deps: ManifestWriterDeps, blobName: string, m: Manifest): Promise<Manifest | undefined> {
+  const bytes = await deps.readDocument(blobName);
+  if (!bytes) return undefined;
+  let stored: unknown;
+  try {
+    stored = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return undefined;
+  const collector = (stored as Manifest).collector;
+  if (typeof collector !== "object" || collector === null) return undefined;
+  return jsonDocument(withoutWriterFields(stored as Manifest)).equals(jsonDocument(withoutWriterFields(m)))
+    ? (stored as Manifest)
+    : undefined;
+}
+
+function withoutWriterFields(m: Manifest): Manifest {
+  const copy = { ...m };
+  for (const field of WRITER_FIELDS) delete copy[field];
+  return copy;
+}
+
+function pick(m: Manifest): Pick<Manifest, (typeof WRITER_FIELDS)[number]> {
+  return { collector: m.collector, machineActionAsReturned: m.machineActionAsReturned };
+}
+
+/**
+ * The manifest with the writer's fields: the action as MDE returns it now (final, so what MDE keeps),
+ * and the collector's build, invocation and clock. A failed re-read is recorded, never fatal: the
+ * mapped action is already in the manifest.
+ */
+async function withCollectorFields(deps: ManifestWriterDeps, m: Manifest, invocationId: string, log: Logger): Promise<Manifest> {
+  let machineActionAsReturned: Manifest["machineActionAsReturned"];
+  if (!m.machineAction) machineActionAsReturned = { unavailable: "MDE never accepted an action for this collection" };
+  else if (!deps.mde.getMachineActionAsReturned) machineActionAsReturned = { unavailable: "the MDE client offers no raw read" };
+  else {
+    try {
+      machineActionAsReturned = await deps.mde.getMachineActionAsReturned(m.machineAction.id);
+    } catch (e) {
+      const reason =
+        e instanceof MdeApiError && e.statusCode === 429
+          ? "MDE throttled the re-read (429)"
+          : `MDE re-read failed: ${publicMessage(describeFailure(e))}`;
+      log.warn("machine action could not be re-read for the manifest", { reason });
+      machineActionAsReturned = { unavailable: reason };
+    }
+  }
+  return {
+    ...m,
+    machineActionAsReturned,
+    collector: {
+      version: deps.build.version,
+      commit: deps.build.commit,
+      manifestInvocationId: invocationId,
+      manifestWrittenAt: deps.now().toISOString(),
+    },
+  };
 }
 
 function outputOf(written: CopyResult): WriteManifestOutput {

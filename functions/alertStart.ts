@@ -93,6 +93,7 @@ async function startOne(
         title: alert.title,
         playbook: rule.playbook,
         rule: rule.name,
+        ...expectedHashesOf(alert, device),
       },
       policy,
       allowUncPaths: deps.allowUncPaths,
@@ -109,4 +110,21 @@ async function startOne(
     log.error("alert collection failed to start", { ...about, detail: describeFailure(e) });
     return false;
   }
+}
+
+/** Hashes one collection compares its files with, at most: an alert naming more is not a file to confirm. */
+export const MAX_EXPECTED_HASHES = 20;
+
+/**
+ * The SHA-256 of the alert's files seen on this device (or on no device in particular), lowercase
+ * and distinct, for the manifest's and the status's comparison with the collected files.
+ */
+export function expectedHashesOf(alert: NormalizedAlert, device: AlertDevice): { expectedSha256?: string[] } {
+  const hashes = new Set<string>();
+  for (const file of alert.files) {
+    if (file.machineId !== undefined && file.machineId.toLowerCase() !== device.machineId) continue;
+    const sha256 = file.sha256?.trim().toLowerCase();
+    if (sha256 && /^[0-9a-f]{64}$/.test(sha256)) hashes.add(sha256);
+  }
+  return hashes.size === 0 ? {} : { expectedSha256: [...hashes].slice(0, MAX_EXPECTED_HASHES) };
 }

@@ -1,7 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { cancelRequestFor, parseCancelBody } from "../shared/cancelRequest";
 import { CANCEL_EVENT } from "../shared/contract";
+import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
 import { jsonLogger } from "../shared/log";
+import { describeFailure } from "../shared/publicMessage";
 import { authorize, type EndpointAuth } from "./auth";
 import { durableFor, type DurableDeps } from "./durableAccess";
 import { errorResponse, INSTANCE_ID_PATTERN, readJsonBody, TERMINAL_RUNTIME_STATUSES } from "./http";
@@ -12,6 +14,8 @@ const MAX_CANCEL_BODY_BYTES = 4096;
 export interface LiveResponseCancelDeps extends DurableDeps {
   auth: EndpointAuth;
   now: () => Date;
+  /** Where each cancellation is recorded before it is raised (app.ts always gives one). */
+  audit?: AuditTrail;
 }
 
 /**
@@ -40,6 +44,35 @@ export function createLiveResponseCancel(deps: LiveResponseCancelDeps) {
       return errorResponse(409, "CollectionFinished", `The collection already finished (${status.runtimeStatus}); nothing to cancel.`);
     }
     const cancel = cancelRequestFor(authorization.caller, parsed.value.reason, deps.now());
+    if (deps.audit) {
+      const record = auditRecordOf({
+        action: "cancel",
+        instanceId,
+        caller: authorization.caller,
+        headers: request.headers,
+        invocationId: context.invocationId,
+        at: deps.now(),
+        detail: cancel.reason,
+      });
+      // Fails closed: a cancellation that cannot be put on record is not made (503, nothing raised).
+      try {
+        await deps.audit.append(record);
+      } catch (e) {
+        jsonLogger(context, { instanceId }).error("audit record not written; cancellation refused", {
+          callerObjectId: record.caller.objectId,
+          detail: describeFailure(e),
+        });
+        return errorResponse(
+          503,
+          "AuditUnavailable",
+          "The audit trail could not be written; nothing was cancelled. Retry shortly.",
+          undefined,
+          {
+            "Retry-After": "10",
+          },
+        );
+      }
+    }
     await durable.client.raiseEvent(instanceId, CANCEL_EVENT, cancel);
     jsonLogger(context, { instanceId }).info("cancellation requested", { requestedByObjectId: cancel.requestedByObjectId });
     return {

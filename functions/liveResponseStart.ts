@@ -1,8 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CollectionSettings } from "../shared/config";
 import type { CollectEvidenceInput } from "../shared/contract";
+import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
 import { jsonLogger } from "../shared/log";
+import { describeFailure } from "../shared/publicMessage";
 import type { MdeApi } from "../shared/mde/api";
 import { playbookNames, type PlaybookCatalog } from "../shared/playbooks";
 import { buildCollectionPolicy } from "../shared/timing";
@@ -31,6 +33,8 @@ export interface LiveResponseStartDeps extends DurableDeps {
   /** GETFILE_ALLOW_UNC_PATHS. @default false */
   allowUncPaths?: boolean;
   now: () => Date;
+  /** Where each start is recorded before Durable is asked (app.ts always gives one). */
+  audit?: AuditTrail;
 }
 
 /** A client-supplied idempotency key always maps to the same instance id, so a retried webhook starts nothing twice. */
@@ -109,9 +113,39 @@ export function createLiveResponseStart(deps: LiveResponseStartDeps) {
     }
 
     const now = deps.now();
+    // With an audit trail the instance id is drawn here (the GUID form Durable would draw), so the
+    // record names the collection before it exists.
+    const startId = instanceId ?? (deps.audit ? randomUUID().replace(/-/g, "") : undefined);
+    if (deps.audit && startId) {
+      const record = auditRecordOf({
+        action: "start",
+        instanceId: startId,
+        caller,
+        headers: request.headers,
+        invocationId: context.invocationId,
+        at: now,
+        detail: key && `idempotency key ${key}`,
+      });
+      // Fails closed: a collection that cannot be put on record is not started (503, nothing started).
+      // A record whose start was then refused (409, a bad playbook) stays: it records a request.
+      try {
+        await deps.audit.append(record);
+      } catch (e) {
+        log.error("audit record not written; start refused", { callerObjectId: caller.objectId, detail: describeFailure(e) });
+        return errorResponse(
+          503,
+          "AuditUnavailable",
+          "The audit trail could not be written; nothing was started. Retry shortly.",
+          undefined,
+          {
+            "Retry-After": "10",
+          },
+        );
+      }
+    }
     const outcome = await startPlaybookCollection({
       durable,
-      instanceId,
+      instanceId: startId,
       machineId,
       run: run.value,
       trigger: { kind: "webhook", caller, idempotencyKey: key, receivedAt: now.toISOString(), playbook: playbook?.name },

@@ -1,6 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CollectEvidenceInput, CollectionStatus, CollectionTrigger } from "../shared/contract";
-import { publicMessage } from "../shared/publicMessage";
+import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
+import { jsonLogger } from "../shared/log";
+import { describeFailure, publicMessage } from "../shared/publicMessage";
 import { authorize, type EndpointAuth } from "./auth";
 import { durableFor, type DurableDeps } from "./durableAccess";
 import { errorResponse, INSTANCE_ID_PATTERN } from "./http";
@@ -15,6 +17,9 @@ const PHASE_OF_RUNTIME: Record<string, string> = {
 
 export interface LiveResponseStatusDeps extends DurableDeps {
   auth: EndpointAuth;
+  /** Where each read of a collection is recorded (app.ts always gives one; unit tests of other concerns may not). */
+  audit?: AuditTrail;
+  now?: () => Date;
 }
 
 /**
@@ -33,6 +38,26 @@ export function createLiveResponseStatus(deps: LiveResponseStatusDeps) {
     }
     const status = await durableFor(deps, context).findStatus(instanceId);
     if (!status) return errorResponse(404, "CollectionNotFound", `No collection with instance id ${instanceId}.`);
+    if (deps.audit) {
+      const record = auditRecordOf({
+        action: "read",
+        instanceId,
+        caller: authorization.caller,
+        headers: request.headers,
+        invocationId: context.invocationId,
+        at: (deps.now ?? (() => new Date()))(),
+      });
+      // Fails open, loudly: a read changes nothing, and refusing it during a storage outage would
+      // blind the SOC to a collection in progress. The error line carries who read what, so the
+      // gap in the trail is itself on record in the app's logs.
+      await deps.audit.append(record).catch((e: unknown) =>
+        jsonLogger(context, { instanceId }).error("audit record not written", {
+          action: "read",
+          callerObjectId: record.caller.objectId,
+          detail: describeFailure(e),
+        }),
+      );
+    }
 
     const custom = (
       typeof status.customStatus === "object" && status.customStatus !== null ? status.customStatus : {}

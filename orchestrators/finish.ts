@@ -12,6 +12,9 @@ const PHASE_OF_OUTCOME: Record<CollectionOutcome, Phase> = {
   TimedOut: "timedOut",
   Cancelled: "cancelled",
   DeviceBusy: "failed",
+  // Written by the collectionSweep timer, never by this orchestrator.
+  Terminated: "failed",
+  Crashed: "failed",
 };
 
 /**
@@ -48,6 +51,7 @@ export function* finish(run: CollectionRun, finished: Finished): Durable<Collect
     evidence: evidenceSummary(progress.collected),
     errors: progress.collectionErrors,
   };
+  if (manifest.alertFileHashes) summary.alertFileHashes = manifest.alertFileHashes;
   if (finished.rejection) {
     const { kind: _kind, ...rejection } = finished.rejection;
     summary.rejection = rejection;

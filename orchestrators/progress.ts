@@ -1,4 +1,5 @@
 /** Builders of the orchestration's progress and of the status a person sees. Pure. */
+import { alertFileHashCheck } from "../shared/evidence/manifest";
 import type { CollectionPolicy, CollectionProgress, CollectionRequest, CollectionStatus, EvidenceRecord, Phase } from "../shared/contract";
 
 /** The progress of a collection that starts now. */
@@ -43,6 +44,8 @@ export function buildStatus(
     })),
     evidence: evidenceSummary(progress.collected),
   };
+  const alertFileHashes = alertFileHashCheck(request.trigger, progress.collected);
+  if (alertFileHashes) status.alertFileHashes = alertFileHashes;
   if (extra.message) status.message = extra.message;
   return status;
 }

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import type { TokenCredential } from "@azure/identity";
 import { KeyClient } from "@azure/keyvault-keys";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { readAuditRecords } from "../shared/evidence/auditTrail";
 import { DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE } from "../shared/evidence/signing/createSigner";
 import { parseKeyVaultKeyId, type KeyVaultKeyId } from "../shared/evidence/signing/keyVaultKeyId";
 import { publicKeyFromJsonWebKey, type TrustedKeys } from "../shared/evidence/signing/signatureCheck";
@@ -21,6 +22,7 @@ import type { VerifyProgress } from "../shared/evidence/verify/types";
 import { verifyEvidence } from "../shared/evidence/verify/verifyEvidence";
 
 export const VERIFY_USAGE = `Usage: npm run verify -- [where] [what] [trust] [--json] [--concurrency N] [--quiet]
+       npm run verify -- [where] --audit --instance <orchestration instance id> [--json]   (the collection's audit trail)
 where (default: EVIDENCE_STORAGE_CONNECTION_STRING or EVIDENCE_STORAGE_ACCOUNT_URL from the environment):
   --account-url https://<account>.blob.core.windows.net   signs in with DefaultAzureCredential (az login)
   --connection-string "<connection string>"
@@ -67,6 +69,7 @@ export async function runVerify(argv: string[], deps: VerifyCommandDeps): Promis
     deps.out(VERIFY_USAGE);
     return 0;
   }
+  if (parsed.audit) return printAudit(parsed, deps);
   const { container, scope, trust, json, concurrency, quiet, trustSource } = parsed;
   if (!quiet) deps.err(`verify: ${container.url.replace(/\?.*$/, "")} ${describeScope(scope)}; trusting ${trustSource}`);
   const now = deps.now ?? Date.now;
@@ -86,6 +89,8 @@ export async function runVerify(argv: string[], deps: VerifyCommandDeps): Promis
 
 interface ParsedArgs {
   container: ContainerClient;
+  /** Print the audit trail of `scope.instanceId` instead of verifying. */
+  audit: boolean;
   scope: VerifyScope;
   trust: TrustedKeys;
   trustSource: string;
@@ -113,6 +118,7 @@ export function parseVerifyArgs(argv: string[], deps: Pick<VerifyCommandDeps, "e
       concurrency: { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      audit: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -142,9 +148,17 @@ export function parseVerifyArgs(argv: string[], deps: Pick<VerifyCommandDeps, "e
     ...(values.action ? { actionId: values.action } : {}),
     ...(values.instance ? { instanceId: values.instance } : {}),
   };
+  const container = client.getContainerClient(values.container ?? env.EVIDENCE_CONTAINER ?? "evidence");
+  if (values.audit) {
+    if (!values.instance) throw new UsageError("--audit needs --instance <orchestration instance id>");
+    // Reading the trail checks no signature: no trusted key is needed.
+    const none: TrustedKeys = { publicKeys: [], keyVaultKeys: [] };
+    return { container, audit: true, scope, trust: none, trustSource: "", json: values.json ?? false, concurrency, quiet: true };
+  }
   const { trust, source } = trustedKeys(values["key-id"] ?? [], values["public-key"] ?? [], deps);
   return {
-    container: client.getContainerClient(values.container ?? env.EVIDENCE_CONTAINER ?? "evidence"),
+    container,
+    audit: false,
     scope,
     trust,
     trustSource: source,
@@ -210,6 +224,25 @@ function readPublicKey(file: string): KeyObject {
   } catch {
     throw new UsageError(`${file} is not a PEM key`);
   }
+}
+
+/**
+ * Prints one collection's audit trail, oldest first: one line per record (or JSON). Exit code 1
+ * when the trail holds no record or a line that is not one.
+ */
+async function printAudit(parsed: ParsedArgs, deps: VerifyCommandDeps): Promise<number> {
+  const instanceId = parsed.scope.instanceId!;
+  const { records, problems } = await readAuditRecords(parsed.container, parsed.scope.prefix, instanceId);
+  if (parsed.json) deps.out(JSON.stringify({ instanceId, records, problems }, null, 2));
+  else {
+    for (const r of records) {
+      const who = `${r.caller.name} (${r.caller.objectId}, ${r.caller.kind})`;
+      deps.out([r.at, r.action.toUpperCase().padEnd(6), who, r.clientIp ?? "-", r.detail ?? ""].join("  ").trimEnd());
+    }
+    for (const p of problems) deps.out(`PROBLEM  ${p}`);
+    deps.out(`${records.length} audit record(s) for ${instanceId}${problems.length ? `, ${problems.length} problem(s)` : ""}`);
+  }
+  return records.length === 0 || problems.length > 0 ? 1 : 0;
 }
 
 /** Two hash workers per blob read at once (SHA-256 and MD5 side by side), no more than the machine has cores, at least two. */

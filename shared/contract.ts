@@ -43,10 +43,20 @@ export type CollectionTrigger =
       title?: string;
       playbook: string;
       rule: string;
+      /**
+       * Lowercase hex SHA-256 of the files the alert's evidence names (on this device, or on no
+       * device in particular); the manifest and the status compare each collected file with them.
+       * Absent in collections started before this was recorded, and when the alert names no hash.
+       */
+      expectedSha256?: string[];
     };
 
-/** `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted. */
-export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy";
+/**
+ * `DeviceBusy`: the device had another live response session (MDE allows one) until the deadline; nothing was submitted.
+ * `Terminated` and `Crashed` are written only by the `collectionSweep` timer, for an instance terminated through the
+ * Durable API or failed without writing its manifest.
+ */
+export type CollectionOutcome = "Completed" | "Failed" | "TimedOut" | "Cancelled" | "Rejected" | "DeviceBusy" | "Terminated" | "Crashed";
 
 /**
  * Sent as the `CancelCollection` external event by the cancel endpoint (built by
@@ -157,7 +167,19 @@ export interface CollectionStatus {
   polls: number;
   commands: { index: number; type: string; status: string }[];
   evidence: { index: number; type: string; blobUrl: string; size: number; sha256: string }[];
+  /** Present when an alert started the collection and named file hashes: each collected file compared with them. */
+  alertFileHashes?: AlertFileHashCheck;
   message?: string;
+}
+
+/**
+ * The collected files compared with the SHA-256 the alert named: each GetFile result's decompressed
+ * SHA-256 (gzip) or raw SHA-256. `matched`: at least one collected file is one the alert names.
+ */
+export interface AlertFileHashCheck {
+  expected: string[];
+  results: { index: number; sha256: string; compared: "decompressed" | "raw"; match: boolean }[];
+  matched: boolean;
 }
 
 export interface CollectionSummary {
@@ -171,6 +193,7 @@ export interface CollectionSummary {
   evidence: CollectionStatus["evidence"];
   errors: { index: number; code: string; message: string }[];
   rejection?: { statusCode?: number; code: string; message: string; target?: string };
+  alertFileHashes?: AlertFileHashCheck;
 }
 
 // ---- Activities
@@ -244,6 +267,8 @@ export interface EvidenceRecord extends Omit<CopyResult, "head"> {
   /** RunScript only: the parsed transcript (long outputs truncated here; the blob holds them whole). */
   transcript?: RunScriptTranscript & { truncated?: boolean };
   transcriptError?: string;
+  /** The Functions invocation id of the collect activity call that committed (or found) the blob; absent in older records. */
+  invocationId?: string;
 }
 /**
  * `inProgress`: one bounded chunk was staged; call again with `chunk` (a fresh link is fetched each
@@ -295,6 +320,30 @@ export interface Manifest {
   commands: ManifestCommand[];
   /** Documents found at this collection's names that it did not write (a pre-planted manifest or signature). */
   integrityErrors?: { blobName: string; code: "IntegrityError"; message: string }[];
+  /** Set when an alert started the collection and named file hashes. */
+  alertFileHashes?: AlertFileHashCheck;
+  /**
+   * The final machine action exactly as MDE returned it (GET /api/machineactions/{id}, every field,
+   * `requestSource`, `externalId`, `troubleshootInfo`, `title`, `scope` included), re-read by the
+   * manifest writer; `unavailable` says why it could not be read (throttled, refused, no action).
+   */
+  machineActionAsReturned?: Record<string, unknown> | { unavailable: string };
+  /** Who wrote this manifest and when, on the collector's clock (beside MDE's times in `machineAction`). */
+  collector?: CollectorRecord;
+  /** Set by the collectionSweep timer: what the Durable runtime reported for an instance that ended without its own manifest. */
+  sweep?: { runtimeStatus: string; lastUpdatedTime: string; cancelAction: string; detail?: string };
+}
+
+/** The collector's side of a manifest: its build, the writer's invocation, its clock. */
+export interface CollectorRecord {
+  /** package.json version. */
+  version: string;
+  /** Git commit the deployed build came from, or "unknown". */
+  commit: string;
+  /** Functions invocation id of the call that wrote the manifest (writeManifest activity or collectionSweep timer). */
+  manifestInvocationId: string;
+  /** When the manifest was written, on the collector's clock (ISO 8601). */
+  manifestWrittenAt: string;
 }
 
 export interface ManifestCommand {

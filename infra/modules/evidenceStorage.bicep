@@ -1,7 +1,8 @@
 // The evidence account: separate from the host's so that its access, redundancy, retention and
 // immutability are decided for evidence alone. The collector commits each result in one conditional
 // write (If-None-Match: *) with its hashes in the metadata, which is the only write a WORM container
-// accepts, so any immutability mode below works with the app unchanged.
+// accepts, so any immutability mode below works with the app unchanged; the audit trail's append blobs
+// grow under the policies' allowProtectedAppendWrites.
 
 @description('Storage account name (3-24 lowercase letters and digits).')
 param name string
@@ -77,7 +78,9 @@ resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
           immutabilityPolicy: {
             immutabilityPeriodSinceCreationInDays: retentionDays
             state: 'Unlocked'
-            allowProtectedAppendWrites: false
+            // The audit trail (append blobs under {prefix}-audit/) must grow under the policy; appends add
+            // blocks and can neither change nor delete what is there. Block blobs (evidence, manifests) are unaffected.
+            allowProtectedAppendWrites: true
           }
         }
       : null
@@ -124,7 +127,8 @@ resource containerPolicy 'Microsoft.Storage/storageAccounts/blobServices/contain
   name: 'default'
   properties: {
     immutabilityPeriodSinceCreationInDays: retentionDays
-    allowProtectedAppendWrites: false
+    // Appends to the audit trail's append blobs only (see the account's policy above).
+    allowProtectedAppendWrites: true
   }
 }
 

@@ -1,4 +1,12 @@
-import type { CancelRequest, CollectionOutcome, CollectionTrigger, EvidenceRecord, Manifest, ManifestCommand } from "../contract";
+import type {
+  AlertFileHashCheck,
+  CancelRequest,
+  CollectionOutcome,
+  CollectionTrigger,
+  EvidenceRecord,
+  Manifest,
+  ManifestCommand,
+} from "../contract";
 import type { MachineAction } from "../mde/models";
 
 export interface ManifestInput {
@@ -48,6 +56,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     }
     return entry;
   });
+  const alertFileHashes = alertFileHashCheck(input.trigger, input.collected);
   const complete = commands.every((c) => !producesResult(c.type) || c.status !== "Completed" || c.evidence !== undefined);
   return {
     schema: "mde-live-response-evidence-manifest/v1",
@@ -62,5 +71,31 @@ export function buildManifest(input: ManifestInput): Manifest {
     ...(input.cancellation ? { cancellation: input.cancellation } : {}),
     machineAction: input.action ?? null,
     commands,
+    ...(alertFileHashes ? { alertFileHashes } : {}),
   };
+}
+
+/**
+ * Compares each collected GetFile result with the SHA-256 the alert named: the decompressed
+ * SHA-256 when MDE delivered the file gzipped (the file itself), else the SHA-256 of the bytes as
+ * stored. Pure (the manifest and the status are built in the orchestrator).
+ * @returns undefined unless an alert started the collection and named at least one hash
+ */
+export function alertFileHashCheck(trigger: CollectionTrigger, collected: EvidenceRecord[]): AlertFileHashCheck | undefined {
+  if (trigger.kind !== "alert" || !trigger.expectedSha256 || trigger.expectedSha256.length === 0) return undefined;
+  const expected = trigger.expectedSha256;
+  const results = collected
+    .filter((r) => r.type === "GetFile")
+    .sort((a, b) => a.index - b.index)
+    .map((r) => {
+      const decompressed = r.decompressed && "sha256" in r.decompressed ? r.decompressed.sha256 : undefined;
+      const sha256 = decompressed ?? r.sha256;
+      return {
+        index: r.index,
+        sha256,
+        compared: decompressed ? ("decompressed" as const) : ("raw" as const),
+        match: expected.includes(sha256),
+      };
+    });
+  return { expected, results, matched: results.some((r) => r.match) };
 }

@@ -15,6 +15,11 @@ export interface MdeApi {
   runLiveResponse(machineId: string, request: LiveResponseRequest, options?: OperationOptions): Promise<MachineAction>;
   /** GET /api/machineactions/{id} */
   getMachineAction(actionId: string, options?: OperationOptions): Promise<MachineAction>;
+  /**
+   * GET /api/machineactions/{id}, the body as MDE sent it (every field, unmapped), for the manifest.
+   * Optional so that wrappers written before it still fit; the manifest records `unavailable` without it.
+   */
+  getMachineActionAsReturned?(actionId: string, options?: OperationOptions): Promise<Record<string, unknown>>;
   /** GET /api/machineactions?$filter=...&$top=... */
   listMachineActions(query: { filter?: string; top?: number }, options?: OperationOptions): Promise<MachineAction[]>;
   /** GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index=N): the SAS URL, valid 30 minutes. */

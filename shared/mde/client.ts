@@ -123,6 +123,19 @@ export class MdeClient implements MdeApi {
   }
 
   /**
+   * GET /api/machineactions/{id}, unmapped: the manifest keeps the action as MDE returned it.
+   * @returns the JSON object as sent
+   * @throws MdeApiError for an error answer; CollectorError `UnexpectedResponse` for a body that is not an object with an id.
+   */
+  async getMachineActionAsReturned(actionId: string, options?: OperationOptions): Promise<Record<string, unknown>> {
+    const path = `/api/machineactions/${segment(actionId, "actionId")}`;
+    const body = await this.send({ method: "GET", path, idempotent: true }, options);
+    if (typeof body !== "object" || body === null || Array.isArray(body) || typeof (body as { id?: unknown }).id !== "string")
+      throw new CollectorError("UnexpectedResponse", "MDE answered a machine action that is not a JSON object with an id");
+    return body as Record<string, unknown>;
+  }
+
+  /**
    * GET /api/machineactions?$filter=...&$top=..., mapped from `value[]`.
    * @param query - `filter`: an OData `$filter` (e.g. `status eq 'Pending'`); `top`: 1 to 10,000.
    * @throws CollectorError `InvalidArgument` for a `top` out of range.

@@ -69,6 +69,9 @@ afterAll(async () => {
   await h.stop();
 });
 
+/** The SHA-256 of the file MDE's alert names (test/support/fixtures/alerts/graphAlert.ts). */
+const ALERT_FILE_SHA256 = "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec";
+
 const invoke = (name: string, triggerValue: unknown, triggerType: string) =>
   invokeFunction(name, triggerValue, { durable: h.api, triggerType, logger: (e) => logs.push(e) });
 const actionsOf = (machineId: string) => h.simulator.actions().filter((a) => a.machineId === machineId);
@@ -160,10 +163,24 @@ describe("three ways in, one orchestration", () => {
       title: "Suspicious execution of hidden file",
       playbook: "alert-file",
       rule: "hidden-files",
+      expectedSha256: [ALERT_FILE_SHA256],
     });
     expect(manifest.request.commands).toEqual([
       { type: "GetFile", params: [{ key: "Path", value: "C:\\Program Files\\temp\\MsSense.exe" }] },
     ]);
+    // The simulator's file is not the alert's: the comparison says so, in the manifest and the summary.
+    const collected = summary.evidence[0]!;
+    expect(manifest.alertFileHashes).toEqual({
+      expected: [ALERT_FILE_SHA256],
+      results: [{ index: 0, sha256: expect.not.stringMatching(ALERT_FILE_SHA256), compared: "decompressed", match: false }],
+      matched: false,
+    });
+    expect(manifest.alertFileHashes!.results[0]!.sha256).toBe(
+      manifest.commands[0]!.evidence!.decompressed && "sha256" in manifest.commands[0]!.evidence!.decompressed
+        ? manifest.commands[0]!.evidence!.decompressed.sha256
+        : collected.sha256,
+    );
+    expect(summary.alertFileHashes).toEqual(manifest.alertFileHashes);
   });
 
   it("Event Grid: a forged event's device and file path are ignored; the collection runs on the device and file MDE names", async () => {

@@ -106,6 +106,8 @@ describe("collectCommandResult", () => {
         linkFetches: 1,
         index: 1,
         type: "GetFile",
+        // The activity call that committed it, for the manifest.
+        invocationId: expect.any(String),
       });
     });
 

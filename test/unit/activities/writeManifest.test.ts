@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import { createWriteManifest } from "../../../activities/writeManifest";
 import type { Manifest } from "../../../shared/contract";
 import { jsonDocument } from "../../../shared/evidence/jsonDocument";
+import type { ManifestSigner } from "../../../shared/evidence/signing/manifestSignature";
+import type { EvidenceStore } from "../../../shared/evidence/types";
+import { MdeApiError } from "../../../shared/errors";
 import type { ManifestSignature } from "../../../shared/evidence/signing/manifestSignature";
 import { parseSignatureDocument, signatureProblems } from "../../../shared/evidence/signing/signatureCheck";
 import {
@@ -42,13 +45,39 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
   };
 }
 
+const BUILD = { version: "9.9.9", commit: "0123456789abcdef0123456789abcdef01234567" };
+const WRITTEN_AT = "2026-01-01T00:11:00.000Z";
+/** The action as MDE returns it, with the fields the mapped action drops. */
+const RAW_ACTION = { id: ACTION_ID, status: "Succeeded", requestSource: "PublicApi", externalId: "ext-7", title: "LR", scope: "Full" };
+
+type WriterOptions = { getMachineActionAsReturned?: jest.Mock; blobs?: Map<string, MemoryBlob> };
+
+/** The writer's dependencies around a store; documents are read from `blobs` (the memory store's) when given. */
+function depsOf(evidence: EvidenceStore, signer: ManifestSigner, options: WriterOptions = {}) {
+  return {
+    evidence,
+    evidencePrefix: "evidence",
+    signer,
+    mde: { getMachineActionAsReturned: options.getMachineActionAsReturned ?? jest.fn(async () => RAW_ACTION) },
+    build: BUILD,
+    now: () => new Date(WRITTEN_AT),
+    readDocument: async (name: string) => options.blobs?.get(name)?.bytes,
+  };
+}
+
 /** The activity over an in-memory store that serves no download (a manifest never needs one). */
-function writerOverMemory() {
+function writerOverMemory(options: Omit<WriterOptions, "blobs"> = {}) {
   const { store, blobs } = memoryEvidenceStore(async () => {
     throw new Error("a manifest downloads nothing");
   });
-  return { write: createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: key.signer }), store, blobs };
+  return { write: createWriteManifest(depsOf(store, key.signer, { ...options, blobs })), store, blobs };
 }
+
+/** What the writer adds to the orchestrator's manifest. */
+const collectorFields = (invocationId: string) => ({
+  machineActionAsReturned: RAW_ACTION,
+  collector: { version: BUILD.version, commit: BUILD.commit, manifestInvocationId: invocationId, manifestWrittenAt: WRITTEN_AT },
+});
 
 /** The findings on a stored manifest's signature document; empty when it verifies with the test key. */
 async function signatureFindings(blobs: Map<string, MemoryBlob>, manifestName: string): Promise<string[]> {
@@ -64,9 +93,10 @@ describe("writeManifest", () => {
     const { write, blobs } = writerOverMemory();
     const m = manifest();
     const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
-    const output = await write({ manifest: m }, context());
+    const ctx = context();
+    const output = await write({ manifest: m }, ctx);
     const body = blobs.get(blobName)!.bytes;
-    expect(JSON.parse(body.toString("utf8"))).toEqual(m);
+    expect(JSON.parse(body.toString("utf8"))).toEqual({ ...m, ...collectorFields(ctx.invocationId) });
     expect(output).toEqual({
       blobName,
       blobUrl: `${EVIDENCE_CONTAINER_URL}/${blobName}`,
@@ -102,9 +132,9 @@ describe("writeManifest", () => {
   it("writes nothing when the signer fails, so no manifest is ever left without its signature by a signer outage", async () => {
     const { store, blobs } = memoryEvidenceStore(async () => Buffer.alloc(0));
     const failing = { sign: jest.fn(async () => Promise.reject(new Error("Key Vault answered 503"))) };
-    await expect(
-      createWriteManifest({ evidence: store, evidencePrefix: "evidence", signer: failing })({ manifest: manifest() }, context()),
-    ).rejects.toThrow("Key Vault answered 503");
+    await expect(createWriteManifest(depsOf(store, failing))({ manifest: manifest() }, context())).rejects.toThrow(
+      "Key Vault answered 503",
+    );
     expect(blobs.size).toBe(0);
   });
 
@@ -144,13 +174,58 @@ describe("writeManifest", () => {
     expect(blobs.size).toBe(2);
   });
 
-  it("completes a write whose signature was lost (the manifest there with the same bytes, no signature yet)", async () => {
+  it("completes a write whose signature was lost (an earlier attempt's manifest there, no signature yet)", async () => {
     const { write, store, blobs } = writerOverMemory();
     const blobName = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest.json`;
-    await store.writeJson(blobName, manifest(), { metadata: {} });
+    // An earlier attempt: another invocation, another minute, MDE throttled its re-read.
+    const earlier = {
+      ...manifest(),
+      machineActionAsReturned: { unavailable: "MDE throttled the re-read (429)" },
+      collector: { ...collectorFields("earlier-invocation").collector, manifestWrittenAt: "2026-01-01T00:10:30.000Z" },
+    };
+    await store.writeJson(blobName, earlier, { metadata: {} });
+    const stored = blobs.get(blobName)!.bytes;
     const output = await write({ manifest: manifest() }, context());
     expect(output).toMatchObject({ blobName, created: false });
+    expect(blobs.get(blobName)!.bytes).toBe(stored);
     expect(await signatureFindings(blobs, blobName)).toEqual([]);
+  });
+
+  it("records the final action as MDE returned it, the build, the invocation id and the collector's time", async () => {
+    const { write, blobs } = writerOverMemory();
+    const ctx = context();
+    const output = await write({ manifest: manifest() }, ctx);
+    const stored = JSON.parse(blobs.get(output.blobName)!.bytes.toString("utf8")) as Manifest;
+    expect(stored.machineActionAsReturned).toEqual(RAW_ACTION);
+    expect(stored.collector).toEqual({
+      version: "9.9.9",
+      commit: BUILD.commit,
+      manifestInvocationId: ctx.invocationId,
+      manifestWrittenAt: WRITTEN_AT,
+    });
+    // MDE's own times stay beside it, in the mapped action.
+    expect(stored.machineAction).toEqual(manifest().machineAction);
+  });
+
+  it.each([
+    [new MdeApiError({ statusCode: 429, code: "TooManyRequests", message: "slow down" }), "MDE throttled the re-read (429)"],
+    [new MdeApiError({ statusCode: 503, code: "ServiceUnavailable", message: "later" }), expect.stringContaining("MDE re-read failed")],
+  ])("records the raw action as unavailable when the re-read fails (%s), and still writes the manifest", async (error, reason) => {
+    const getMachineActionAsReturned = jest.fn(async () => Promise.reject(error));
+    const { write, blobs } = writerOverMemory({ getMachineActionAsReturned });
+    const output = await write({ manifest: manifest() }, context());
+    const stored = JSON.parse(blobs.get(output.blobName)!.bytes.toString("utf8")) as Manifest;
+    expect(stored.machineActionAsReturned).toEqual({ unavailable: reason });
+    expect(await signatureFindings(blobs, output.blobName)).toEqual([]);
+  });
+
+  it("does not ask MDE for the action of a collection MDE never accepted", async () => {
+    const getMachineActionAsReturned = jest.fn();
+    const { write, blobs } = writerOverMemory({ getMachineActionAsReturned });
+    const output = await write({ manifest: manifest({ machineAction: null, outcome: "Rejected" }) }, context());
+    const stored = JSON.parse(blobs.get(output.blobName)!.bytes.toString("utf8")) as Manifest;
+    expect(stored.machineActionAsReturned).toEqual({ unavailable: expect.stringContaining("never accepted") });
+    expect(getMachineActionAsReturned).not.toHaveBeenCalled();
   });
 
   it("treats a manifest planted at the name as an integrity error: left untouched, ours goes to manifest-{instanceId}.json recording it, signed", async () => {
@@ -162,6 +237,7 @@ describe("writeManifest", () => {
 
     const output = await write({ manifest: manifest() }, ctx);
     const alternate = `evidence/${MACHINE_ID}/${ACTION_ID}/manifest-${INSTANCE_ID}.json`;
+    const invocationId = ctx.invocationId;
     expect(output).toMatchObject({
       blobName: alternate,
       created: true,
@@ -172,6 +248,7 @@ describe("writeManifest", () => {
     expect(recorded).toEqual({
       ...manifest(),
       integrityErrors: [{ blobName, code: "IntegrityError", message: output.integrityError!.message }],
+      ...collectorFields(invocationId),
     });
     expect(blobs.get(alternate)!.bytes.equals(jsonDocument(recorded))).toBe(true);
     expect(await signatureFindings(blobs, alternate)).toEqual([]);
@@ -221,7 +298,7 @@ describe("writeManifest", () => {
       })),
     });
     const { context: ctx, lines } = capturingContext();
-    const output = await createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, ctx);
+    const output = await createWriteManifest(depsOf(evidence, key.signer))({ manifest: manifest() }, ctx);
     expect(output).toEqual({ blobName, blobUrl: `${EVIDENCE_CONTAINER_URL}/${blobName}`, sha256: "ab", created });
     expect(lines).toEqual([
       { level: "info", message, instanceId: INSTANCE_ID, machineId: MACHINE_ID, actionId: ACTION_ID, blobName, outcome: "Completed" },
@@ -235,8 +312,8 @@ describe("writeManifest", () => {
         throw error;
       }),
     });
-    await expect(
-      createWriteManifest({ evidence, evidencePrefix: "evidence", signer: key.signer })({ manifest: manifest() }, context()),
-    ).rejects.toEqual(new Error("connect ECONNREFUSED"));
+    await expect(createWriteManifest(depsOf(evidence, key.signer))({ manifest: manifest() }, context())).rejects.toEqual(
+      new Error("connect ECONNREFUSED"),
+    );
   });
 });

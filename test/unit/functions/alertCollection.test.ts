@@ -111,6 +111,8 @@ describe("alertCollection acts only on the alert as MDE answers it", () => {
               title: "Suspicious execution of hidden file",
               playbook: "alert-file",
               rule: "hidden-files",
+              // The alert's file evidence on this device: the manifest and status compare the collected file with it.
+              expectedSha256: ["8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec"],
             },
           },
         }),
