@@ -124,7 +124,7 @@ function resolveDurations(value: unknown, problems: string[]): Record<LiveRespon
 
 /**
  * Demo devices for `npm run simulator` and the local host, one per behaviour worth seeing.
- * Two ids are those of the wire fixtures in test/unit/mde/fixtures.ts (the first is run-live-response's example machine id).
+ * Two ids are those of the wire fixtures in test/support/mde/fixtures.ts (the first is run-live-response's example machine id).
  */
 export function defaultMachines(): MachineScenario[] {
   return [

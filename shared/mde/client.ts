@@ -109,7 +109,7 @@ export class MdeClient implements MdeApi {
     const path = `/api/machines/${segment(machineId, "machineId")}/runliveresponse`;
     // Not idempotent: a second POST after a lost answer could start a second session.
     const action = toMachineAction(await this.send({ method: "POST", path, body, idempotent: false }, options));
-    // A short answer may come without machineId (test/unit/mde/fixtures.ts, SEED_000_SHORT_RESPONSE); we know which device we asked.
+    // A short answer may come without machineId (test/support/mde/fixtures.ts, SEED_000_SHORT_RESPONSE); we know which device we asked.
     return action.machineId ? action : { ...action, machineId };
   }
 

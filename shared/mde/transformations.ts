@@ -12,7 +12,7 @@ type Json = Record<string, unknown>;
  * Accepts `lastUpdateDateTimeUtc` (entity page, captures) and `lastUpdateTimeUtc` (one example);
  * flattens each command's `command.type`/`command.params`; keeps unknown statuses as strings;
  * turns missing optional fields into null (or "" for `type`/`machineId`, which the short answer of
- * test/unit/mde/fixtures.ts, SEED_000_SHORT_RESPONSE, omits).
+ * test/support/mde/fixtures.ts, SEED_000_SHORT_RESPONSE, omits).
  * @param wire - the parsed JSON body.
  * @throws CollectorError `UnexpectedResponse` when the body is not an object or lacks `id`/`status`.
  */

@@ -2,7 +2,7 @@ import { MdeApiError } from "../../../shared/errors";
 import { StaticTokenCredential } from "../../../shared/mde/auth";
 import { MdeClient } from "../../../shared/mde/client";
 import { MDE_ALERT } from "../../support/fixtures/alerts/mdeAlert";
-import { startSimulator, stopSimulators } from "./simulatorFixture";
+import { startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -4,7 +4,7 @@ import { gunzipSync } from "node:zlib";
 import { createMdeSimulator, getFileContent, type MdeSimulatorOptions } from "../../../simulator";
 import { testAzurite } from "../../support/azurite";
 import { machine, SECOND } from "../../support/machines";
-import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
+import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -1,5 +1,5 @@
 import { HOUR, machine, MINUTE, SECOND } from "../../support/machines";
-import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
+import { getFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -1,5 +1,5 @@
 import { machine } from "../../support/machines";
-import { startSimulator, stopSimulators } from "./simulatorFixture";
+import { startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

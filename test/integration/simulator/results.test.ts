@@ -2,7 +2,7 @@ import { createCipheriv, createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { getFileContent } from "../../../simulator";
 import { machine, MINUTE, SECOND } from "../../support/machines";
-import { getFile, putFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "./simulatorFixture";
+import { getFile, putFile, runScript, type StartedSimulator, startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -1,5 +1,5 @@
 import { machine, MINUTE, SECOND } from "../../support/machines";
-import { getFile, putFile, runScript, startSimulator, stopSimulators } from "./simulatorFixture";
+import { getFile, putFile, runScript, startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

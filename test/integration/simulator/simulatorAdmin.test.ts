@@ -1,7 +1,7 @@
 import { createMdeSimulator, defaultMachines } from "../../../simulator";
 import { testAzurite } from "../../support/azurite";
 import { machine } from "../../support/machines";
-import { runScript, startSimulator, stopSimulators } from "./simulatorFixture";
+import { runScript, startSimulator, stopSimulators } from "../../support/simulatorFixture";
 
 afterEach(stopSimulators);
 

@@ -1,6 +1,6 @@
-import "./fixtures/toyApp";
+import "../../support/toyApp/toyApp";
 import { DurableEngine, getRegisteredFunctions, VirtualClock } from "../../../devhost";
-import { echoInputs, flakyAttempts } from "./fixtures/toyActivities";
+import { echoInputs, flakyAttempts } from "../../support/toyApp/toyActivities";
 
 const START = "2026-03-01T08:00:00.000Z";
 const DAY = 24 * 60 * 60 * 1000;

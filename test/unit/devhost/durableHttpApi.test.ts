@@ -1,4 +1,4 @@
-import "./fixtures/toyApp";
+import "../../support/toyApp/toyApp";
 import { DurableEngine, DurableHttpApi, INSTANCE_ID_PLACEHOLDER, invokeHttp, matchRoute, VirtualClock, WallClock } from "../../../devhost";
 
 describe("DurableHttpApi with the real DurableClient", () => {

@@ -11,8 +11,8 @@ import {
   SENTINEL_PROCESS_ALERT,
   SENTINEL_PROCESS_ALERT_MDE_ID,
 } from "../../support/fixtures/alerts/sentinelAlert";
-import { fakeMde } from "../activities/fakes";
-import { capturingContext, fakeDurableAccess } from "./triggerFakes";
+import { fakeMde } from "../../support/fakes";
+import { capturingContext, fakeDurableAccess } from "../../support/triggerFakes";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const config = loadConfig({

@@ -8,8 +8,8 @@ import type { Machine } from "../../../shared/mde/models";
 import { REQUEST_LIMITS } from "../../../shared/validation";
 import { bearer } from "../../support/identity";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";
-import { authorizedRequest, testEndpointAuth } from "./authFakes";
-import { fakeDurableAccess } from "./triggerFakes";
+import { authorizedRequest, testEndpointAuth } from "../../support/authFakes";
+import { fakeDurableAccess } from "../../support/triggerFakes";
 
 const MACHINE = "f70f9fe6b29cd9511652434919c6530618f06606";
 const GET_FILE = [{ type: "GetFile", params: [{ key: "Path", value: "C:\\a" }] }];

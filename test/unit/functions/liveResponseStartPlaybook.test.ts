@@ -3,8 +3,8 @@ import type { EndpointAuth } from "../../../functions/auth";
 import { createLiveResponseStart } from "../../../functions/liveResponseStart";
 import { loadConfig } from "../../../shared/config";
 import { validateCollectionRequest } from "../../../shared/validation";
-import { authorizedRequest, testEndpointAuth } from "./authFakes";
-import { fakeDurableAccess } from "./triggerFakes";
+import { authorizedRequest, testEndpointAuth } from "../../support/authFakes";
+import { fakeDurableAccess } from "../../support/triggerFakes";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";

@@ -6,7 +6,7 @@ import { createLiveResponseCancel } from "../../../functions/liveResponseCancel"
 import { createLiveResponseStatus } from "../../../functions/liveResponseStatus";
 import { parseCancelRequest } from "../../../shared/cancelRequest";
 import { bearer } from "../../support/identity";
-import { authorizedRequest, testEndpointAuth } from "./authFakes";
+import { authorizedRequest, testEndpointAuth } from "../../support/authFakes";
 
 const ctx = () => new InvocationContext({ functionName: "test", logHandler: () => {} });
 const request = (method: string, instanceId: string, body?: unknown, headers: Record<string, string> = {}) =>

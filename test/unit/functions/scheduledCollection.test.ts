@@ -3,8 +3,8 @@ import { planInstanceId } from "../../../shared/collectionPlans";
 import { loadConfig } from "../../../shared/config";
 import { MdeApiError } from "../../../shared/errors";
 import { timerInfo } from "../../../devhost";
-import { fakeMde } from "../activities/fakes";
-import { capturingContext, fakeDurableAccess } from "./triggerFakes";
+import { fakeMde } from "../../support/fakes";
+import { capturingContext, fakeDurableAccess } from "../../support/triggerFakes";
 import { ENTRA_TEST_SETTINGS } from "../../support/settings";
 
 const M1 = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";

@@ -6,7 +6,7 @@
 import { startPlaybookCollection, type CollectionStart } from "../../../functions/startCollection";
 import type { CollectionPolicy } from "../../../shared/contract";
 import { parsePlaybooks } from "../../../shared/playbooks";
-import { fakeDurableAccess } from "./triggerFakes";
+import { fakeDurableAccess } from "../../support/triggerFakes";
 
 const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
 const { catalog } = parsePlaybooks(

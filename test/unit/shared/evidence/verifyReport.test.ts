@@ -1,7 +1,7 @@
-import { createLimiter } from "../../../shared/evidence/verify/limiter";
-import { exitCodeOf, formatReport, progressLine, reportJson } from "../../../shared/evidence/verify/report";
-import { isManifestBlobName } from "../../../shared/evidence/verify/scope";
-import type { VerifyReport, VerifyRow } from "../../../shared/evidence/verify/types";
+import { createLimiter } from "../../../../shared/evidence/verify/limiter";
+import { exitCodeOf, formatReport, progressLine, reportJson } from "../../../../shared/evidence/verify/report";
+import { isManifestBlobName } from "../../../../shared/evidence/verify/scope";
+import type { VerifyReport, VerifyRow } from "../../../../shared/evidence/verify/types";
 
 const SHA = "ab".repeat(32);
 const report = (rows: VerifyRow[]): VerifyReport => ({

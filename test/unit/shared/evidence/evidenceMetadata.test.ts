@@ -1,4 +1,4 @@
-import { evidenceMetadata, storedEvidenceFrom } from "../../../shared/evidence/evidenceMetadata";
+import { evidenceMetadata, storedEvidenceFrom } from "../../../../shared/evidence/evidenceMetadata";
 
 const digest = { sha256: "ab".repeat(32), md5: "1B2M2Y8AsgTpgAmY7PhCfg==", size: 42 };
 const now = () => new Date("2026-11-05T10:00:00Z");

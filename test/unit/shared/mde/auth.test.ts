@@ -1,7 +1,7 @@
-import { CollectorError } from "../../../shared/errors";
-import { isLoopbackUrl } from "../../../shared/hostPolicy";
-import { COMMERCIAL_TOKEN_SCOPE, StaticTokenCredential, tokenScopeFor } from "../../../shared/mde/auth";
-import * as limits from "../../../shared/mde/limits";
+import { CollectorError } from "../../../../shared/errors";
+import { isLoopbackUrl } from "../../../../shared/hostPolicy";
+import { COMMERCIAL_TOKEN_SCOPE, StaticTokenCredential, tokenScopeFor } from "../../../../shared/mde/auth";
+import * as limits from "../../../../shared/mde/limits";
 
 describe("tokenScopeFor", () => {
   it.each([

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { inlineDigest, type StreamDigestFactory } from "../../../shared/evidence/streamDigest";
-import { HashPool } from "../../../shared/evidence/verify/hashPool";
+import { inlineDigest, type StreamDigestFactory } from "../../../../shared/evidence/streamDigest";
+import { HashPool } from "../../../../shared/evidence/verify/hashPool";
 
 const MiB = 1024 * 1024;
 const expected = (b: Buffer) => ({

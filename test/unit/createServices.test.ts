@@ -1,8 +1,8 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { createServices } from "../../../app";
-import { loadConfig } from "../../../shared/config";
-import { freshEvidenceContainer, testAzurite } from "../../support/azurite";
-import { ENTRA_TEST_SETTINGS } from "../../support/settings";
+import { createServices } from "../../app";
+import { loadConfig } from "../../shared/config";
+import { freshEvidenceContainer, testAzurite } from "../support/azurite";
+import { ENTRA_TEST_SETTINGS } from "../support/settings";
 
 /** A credential that records every scope asked for: a refused base URL must never cause a token request. */
 function recordingCredential(): TokenCredential & { scopes: string[] } {

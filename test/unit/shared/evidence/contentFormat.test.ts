@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { ContentInspector, detectFormat } from "../../../shared/evidence/contentFormat";
+import { ContentInspector, detectFormat } from "../../../../shared/evidence/contentFormat";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 

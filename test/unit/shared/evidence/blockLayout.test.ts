@@ -1,5 +1,5 @@
-import { blockLayoutProblems, type BlockListView } from "../../../shared/evidence/blockLayout";
-import { blockIdOf } from "../../../shared/evidence/blockStager";
+import { blockLayoutProblems, type BlockListView } from "../../../../shared/evidence/blockLayout";
+import { blockIdOf } from "../../../../shared/evidence/blockStager";
 
 const NONCE = "AAAAAAAAAAAAAAAA";
 const OTHER = "BBBBBBBBBBBBBBBB";

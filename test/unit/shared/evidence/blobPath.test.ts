@@ -1,4 +1,4 @@
-import { baseName, evidenceBlobName, manifestBlobName, MAX_SEGMENT_LENGTH, sanitizeSegment } from "../../../shared/evidence/blobPath";
+import { baseName, evidenceBlobName, manifestBlobName, MAX_SEGMENT_LENGTH, sanitizeSegment } from "../../../../shared/evidence/blobPath";
 
 const ids = { machineId: "1e5bc9d7e413ddd7902c2932e418702b84d0cc07", actionId: "7f1e53a6-4c9f-4b5e-9d1c-2b8f0c3a9e11" };
 

@@ -1,8 +1,8 @@
-import { CollectorError } from "../../../shared/errors";
-import { silentLogger } from "../../../shared/log";
-import { downloadWithResume, parseContentRange, type LinkDownloadStats } from "../../../shared/evidence/linkDownload";
-import { BLOB_HOST_PATTERNS } from "../../../shared/hostPolicy";
-import { streamedResponse } from "./streamedResponse";
+import { CollectorError } from "../../../../shared/errors";
+import { silentLogger } from "../../../../shared/log";
+import { downloadWithResume, parseContentRange, type LinkDownloadStats } from "../../../../shared/evidence/linkDownload";
+import { BLOB_HOST_PATTERNS } from "../../../../shared/hostPolicy";
+import { streamedResponse } from "../../../support/streamedResponse";
 
 const source = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
 const SIG = "sig=TOPSECRET";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { BlockBlobClient } from "@azure/storage-blob";
-import { blockIdOf, BlockStager, newBlockNonce, parseBlockId } from "../../../shared/evidence/blockStager";
+import { blockIdOf, BlockStager, newBlockNonce, parseBlockId } from "../../../../shared/evidence/blockStager";
 
 /** A fake blob that records staged blocks and completes uploads when told to. */
 function fakeBlob() {

@@ -1,8 +1,8 @@
 import { InvocationContext } from "@azure/functions";
 import type { DurableClient, DurableOrchestrationStatus } from "durable-functions";
-import type { DurableAccess } from "../../../functions/durableAccess";
-import type { InstanceInFlight } from "../../../functions/instanceStatus";
-import type { CollectEvidenceInput } from "../../../shared/contract";
+import type { DurableAccess } from "../../functions/durableAccess";
+import type { InstanceInFlight } from "../../functions/instanceStatus";
+import type { CollectEvidenceInput } from "../../shared/contract";
 
 /**
  * A {@link DurableAccess} with just what the starters use, keeping what it started. A missing

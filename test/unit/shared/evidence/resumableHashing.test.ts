@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { ResumableHasher } from "../../../shared/evidence/resumableHashing";
+import { ResumableHasher } from "../../../../shared/evidence/resumableHashing";
 
 describe("ResumableHasher", () => {
   it("gives node:crypto's SHA-256 and MD5 of the whole input when resumed from saved JSON in new instances", async () => {

@@ -2,18 +2,18 @@ import { constants, createHash, createPublicKey, generateKeyPairSync, sign } fro
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createManifestSigner } from "../../../shared/evidence/signing/createSigner";
-import { parseKeyVaultKeyId, sameKeyVaultKey } from "../../../shared/evidence/signing/keyVaultKeyId";
-import { createKeyVaultSigner, type KeyVaultSigningClient } from "../../../shared/evidence/signing/keyVaultSigner";
-import { createLocalSigner, loadOrCreateLocalSigningKey, localKeyIdOf } from "../../../shared/evidence/signing/localSigner";
-import { signatureBlobNameOf, signManifest, type ManifestSignature } from "../../../shared/evidence/signing/manifestSignature";
+import { createManifestSigner } from "../../../../shared/evidence/signing/createSigner";
+import { parseKeyVaultKeyId, sameKeyVaultKey } from "../../../../shared/evidence/signing/keyVaultKeyId";
+import { createKeyVaultSigner, type KeyVaultSigningClient } from "../../../../shared/evidence/signing/keyVaultSigner";
+import { createLocalSigner, loadOrCreateLocalSigningKey, localKeyIdOf } from "../../../../shared/evidence/signing/localSigner";
+import { signatureBlobNameOf, signManifest, type ManifestSignature } from "../../../../shared/evidence/signing/manifestSignature";
 import {
   parseSignatureDocument,
   publicKeyFromJsonWebKey,
   signatureProblems,
   type TrustedKeys,
-} from "../../../shared/evidence/signing/signatureCheck";
-import { jsonDocument } from "../../../shared/evidence/jsonDocument";
+} from "../../../../shared/evidence/signing/signatureCheck";
+import { jsonDocument } from "../../../../shared/evidence/jsonDocument";
 
 const MANIFEST = "liveresponse/m/a/manifest.json";
 const bytes = jsonDocument({ schema: "mde-live-response-evidence-manifest/v1", outcome: "Completed" });

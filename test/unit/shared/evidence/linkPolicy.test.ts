@@ -1,6 +1,6 @@
-import { CollectorError } from "../../../shared/errors";
-import { checkDownloadLink, type LinkPolicyOptions } from "../../../shared/evidence/linkPolicy";
-import { BLOB_HOST_PATTERNS } from "../../../shared/hostPolicy";
+import { CollectorError } from "../../../../shared/errors";
+import { checkDownloadLink, type LinkPolicyOptions } from "../../../../shared/evidence/linkPolicy";
+import { BLOB_HOST_PATTERNS } from "../../../../shared/hostPolicy";
 
 const sas = "se=2026-01-01T00%3A00%3A00Z&sp=r&sv=2022-11-02&sr=b&sig=SECRETSIGNATURE";
 const localDevelopment: LinkPolicyOptions = { sourceHosts: { hosts: BLOB_HOST_PATTERNS, allowLoopback: true } };

@@ -1,6 +1,6 @@
-import type { EvidenceRecord } from "../../shared/contract";
-import { buildManifest, type ManifestInput } from "../../shared/evidence/manifest";
-import type { MachineAction } from "../../shared/mde/models";
+import type { EvidenceRecord } from "../../../../shared/contract";
+import { buildManifest, type ManifestInput } from "../../../../shared/evidence/manifest";
+import type { MachineAction } from "../../../../shared/mde/models";
 
 const commands = [
   { type: "RunScript" as const, params: [{ key: "ScriptName", value: "minidump.ps1" }] },

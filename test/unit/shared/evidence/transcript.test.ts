@@ -1,4 +1,4 @@
-import { parseTranscript, TRANSCRIPT_FIELD_MAX_CHARS } from "../../shared/evidence/transcript";
+import { parseTranscript, TRANSCRIPT_FIELD_MAX_CHARS } from "../../../../shared/evidence/transcript";
 
 /**
  * The RunScript "File content" example of https://learn.microsoft.com/defender-endpoint/api/get-live-response-result,

@@ -1,6 +1,11 @@
-import { CollectorError, MdeApiError } from "../../../shared/errors";
-import { parseRetryAfter, toMachineAction, toMdeApiError } from "../../../shared/mde/transformations";
-import { SEED_000_RUN_LIVE_RESPONSE_201, SEED_000_SHORT_RESPONSE, SEED_001_RESPONSE_200, SEED_003_SIGNATURE } from "./fixtures";
+import { CollectorError, MdeApiError } from "../../../../shared/errors";
+import { parseRetryAfter, toMachineAction, toMdeApiError } from "../../../../shared/mde/transformations";
+import {
+  SEED_000_RUN_LIVE_RESPONSE_201,
+  SEED_000_SHORT_RESPONSE,
+  SEED_001_RESPONSE_200,
+  SEED_003_SIGNATURE,
+} from "../../../support/mde/fixtures";
 
 const headers = (values: Record<string, string> = {}) => new Headers(values);
 

@@ -1,8 +1,8 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { MdeApiError } from "../../../shared/errors";
-import { MdeClient } from "../../../shared/mde/client";
-import { SEED_001_RESPONSE_200, SEED_003_ACTION_ID } from "./fixtures";
-import { scriptedFetch, type ScriptedFetch } from "./scriptedFetch";
+import { MdeApiError } from "../../../../shared/errors";
+import { MdeClient } from "../../../../shared/mde/client";
+import { SEED_001_RESPONSE_200, SEED_003_ACTION_ID } from "../../../support/mde/fixtures";
+import { scriptedFetch, type ScriptedFetch } from "../../../support/mde/scriptedFetch";
 
 const BASE = "https://api.security.microsoft.com";
 const credential: TokenCredential = {

@@ -1,7 +1,7 @@
-import type { CollectionPolicy, CollectionRequest, CollectionTrigger, EvidenceRecord } from "../../../shared/contract";
-import { buildManifest } from "../../../shared/evidence/manifest";
-import { buildStatus, newProgress } from "../../../orchestrators/progress";
-import { expectedHashesOf } from "../../../functions/alertStart";
+import type { CollectionPolicy, CollectionRequest, CollectionTrigger, EvidenceRecord } from "../../../../shared/contract";
+import { buildManifest } from "../../../../shared/evidence/manifest";
+import { buildStatus, newProgress } from "../../../../orchestrators/progress";
+import { expectedHashesOf } from "../../../../functions/alertStart";
 
 const FILE_SHA = "a".repeat(64);
 const PLAIN_SHA = "b".repeat(64);

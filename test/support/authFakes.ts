@@ -1,7 +1,7 @@
 import { HttpRequest } from "@azure/functions";
-import { endpointAuth, type EndpointAuth } from "../../../functions/auth";
-import { loadConfig } from "../../../shared/config";
-import { bearer, developmentAuthSettings } from "../../support/identity";
+import { endpointAuth, type EndpointAuth } from "../../functions/auth";
+import { loadConfig } from "../../shared/config";
+import { bearer, developmentAuthSettings } from "./identity";
 
 /**
  * The endpoint auth an app with AUTH_MODE=development builds: the same validation path as Entra

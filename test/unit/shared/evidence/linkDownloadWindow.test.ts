@@ -1,6 +1,6 @@
-import { silentLogger } from "../../../shared/log";
-import { downloadWithResume, type DownloadWindow, type LinkDownloadStats } from "../../../shared/evidence/linkDownload";
-import { streamedResponse } from "./streamedResponse";
+import { silentLogger } from "../../../../shared/log";
+import { downloadWithResume, type DownloadWindow, type LinkDownloadStats } from "../../../../shared/evidence/linkDownload";
+import { streamedResponse } from "../../../support/streamedResponse";
 
 const source = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7) % 253));
 

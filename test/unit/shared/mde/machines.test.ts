@@ -1,9 +1,9 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { CollectorError, MdeApiError } from "../../../shared/errors";
-import { MdeClient } from "../../../shared/mde/client";
-import { toMachine } from "../../../shared/mde/transformations";
-import { MDE_ALERT } from "../../support/fixtures/alerts/mdeAlert";
-import { scriptedFetch, type ScriptedFetch } from "./scriptedFetch";
+import { CollectorError, MdeApiError } from "../../../../shared/errors";
+import { MdeClient } from "../../../../shared/mde/client";
+import { toMachine } from "../../../../shared/mde/transformations";
+import { MDE_ALERT } from "../../../support/fixtures/alerts/mdeAlert";
+import { scriptedFetch, type ScriptedFetch } from "../../../support/mde/scriptedFetch";
 
 const BASE = "https://api.security.microsoft.com";
 

@@ -1,9 +1,9 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { CollectorError, MdeApiError } from "../../../shared/errors";
-import { MDE_API_HOSTS } from "../../../shared/hostPolicy";
-import { StaticTokenCredential } from "../../../shared/mde/auth";
-import { MdeClient, type MdeClientOptions } from "../../../shared/mde/client";
-import type { LiveResponseRequest } from "../../../shared/mde/models";
+import { CollectorError, MdeApiError } from "../../../../shared/errors";
+import { MDE_API_HOSTS } from "../../../../shared/hostPolicy";
+import { StaticTokenCredential } from "../../../../shared/mde/auth";
+import { MdeClient, type MdeClientOptions } from "../../../../shared/mde/client";
+import type { LiveResponseRequest } from "../../../../shared/mde/models";
 import {
   SEED_000_RUN_LIVE_RESPONSE_201,
   SEED_000_SHORT_RESPONSE,
@@ -13,8 +13,8 @@ import {
   SEED_003_ACTION_ID,
   SEED_003_DOWNLOAD_LINK,
   SEED_003_SIGNATURE,
-} from "./fixtures";
-import { capturingLogger, networkError, scriptedFetch, type ScriptedFetch } from "./scriptedFetch";
+} from "../../../support/mde/fixtures";
+import { capturingLogger, networkError, scriptedFetch, type ScriptedFetch } from "../../../support/mde/scriptedFetch";
 
 const BASE = "https://api.security.microsoft.com";
 /** The allow-list of local development: Microsoft's hosts and the loopback simulator. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { VirtualClock } from "../../../devhost";
-import { createMdeSimulator, type MdeSimulator, type MdeSimulatorOptions } from "../../../simulator";
-import { testAzurite } from "../../support/azurite";
+import { VirtualClock } from "../../devhost";
+import { createMdeSimulator, type MdeSimulator, type MdeSimulatorOptions } from "../../simulator";
+import { testAzurite } from "./azurite";
 
 /** Where the simulator's virtual clock starts. */
 const SIMULATOR_START = "2026-03-02T09:00:00.000Z";

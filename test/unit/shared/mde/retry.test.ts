@@ -1,6 +1,6 @@
-import { MdeApiError, CollectorError } from "../../../shared/errors";
-import { isTransientError, nextRetryDelay } from "../../../shared/mde/retry";
-import { networkError } from "./scriptedFetch";
+import { MdeApiError, CollectorError } from "../../../../shared/errors";
+import { isTransientError, nextRetryDelay } from "../../../../shared/mde/retry";
+import { networkError } from "../../../support/mde/scriptedFetch";
 
 const http = (statusCode: number, retryAfterInMs?: number) =>
   new MdeApiError({ statusCode, code: `HttpError${statusCode}`, message: "x", retryAfterInMs });
