@@ -9,7 +9,7 @@ import { createAuthenticator, type Authenticator, type AuthSettings } from "../s
 import type { VerifiedCaller } from "../shared/auth/caller";
 import { grantsOf, Roles, type Permission, type RoleDefinition } from "../shared/auth/roles";
 import { OBJECT_ID_PATTERN } from "../shared/cancelRequest";
-import { errorResponse } from "./http";
+import { errorResponse, instanceIdOf } from "./http";
 
 /** What every HTTP trigger is given to check its callers. */
 export interface EndpointAuth {
@@ -65,6 +65,18 @@ export async function authorize(request: HttpRequest, auth: EndpointAuth, permis
     };
   }
   return { ok: true, caller, grants };
+}
+
+/** {@link authorize} for an endpoint about one collection: the caller, and the `{instanceId}` it names. */
+export async function authorizeForInstance(
+  request: HttpRequest,
+  auth: EndpointAuth,
+  permission: Permission,
+): Promise<{ ok: true; caller: VerifiedCaller; instanceId: string } | { ok: false; response: HttpResponseInit }> {
+  const authorization = await authorize(request, auth, permission);
+  if (!authorization.ok) return authorization;
+  const id = instanceIdOf(request);
+  return id.ok ? { ok: true, caller: authorization.caller, instanceId: id.instanceId } : id;
 }
 
 /** 403 with the error envelope. */

@@ -88,3 +88,15 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, maxBytes: num
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
 
 export const TERMINAL_RUNTIME_STATUSES = ["Completed", "Failed", "Terminated", "Canceled"];
+
+/** The `{instanceId}` route parameter when it can be one of ours, else the 400 to answer. */
+export function instanceIdOf(request: HttpRequest): { ok: true; instanceId: string } | { ok: false; response: HttpResponseInit } {
+  const instanceId = request.params.instanceId ?? "";
+  if (INSTANCE_ID_PATTERN.test(instanceId)) return { ok: true, instanceId };
+  return { ok: false, response: errorResponse(400, "InvalidInstanceId", "The instance id is not one this service issues.") };
+}
+
+/** 404 for an instance id no collection has. */
+export function collectionNotFound(instanceId: string): HttpResponseInit {
+  return errorResponse(404, "CollectionNotFound", `No collection with instance id ${instanceId}.`);
+}

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { cancelRequestFor, parseCancelBody } from "../shared/cancelRequest";
 import { CANCEL_EVENT } from "../shared/contract";
-import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
+import type { AuditTrail } from "../shared/evidence/auditTrail";
+import { recordAudit } from "./audit";
 import { jsonLogger } from "../shared/log";
-import { describeFailure } from "../shared/publicMessage";
-import { authorize, type EndpointAuth } from "./auth";
+import { authorizeForInstance, type EndpointAuth } from "./auth";
 import { durableFor, type DurableDeps } from "./durableAccess";
-import { errorResponse, INSTANCE_ID_PATTERN, readJsonBody, TERMINAL_RUNTIME_STATUSES } from "./http";
+import { collectionNotFound, errorResponse, readJsonBody, TERMINAL_RUNTIME_STATUSES } from "./http";
 
 /** `{ "reason": "..." }` is a few hundred bytes at most. */
 const MAX_CANCEL_BODY_BYTES = 4096;
@@ -25,12 +25,9 @@ export interface LiveResponseCancelDeps extends DurableDeps {
  */
 export function createLiveResponseCancel(deps: LiveResponseCancelDeps) {
   return async function liveResponseCancel(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const authorization = await authorize(request, deps.auth, "cancel");
+    const authorization = await authorizeForInstance(request, deps.auth, "cancel");
     if (!authorization.ok) return authorization.response;
-    const instanceId = request.params.instanceId ?? "";
-    if (!INSTANCE_ID_PATTERN.test(instanceId)) {
-      return errorResponse(400, "InvalidInstanceId", "The instance id is not one this service issues.");
-    }
+    const { instanceId } = authorization;
     const body = await readJsonBody(request, MAX_CANCEL_BODY_BYTES, false);
     if (!body.ok) return body.response;
     const parsed = parseCancelBody(body.value);
@@ -39,40 +36,15 @@ export function createLiveResponseCancel(deps: LiveResponseCancelDeps) {
 
     const durable = durableFor(deps, context);
     const status = await durable.findStatus(instanceId);
-    if (!status) return errorResponse(404, "CollectionNotFound", `No collection with instance id ${instanceId}.`);
+    if (!status) return collectionNotFound(instanceId);
     if (TERMINAL_RUNTIME_STATUSES.includes(String(status.runtimeStatus))) {
       return errorResponse(409, "CollectionFinished", `The collection already finished (${status.runtimeStatus}); nothing to cancel.`);
     }
     const cancel = cancelRequestFor(authorization.caller, parsed.value.reason, deps.now());
-    if (deps.audit) {
-      const record = auditRecordOf({
-        action: "cancel",
-        instanceId,
-        caller: authorization.caller,
-        headers: request.headers,
-        invocationId: context.invocationId,
-        at: deps.now(),
-        detail: cancel.reason,
-      });
-      // Fails closed: a cancellation that cannot be put on record is not made (503, nothing raised).
-      try {
-        await deps.audit.append(record);
-      } catch (e) {
-        jsonLogger(context, { instanceId }).error("audit record not written; cancellation refused", {
-          callerObjectId: record.caller.objectId,
-          detail: describeFailure(e),
-        });
-        return errorResponse(
-          503,
-          "AuditUnavailable",
-          "The audit trail could not be written; nothing was cancelled. Retry shortly.",
-          undefined,
-          {
-            "Retry-After": "10",
-          },
-        );
-      }
-    }
+    // Fails closed: a cancellation that cannot be put on record is not made (503, nothing raised).
+    const entry = { action: "cancel", instanceId, caller: authorization.caller, at: deps.now(), detail: cancel.reason } as const;
+    const refused = await recordAudit(deps.audit, request, context, entry, { failClosed: true });
+    if (refused) return refused;
     await durable.client.raiseEvent(instanceId, CANCEL_EVENT, cancel);
     jsonLogger(context, { instanceId }).info("cancellation requested", { requestedByObjectId: cancel.requestedByObjectId });
     return {

@@ -2,9 +2,9 @@ import { createHash, randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CollectionSettings } from "../shared/config";
 import type { CollectEvidenceInput } from "../shared/contract";
-import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
+import type { AuditTrail } from "../shared/evidence/auditTrail";
+import { recordAudit } from "./audit";
 import { jsonLogger } from "../shared/log";
-import { describeFailure } from "../shared/publicMessage";
 import type { MdeApi } from "../shared/mde/api";
 import { playbookNames, type PlaybookCatalog } from "../shared/playbooks";
 import { buildCollectionPolicy } from "../shared/timing";
@@ -116,32 +116,18 @@ export function createLiveResponseStart(deps: LiveResponseStartDeps) {
     // With an audit trail the instance id is drawn here (the GUID form Durable would draw), so the
     // record names the collection before it exists.
     const startId = instanceId ?? (deps.audit ? randomUUID().replace(/-/g, "") : undefined);
-    if (deps.audit && startId) {
-      const record = auditRecordOf({
-        action: "start",
-        instanceId: startId,
-        caller,
-        headers: request.headers,
-        invocationId: context.invocationId,
-        at: now,
-        detail: key && `idempotency key ${key}`,
-      });
+    if (startId) {
       // Fails closed: a collection that cannot be put on record is not started (503, nothing started).
       // A record whose start was then refused (409, a bad playbook) stays: it records a request.
-      try {
-        await deps.audit.append(record);
-      } catch (e) {
-        log.error("audit record not written; start refused", { callerObjectId: caller.objectId, detail: describeFailure(e) });
-        return errorResponse(
-          503,
-          "AuditUnavailable",
-          "The audit trail could not be written; nothing was started. Retry shortly.",
-          undefined,
-          {
-            "Retry-After": "10",
-          },
-        );
-      }
+      const detail = key && `idempotency key ${key}`;
+      const refused = await recordAudit(
+        deps.audit,
+        request,
+        context,
+        { action: "start", instanceId: startId, caller, at: now, detail },
+        { failClosed: true },
+      );
+      if (refused) return refused;
     }
     const outcome = await startPlaybookCollection({
       durable,

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { CollectEvidenceInput, CollectionStatus, CollectionTrigger } from "../shared/contract";
-import { auditRecordOf, type AuditTrail } from "../shared/evidence/auditTrail";
-import { jsonLogger } from "../shared/log";
-import { describeFailure, publicMessage } from "../shared/publicMessage";
-import { authorize, type EndpointAuth } from "./auth";
+import type { AuditTrail } from "../shared/evidence/auditTrail";
+import { recordAudit } from "./audit";
+import { publicMessage } from "../shared/publicMessage";
+import { authorizeForInstance, type EndpointAuth } from "./auth";
 import { durableFor, type DurableDeps } from "./durableAccess";
-import { errorResponse, INSTANCE_ID_PATTERN } from "./http";
+import { collectionNotFound } from "./http";
 
 /** Phase shown when the orchestration itself ended abnormally (crash, terminate) rather than through the collector's own outcome. */
 const PHASE_OF_RUNTIME: Record<string, string> = {
@@ -30,34 +30,21 @@ export interface LiveResponseStatusDeps extends DurableDeps {
  */
 export function createLiveResponseStatus(deps: LiveResponseStatusDeps) {
   return async function liveResponseStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-    const authorization = await authorize(request, deps.auth, "read");
+    const authorization = await authorizeForInstance(request, deps.auth, "read");
     if (!authorization.ok) return authorization.response;
-    const instanceId = request.params.instanceId ?? "";
-    if (!INSTANCE_ID_PATTERN.test(instanceId)) {
-      return errorResponse(400, "InvalidInstanceId", "The instance id is not one this service issues.");
-    }
+    const { instanceId } = authorization;
     const status = await durableFor(deps, context).findStatus(instanceId);
-    if (!status) return errorResponse(404, "CollectionNotFound", `No collection with instance id ${instanceId}.`);
-    if (deps.audit) {
-      const record = auditRecordOf({
-        action: "read",
-        instanceId,
-        caller: authorization.caller,
-        headers: request.headers,
-        invocationId: context.invocationId,
-        at: (deps.now ?? (() => new Date()))(),
-      });
-      // Fails open, loudly: a read changes nothing, and refusing it during a storage outage would
-      // blind the SOC to a collection in progress. The error line carries who read what, so the
-      // gap in the trail is itself on record in the app's logs.
-      await deps.audit.append(record).catch((e: unknown) =>
-        jsonLogger(context, { instanceId }).error("audit record not written", {
-          action: "read",
-          callerObjectId: record.caller.objectId,
-          detail: describeFailure(e),
-        }),
-      );
-    }
+    if (!status) return collectionNotFound(instanceId);
+    // Fails open, loudly: a read changes nothing, and refusing it during a storage outage would
+    // blind the SOC to a collection in progress; the error line puts the gap on record.
+    const at = (deps.now ?? (() => new Date()))();
+    await recordAudit(
+      deps.audit,
+      request,
+      context,
+      { action: "read", instanceId, caller: authorization.caller, at },
+      { failClosed: false },
+    );
 
     const custom = (
       typeof status.customStatus === "object" && status.customStatus !== null ? status.customStatus : {}

@@ -8,9 +8,9 @@ import type { SettingProblem } from "./errors";
 import { MAX_LIST_TOP } from "./mde/limits";
 import { MACHINE_ID_PATTERN } from "./mde/models";
 import { checkPlaybookUse } from "./playbookUse";
-import { parseJsonArray, type PlaybookCatalog } from "./playbooks";
+import { parseSettingEntries, type PlaybookCatalog } from "./playbooks";
 import { hasUnsafeCharacters } from "./unsafeCharacters";
-import { echoName, isRecord, PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
+import { PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
 
 export type MachineSelector = { machineIds: string[] } | { filter: string; top: number };
 
@@ -53,26 +53,18 @@ export function parseCollectionPlans(
   playbooks: PlaybookCatalog,
   setting = "COLLECTION_PLANS",
 ): { plans: CollectionPlan[]; problems: SettingProblem[] } {
-  const problems: SettingProblem[] = [];
-  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
-  const plans: CollectionPlan[] = [];
-  parseJsonArray(raw, setting, add).forEach((entry, i) => {
-    const at = `${setting}[${i}]`;
-    if (!isRecord(entry)) return add(at, "must be an object: { name, playbook, parameters?, machineIds? | filter?, top? }");
-    const before = problems.length;
-    for (const key of Object.keys(entry))
-      if (!FIELDS.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
+  const shape = "{ name, playbook, parameters?, machineIds? | filter?, top? }";
+  const { values: plans, problems } = parseSettingEntries<CollectionPlan>(raw, setting, FIELDS, shape, (entry, at, add, earlier) => {
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
-    else if (plans.some((p) => p.name === name)) add(`${at}.name`, `"${name}" is defined twice`);
+    else if (earlier.some((p) => p.name === name)) add(`${at}.name`, `"${name}" is defined twice`);
     const parameters = validateParameterValues(entry.parameters, `${at}.parameters`, add);
     checkPlaybookUse(entry.playbook, parameters, playbooks, "schedule", at, add);
     const machines = machineSelector(entry, at, add);
     if (machines && "machineIds" in machines && playbooks.get(entry.playbook as string)?.placeholders.includes("machine.computerDnsName")) {
       add(`${at}.playbook`, "uses {{machine.computerDnsName}}, which only a plan with a filter can fill (machineIds gives ids only)");
     }
-    if (problems.length > before) return;
-    plans.push({ name: name as string, playbook: entry.playbook as string, parameters, machines: machines! });
+    return machines && { name: name as string, playbook: entry.playbook as string, parameters, machines };
   });
   return { plans, problems };
 }

@@ -144,32 +144,26 @@ interface Calendar {
   make(year: number, month: number, day: number, hour: number, minute: number, second: number): Date;
 }
 
-const CALENDARS: Record<ScheduleTimeZone, Calendar> = {
-  utc: {
+type DatePart = "FullYear" | "Month" | "Date" | "Hours" | "Minutes" | "Seconds" | "Day";
+
+/** The same calendar read through Date's UTC getters or its local ones. */
+function calendarOf(utc: boolean): Calendar {
+  const get = (d: Date, part: DatePart): number => (d[`get${utc ? "UTC" : ""}${part}`] as () => number).call(d);
+  return {
     fields: (d) => ({
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds(),
-      dayOfWeek: d.getUTCDay(),
+      year: get(d, "FullYear"),
+      month: get(d, "Month") + 1,
+      day: get(d, "Date"),
+      hour: get(d, "Hours"),
+      minute: get(d, "Minutes"),
+      second: get(d, "Seconds"),
+      dayOfWeek: get(d, "Day"),
     }),
-    make: (y, mo, d, h, mi, s) => new Date(Date.UTC(y, mo - 1, d, h, mi, s)),
-  },
-  local: {
-    fields: (d) => ({
-      year: d.getFullYear(),
-      month: d.getMonth() + 1,
-      day: d.getDate(),
-      hour: d.getHours(),
-      minute: d.getMinutes(),
-      second: d.getSeconds(),
-      dayOfWeek: d.getDay(),
-    }),
-    make: (y, mo, d, h, mi, s) => new Date(y, mo - 1, d, h, mi, s),
-  },
-};
+    make: (y, mo, d, h, mi, s) => (utc ? new Date(Date.UTC(y, mo - 1, d, h, mi, s)) : new Date(y, mo - 1, d, h, mi, s)),
+  };
+}
+
+const CALENDARS: Record<ScheduleTimeZone, Calendar> = { utc: calendarOf(true), local: calendarOf(false) };
 
 /** Far enough for Feb 29 on a given weekday (28-year cycle); a schedule with no occurrence in it has none at all. */
 const SEARCH_YEARS = 30;

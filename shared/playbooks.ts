@@ -172,6 +172,34 @@ export function parseJsonArray(raw: string | undefined, setting: string, add: (a
   return value;
 }
 
+/**
+ * Reads a JSON-array setting of objects (COLLECTION_PLANS, ALERT_RULES): each entry must be an object
+ * with only `fields`; `read` parses one entry (problems go to `add`, named from `at`, e.g.
+ * `ALERT_RULES[1].name`), and an entry with any problem yields nothing.
+ * @param shape - how an entry looks, for the "must be an object" problem
+ */
+export function parseSettingEntries<T>(
+  raw: string | undefined,
+  setting: string,
+  fields: ReadonlySet<string>,
+  shape: string,
+  read: (entry: Record<string, unknown>, at: string, add: (at: string, problem: string) => void, earlier: readonly T[]) => T | undefined,
+): { values: T[]; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
+  const values: T[] = [];
+  parseJsonArray(raw, setting, add).forEach((entry, i) => {
+    const at = `${setting}[${i}]`;
+    if (!isRecord(entry)) return add(at, `must be an object: ${shape}`);
+    const before = problems.length;
+    for (const key of Object.keys(entry))
+      if (!fields.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...fields].join(", ")})`);
+    const value = read(entry, at, add, values);
+    if (problems.length === before && value !== undefined) values.push(value);
+  });
+  return { values, problems };
+}
+
 /** Placeholders of `playbook` that `context` can never fill (checked when plans and rules load). */
 export function unavailablePlaceholders(playbook: Playbook, context: PlaceholderContext): string[] {
   return playbook.placeholders.filter(

@@ -4,10 +4,10 @@
  * must hold; an absent condition matches anything.
  */
 import type { SettingProblem } from "../errors";
-import { parseJsonArray, type PlaybookCatalog } from "../playbooks";
+import { parseSettingEntries, type PlaybookCatalog } from "../playbooks";
 import { validateParameterValues } from "../validation";
 import { checkPlaybookUse } from "../playbookUse";
-import { isRecord, SEVERITIES, type AlertSource, type NormalizedAlert, type Severity } from "./normalize";
+import { SEVERITIES, type AlertSource, type NormalizedAlert, type Severity } from "./normalize";
 
 export type TitlePattern = { regex: RegExp } | { substring: string };
 
@@ -59,14 +59,8 @@ export function parseAlertRules(
   playbooks: PlaybookCatalog,
   setting = "ALERT_RULES",
 ): { rules: AlertRule[]; problems: SettingProblem[] } {
-  const problems: SettingProblem[] = [];
-  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
-  const rules: AlertRule[] = [];
-  parseJsonArray(raw, setting, add).forEach((entry, i) => {
-    const at = `${setting}[${i}]`;
-    if (!isRecord(entry)) return add(at, `must be an object: { name, playbook, parameters?, and conditions: ${CONDITIONS} }`);
-    const before = problems.length;
-    for (const key of Object.keys(entry)) if (!FIELDS.has(key)) add(`${at}.${key}`, `unknown field (fields: ${[...FIELDS].join(", ")})`);
+  const shape = `{ name, playbook, parameters?, and conditions: ${CONDITIONS} }`;
+  const { values: rules, problems } = parseSettingEntries<AlertRule>(raw, setting, FIELDS, shape, (entry, at, add) => {
     const name = typeof entry.name === "string" && entry.name.trim() ? entry.name.trim() : undefined;
     if (!name) add(`${at}.name`, "required: a name for logs");
     const parameters = validateParameterValues(entry.parameters, `${at}.parameters`, add);
@@ -89,8 +83,7 @@ export function parseAlertRules(
     const tactics = stringList(entry.tactics, `${at}.tactics`, add);
     const alertTypes = stringList(entry.alertTypes, `${at}.alertTypes`, add);
     const providerNames = stringList(entry.providerNames, `${at}.providerNames`, add);
-    if (problems.length > before) return;
-    rules.push({
+    return {
       name: name!,
       playbook: entry.playbook as string,
       parameters,
@@ -102,7 +95,7 @@ export function parseAlertRules(
       ...(tactics ? { tactics } : {}),
       ...(alertTypes ? { alertTypes } : {}),
       ...(providerNames ? { providerNames } : {}),
-    });
+    };
   });
   return { rules, problems };
 }

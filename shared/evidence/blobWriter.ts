@@ -285,17 +285,7 @@ export class BlobEvidenceStore implements EvidenceStore {
         metadata,
         tags: options.tags,
       });
-      return {
-        blobName,
-        blobUrl: this.urlOf(blobName),
-        size: body.length,
-        sha256,
-        md5: md5Bytes.toString("base64"),
-        contentFormat: "raw",
-        committedAt: (uploaded.lastModified ?? this.now()).toISOString(),
-        created: true,
-        linkFetches: 0,
-      };
+      return this.documentWritten(blobName, body, sha256, md5Bytes, uploaded.lastModified ?? this.now(), true);
     } catch (e) {
       if (!alreadyExists(e)) throw e;
     }
@@ -311,15 +301,21 @@ export class BlobEvidenceStore implements EvidenceStore {
       throw integrityError(blobName, "Another document already holds the name", [finding]);
     }
     this.logger.info("Document already stored by an earlier attempt; left untouched", { blobName });
+    return this.documentWritten(blobName, body, sha256, md5Bytes, properties.createdOn ?? properties.lastModified ?? this.now(), false);
+  }
+
+  /** What writeJson reports: the document as stored, whether this call or an earlier attempt wrote it. */
+  private documentWritten(blobName: string, body: Buffer, sha256: string, md5: Buffer, committedAt: Date, created: boolean): CopyResult {
+    const md5Base64 = md5.toString("base64");
     return {
       blobName,
       blobUrl: this.urlOf(blobName),
       size: body.length,
       sha256,
-      md5: md5Bytes.toString("base64"),
+      md5: md5Base64,
       contentFormat: "raw",
-      committedAt: (properties.createdOn ?? properties.lastModified ?? this.now()).toISOString(),
-      created: false,
+      committedAt: committedAt.toISOString(),
+      created,
       linkFetches: 0,
     };
   }

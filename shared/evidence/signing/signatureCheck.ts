@@ -1,4 +1,5 @@
 import { constants, createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import { parseJsonDocument } from "../jsonDocument";
 import { LOCAL_KEY_ID_PREFIX, localKeyIdOf } from "./localSigner";
 import { parseKeyVaultKeyId, sameKeyVaultKey, type KeyVaultKeyId } from "./keyVaultKeyId";
 import { SIGNATURE_SCHEMA, VERIFIABLE_ALGORITHMS, type ManifestSignature, type SignatureAlgorithm } from "./manifestSignature";
@@ -15,15 +16,10 @@ export interface TrustedKeys {
 
 /** A signature document parsed from its bytes, or why it is not one. */
 export function parseSignatureDocument(bytes: Buffer): { document: ManifestSignature } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return { error: "the signature document is not JSON" };
-  }
-  const d = value as Partial<ManifestSignature> | null;
+  const parsed = parseJsonDocument(bytes);
+  if ("error" in parsed) return { error: `the signature document is ${parsed.error}` };
+  const d = parsed.value as Partial<ManifestSignature>;
   const text = (v: unknown) => typeof v === "string" && v.length > 0;
-  if (!d || typeof d !== "object") return { error: "the signature document is not a JSON object" };
   if (d.schema !== SIGNATURE_SCHEMA)
     return { error: `the signature document's schema is ${JSON.stringify(d.schema)}, expected ${SIGNATURE_SCHEMA}` };
   if (d.digestAlgorithm !== "SHA-256" || !text(d.digest) || !text(d.manifest) || !text(d.keyId) || !text(d.signature))

@@ -3,6 +3,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import type { Manifest } from "../../contract";
 import { expectedFromMetadata } from "../evidenceMetadata";
 import { contentProblems } from "../integrity";
+import { parseJsonDocument } from "../jsonDocument";
 import { signatureBlobNameOf } from "../signing/manifestSignature";
 import { parseSignatureDocument, signatureProblems, type TrustedKeys } from "../signing/signatureCheck";
 import type { EvidenceRecordOf } from "./evidenceCheck";
@@ -112,14 +113,10 @@ async function checkSignature(
 }
 
 function parseManifest(bytes: Buffer): { manifest: Manifest } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return { error: "not JSON" };
-  }
-  const m = value as Partial<Manifest> | null;
-  if (!m || typeof m !== "object" || m.schema !== MANIFEST_SCHEMA || !Array.isArray(m.commands) || !m.request) {
+  const parsed = parseJsonDocument(bytes);
+  if ("error" in parsed) return { error: parsed.error };
+  const m = parsed.value as Partial<Manifest>;
+  if (m.schema !== MANIFEST_SCHEMA || !Array.isArray(m.commands) || !m.request) {
     return {
       error: `not a collector manifest (schema ${JSON.stringify(m?.schema)}, expected ${MANIFEST_SCHEMA})`,
     };
