@@ -4,7 +4,7 @@
  * Completed, the evidence and manifest read back from the Azurite it started and checked against the
  * simulator's source bytes, then SIGTERM and nothing left running.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -15,6 +15,7 @@ import { connectionString, createMdeSimulator, type MdeSimulator } from "../../s
 import { eventGridEvent } from "../support/fixtures/alerts/envelopes";
 import { GRAPH_ALERT, GRAPH_ALERT_DEVICE, GRAPH_ALERT_IN_MDE } from "../support/fixtures/alerts/graphAlert";
 import { testAzurite } from "../support/azurite";
+import { buildOncePerRun } from "../support/build";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const START_SCRIPT = path.join(ROOT, "dist-tools", "scripts", "start.js");
@@ -248,17 +249,7 @@ async function expectEvidence(
   }
 }
 
-beforeAll(() => {
-  // Build once with this process's node (v22 under npm), as `npm start` does: the app into dist/, the
-  // start script and devhost into dist-tools/. --noCheck: emit only; `npm test` type-checks the same files.
-  for (const project of ["tsconfig.build.json", "tsconfig.tools.json"]) {
-    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--noCheck"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    if (tsc.status !== 0) throw new Error(`build of ${project} failed:\n${tsc.stdout}${tsc.stderr}`);
-  }
-}, 60_000);
+beforeAll(() => buildOncePerRun(), 60_000);
 
 describe("npm start (the start script, over HTTP only)", () => {
   it("npm start serves the real triggers and Durable HTTP API: a collection from the simulator lands in its Azurite, then SIGTERM leaves nothing running", async () => {

@@ -4,8 +4,9 @@
  * documented and none of them starts a collection. Also: the probe refuses a base URL that is not
  * loopback before sending anything. Takes about 30 s (build, start, ~110 requests).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { buildOncePerRun } from "../support/build";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const START_SCRIPT = path.join(ROOT, "dist-tools", "scripts", "start.js");
@@ -64,16 +65,7 @@ function runProbe(args: string[]): Promise<{ code: number | null; output: string
   return new Promise((resolve) => child.once("exit", (code) => resolve({ code, output })));
 }
 
-beforeAll(() => {
-  // Emit only (the type check is npm test's): the app into dist/, the start script and the probe into dist-tools/.
-  for (const project of ["tsconfig.build.json", "tsconfig.tools.json"]) {
-    const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", project, "--noCheck"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    if (tsc.status !== 0) throw new Error(`build of ${project} failed:\n${tsc.stdout}${tsc.stderr}`);
-  }
-}, 60_000);
+beforeAll(() => buildOncePerRun(), 60_000);
 
 describe("npm run probe", () => {
   it("refuses a base URL that is not loopback, sending nothing", async () => {
