@@ -18,16 +18,9 @@ import { BlobEvidenceStore } from "../shared/evidence/blobWriter";
 import { blockIdOf } from "../shared/evidence/blockStager";
 import { ResumableHasher } from "../shared/evidence/resumableHashing";
 import type { ChunkedCopyState } from "../shared/evidence/types";
+import { benchSetting } from "./benchSettings";
 
 const MiB = 1024 * 1024;
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 interface Measured {
   label: string;
@@ -93,9 +86,9 @@ async function ingestFromMemory(blob: BlockBlobClient, totalBytes: number, block
 }
 
 async function main(): Promise<void> {
-  const mib = setting("BENCH_MIB", 256);
-  const blockSize = setting("BENCH_BLOCK_MIB", 8) * MiB;
-  const inFlight = setting("BENCH_BLOCKS_IN_FLIGHT", 4);
+  const mib = benchSetting("BENCH_MIB", 256);
+  const blockSize = benchSetting("BENCH_BLOCK_MIB", 8) * MiB;
+  const inFlight = benchSetting("BENCH_BLOCKS_IN_FLIGHT", 4);
   const total = mib * MiB;
   const azurite = await startAzurite();
   try {

@@ -35,19 +35,12 @@ import { HashPool } from "../shared/evidence/verify/hashPool";
 import { verifyEvidence } from "../shared/evidence/verify/verifyEvidence";
 import type { LogProperties } from "../shared/log";
 import { hashWorkers } from "./verifyCommand";
+import { benchSetting } from "./benchSettings";
 
 const MiB = 1024 * 1024;
 const BLOCK = 8 * MiB;
 const MACHINE = "1e5bc9d7e413ddd7902c2932e418702b84d0cc07";
 const ACTION = "7b1f2c3d-0000-4000-8000-000000000001";
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 interface Measured {
   seconds: number;
@@ -216,9 +209,9 @@ async function copyThroughWriter(sourceConnectionString: string, container: Cont
 }
 
 async function main(): Promise<void> {
-  const mib = setting("BENCH_MIB", 1024);
-  const runs = setting("BENCH_RUNS", 5);
-  const concurrency = setting("BENCH_CONCURRENCY", 4);
+  const mib = benchSetting("BENCH_MIB", 1024);
+  const runs = benchSetting("BENCH_RUNS", 5);
+  const concurrency = benchSetting("BENCH_CONCURRENCY", 4);
   const copySizes = (process.env.BENCH_COPY_MIB || "0.0625,1,16,256").split(",").map((s) => Math.round(Number(s) * MiB));
   if (copySizes.some((n) => !Number.isSafeInteger(n) || n < 1))
     throw new Error(`BENCH_COPY_MIB must be positive sizes in MiB, got ${process.env.BENCH_COPY_MIB}`);
