@@ -62,16 +62,13 @@ export function createServices(
     logger?: Logger;
   } = {},
 ): AppServices {
+  // The app's one identity (a user-assigned managed identity in Azure) for MDE, storage and signing.
+  const appCredential = new DefaultAzureCredential(
+    config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {},
+  );
   const mdeCredential =
-    overrides.credential ??
-    (config.mde.useDevelopmentToken
-      ? new StaticTokenCredential("local-development")
-      : new DefaultAzureCredential(
-          config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {},
-        ));
-  const storageCredential = config.evidence.accountUrl
-    ? new DefaultAzureCredential(config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {})
-    : undefined;
+    overrides.credential ?? (config.mde.useDevelopmentToken ? new StaticTokenCredential("local-development") : appCredential);
+  const storageCredential = config.evidence.accountUrl ? appCredential : undefined;
   // The client outlives any one invocation; the worker captures console output as the app's logs.
   const mde = new MdeClient(config.mde.baseUrl, mdeCredential, {
     allowedHosts: config.mde.allowedHosts,
@@ -93,9 +90,8 @@ export function createServices(
       ? BlobServiceClient.fromConnectionString(config.evidence.connectionString)
       : new BlobServiceClient(config.evidence.accountUrl!, storageCredential!)
   ).getContainerClient(config.evidence.container);
-  // The app's one identity signs too; made on the first signature, so a test that never signs contacts nothing.
-  const identity = config.mde.managedIdentityClientId ? { managedIdentityClientId: config.mde.managedIdentityClientId } : {};
-  const signer = createManifestSigner(config.manifestSigning, () => new DefaultAzureCredential(identity));
+  // The credential asks for a token only on the first signature, so a test that never signs contacts nothing.
+  const signer = createManifestSigner(config.manifestSigning, () => appCredential);
   return {
     config,
     mde,
