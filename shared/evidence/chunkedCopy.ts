@@ -1,9 +1,10 @@
 import type { BlockBlobClient } from "@azure/storage-blob";
 import { CollectorError } from "../errors";
 import { BlockStager, isBlockNonce, newBlockNonce } from "./blockStager";
+import { InlineHasher, type ContentHasher } from "./contentHasher";
 import { ContentInspector, detectFormat, FORMAT_SNIFF_BYTES, type ContentInspection } from "./contentFormat";
 import { downloadWithResume, type LinkDownloadOptions, type LinkDownloadStats } from "./linkDownload";
-import { ResumableHasher } from "./resumableHashing";
+import { ResumableHasher, type SavedHashState } from "./resumableHashing";
 import type { ChunkedCopyState, ContentDigest, ContentFormat, LinkSource } from "./types";
 
 /** What {@link stageChunk} needs from the store. */
@@ -60,9 +61,12 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
     throw new RangeError(`chunkBytes must be a positive multiple of the block size ${blockSize}, got ${chunkBytes}`);
   }
   const start = state?.offset ?? 0;
-  const resume = () => ResumableHasher.create(state && { ...state, size: start });
-  let hasher = await resume();
   const stats: LinkDownloadStats = { linkFetches: 0 };
+  // A continued copy resumes its saved digests (checked before any download); a first call picks
+  // its hasher once the first answer tells whether the copy ends in this call (see pickHasher).
+  const resume = async (): Promise<ContentHasher | undefined> => (state ? ResumableHasher.create({ ...state, size: start }) : undefined);
+  const pick = (): Promise<ContentHasher> => pickHasher(stats, chunkBytes);
+  let hasher = await resume();
   // A version 1 state has no nonce: its copy keeps the index-only ids it started with.
   const nonce = state ? state.nonce : newBlockNonce();
   const stager = new BlockStager(staging.blob, blockSize, staging.maxBlocksInFlight, {
@@ -83,11 +87,14 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
       }
       // The inflater only pays off when the whole content can pass in this one chunk.
       first.decideOnce(() => stats.contentEncoding !== undefined || stats.total === undefined || stats.total <= chunkBytes);
+      hasher ??= await pick();
       hasher.update(event.chunk);
       await first.write(event.chunk);
       await stager.write(event.chunk);
     }
     blockIds = await stager.finish();
+    // An empty source yields no data: its answer (size 0) still picks the hasher.
+    hasher ??= await pick();
   } catch (e) {
     first.dispose();
     await stager.settle();
@@ -106,7 +113,7 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
     offset,
     blockCount: blockIds.length,
     // Nothing is left to resume once complete, and the tail of the content would be in the states.
-    ...(complete ? { sha256State: "", md5State: "" } : hasher.save()),
+    ...(complete ? { sha256State: "", md5State: "" } : savedState(hasher, blobName)),
     contentFormat,
     sourceSize: total,
     etag: stats.etag ?? state?.etag,
@@ -122,6 +129,24 @@ export async function stageChunk(staging: ChunkStaging, state: ChunkedCopyState 
   }
   const inspection = (await first.inspection()) ?? afterChunks(contentFormat);
   return { complete: true, state: next, blockIds, digest: hasher.digest(), inspection, contentEncoding: stats.contentEncoding };
+}
+
+/**
+ * The hasher of a first call: node:crypto when the copy surely ends in this call (the first answer
+ * announced at most `chunkBytes`, or a Content-Encoding, which is read whole), since its state is
+ * never saved; otherwise the resumable hasher, whose state the next chunk continues. A source of
+ * unknown size takes the resumable one: whether it ends here is known only at its end.
+ */
+async function pickHasher(stats: LinkDownloadStats, chunkBytes: number): Promise<ContentHasher> {
+  const endsInThisCall = stats.contentEncoding !== undefined || (stats.total !== undefined && stats.total <= chunkBytes);
+  return endsInThisCall ? new InlineHasher() : ResumableHasher.create();
+}
+
+/** The digests' state for the next chunk, from the resumable hasher a copy that continues always has. */
+function savedState(hasher: ContentHasher, blobName: string): SavedHashState {
+  if (!(hasher instanceof ResumableHasher))
+    throw new CollectorError("InvalidCopyState", `Chunk of ${blobName} did not end the copy, yet its size said it would`);
+  return hasher.save();
 }
 
 /**

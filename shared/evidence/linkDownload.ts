@@ -29,7 +29,7 @@ export interface LinkDownloadOptions {
  * one continues there. What earlier chunks saw of the source (size, ETag) must still hold.
  */
 export interface DownloadWindow {
-  /** First byte wanted. At 0 the request carries no Range header (see {@link downloadWithResume}). */
+  /** First byte wanted; every request asks for `[start, end)` only (see {@link downloadWithResume}). */
   start: number;
   /**
    * One past the last byte wanted; undefined for "to the end". Dropped when the source turns out
@@ -65,11 +65,13 @@ export interface LinkDownloadStats {
  * When a resumed answer is not a 206 for exactly that offset (or the ETag changed), it yields a
  * `restart` event and starts again from byte 0. The consumer pulls, so backpressure is natural.
  *
- * With a {@link DownloadWindow} it yields only `[start, end)`: a window at 0 asks for the whole
- * content without a Range header and stops reading at `end` (so an empty source is a 200, not a
- * 416, and a content-encoded one is noticed before any range is asked); a later window asks for
- * `Range: bytes=<start>-<end-1>`. A `restart` then means "again from `start`"; a source that
- * ignores Range (200) is read from byte 0 and its first `start` bytes discarded: slow but exact.
+ * With a {@link DownloadWindow} it yields only `[start, end)`, asking for
+ * `Range: bytes=<start>-<end-1>` from the first request on, so the first chunk of a large result
+ * does not ask for the whole file. At byte 0 an answer that cannot be that range (416 from an
+ * empty source; a 206 of a content-encoded one, whose ranges address encoded bytes) is followed
+ * by one request of the same link without Range, read and cut at `end` (or read whole when
+ * content-encoded). A `restart` means "again from `start`"; a source that ignores Range (200) is
+ * read from byte 0, its first `start` bytes discarded and the rest cut at `end`: slow but exact.
  * @throws CollectorError `DownloadFailed` for any other HTTP status, or after `maxLinkFetches`
  * links; `UntrustedDownloadLink` from the link policy; `SourceChanged` when a window after 0
  * finds another size or ETag than earlier chunks saw, or a Content-Encoding (the bytes already
@@ -87,6 +89,8 @@ export async function* downloadWithResume(
   let total = window?.total;
   let etag = window?.etag;
   let lastFailure = "no attempt";
+  // Cleared when a range at byte 0 is not served as asked (see answersRangeAtZero).
+  let rangeAtZero = true;
   for (;;) {
     if (stats.linkFetches >= options.maxLinkFetches) {
       throw new CollectorError(
@@ -117,19 +121,34 @@ export async function* downloadWithResume(
       });
     };
 
-    let response: Response;
-    try {
-      response = await options.fetch(url, {
-        headers: offset > 0 ? { range: `bytes=${offset}-${end === undefined ? "" : end - 1}` } : {},
-        // A redirect would bypass the link policy; Azure Storage never redirects a blob GET.
-        redirect: "manual",
-        signal: abortSignal,
-      });
-    } catch (e) {
-      if (abortSignal?.aborted) throw e;
-      retry(`network error: ${describe(e)}`);
-      continue;
+    const get = async (ranged: boolean): Promise<Response | undefined> => {
+      try {
+        return await options.fetch(url, {
+          headers: ranged ? { range: `bytes=${offset}-${end === undefined ? "" : end - 1}` } : {},
+          // A redirect would bypass the link policy; Azure Storage never redirects a blob GET.
+          redirect: "manual",
+          signal: abortSignal,
+        });
+      } catch (e) {
+        if (abortSignal?.aborted) throw e;
+        retry(`network error: ${describe(e)}`);
+        return undefined;
+      }
+    };
+    // At byte 0 only a bounded window needs a range: the whole content is wanted otherwise.
+    let rangedAtZero = offset === 0 && end !== undefined && rangeAtZero;
+    let response = await get(offset > 0 || rangedAtZero);
+    if (response && rangedAtZero && !answersRangeAtZero(response)) {
+      // An empty source answers 416, a content-encoded one a range of encoded bytes: ask the same
+      // link for the whole content, as for a window without an end (no further MDE call).
+      const status = response.status;
+      await discard(response);
+      rangeAtZero = false;
+      rangedAtZero = false;
+      logger.info("Evidence range at byte 0 not served; reading the whole content", { ...logProperties, status, source: where });
+      response = await get(false);
     }
+    if (!response) continue;
 
     if (response.status === 403 || response.status === 404) {
       await discard(response);
@@ -174,7 +193,7 @@ export async function* downloadWithResume(
         skip = start;
       }
     }
-    if (offset === 0 && response.status !== 200) {
+    if (offset === 0 && response.status !== 200 && !(rangedAtZero && response.status === 206)) {
       await discard(response);
       throw new CollectorError("DownloadFailed", `Download failed: HTTP ${response.status} from ${where}`);
     }
@@ -200,7 +219,7 @@ export async function* downloadWithResume(
             chunk = chunk.subarray(0, end - offset);
             offset = end;
             if (chunk.byteLength > 0) yield { kind: "data", chunk };
-            // Leaving the loop cancels the rest of the answer (a window at 0 asked for everything).
+            // Leaving the loop cancels the rest of an answer longer than the window (a source that ignored Range).
             return;
           }
           offset += chunk.byteLength;
@@ -240,6 +259,17 @@ function expectedTotal(response: Response): number | undefined {
   if (response.status === 206) return parseContentRange(response.headers.get("content-range"))?.total;
   const length = response.headers.get("content-length");
   return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+/**
+ * Whether the answer to `Range: bytes=0-<n>` can be read as the window's bytes: a 206 from byte 0
+ * of identity-encoded content, or a 200 of the whole content (a source that ignores Range, read
+ * and cut at the window end as before), or a status handled like any other answer (403/404: a
+ * fresh link). Not so: 416 (an empty source has no byte 0) and a content-encoded 206.
+ */
+function answersRangeAtZero(response: Response): boolean {
+  if (response.status === 206) return !isEncoded(response) && parseContentRange(response.headers.get("content-range"))?.start === 0;
+  return response.status !== 416;
 }
 
 function isEncoded(response: Response): boolean {

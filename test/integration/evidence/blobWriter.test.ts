@@ -172,7 +172,8 @@ describe("copyChunk, a whole result in one call", () => {
       const result = await copyWhole(store, links(url), options("broken/0-GetFile-a.bin"));
       expect(result).toMatchObject({ created: true, linkFetches: 2, sha256: sha256(bytes), md5: md5(bytes), size: bytes.length });
       expect(proxy.requests).toHaveLength(2);
-      expect(proxy.requests[0].range).toBeUndefined();
+      // Even a result in one chunk asks for the chunk's range only (Azure answers 206 with what exists).
+      expect(proxy.requests[0].range).toBe(`bytes=0-${WHOLE_CHUNK_BYTES - 1}`);
       // Resumed where the bytes stopped, up to the end of the chunk (here beyond the end of the content).
       expect(proxy.requests[1].range).toMatch(new RegExp(`^bytes=[1-9]\\d*-${WHOLE_CHUNK_BYTES - 1}$`));
       expect((await contentOf(result.blobName)).equals(bytes)).toBe(true);

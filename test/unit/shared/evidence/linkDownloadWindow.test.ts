@@ -44,11 +44,57 @@ async function runWindow(window: DownloadWindow, answers: Answer[] = []) {
 }
 
 describe("downloadWithResume with a window (one chunk of a chunked copy)", () => {
-  it("reads the first window without a Range header and stops at its end, reporting size and ETag", async () => {
+  it("asks for the first window with a bounded Range too, reporting the size from Content-Range and the ETag", async () => {
     const { bytes, ranges, stats } = await runWindow({ start: 0, end: 4096 });
     expect(bytes.equals(source.subarray(0, 4096))).toBe(true);
-    expect(ranges).toEqual([null]);
+    expect(ranges).toEqual(["bytes=0-4095"]);
     expect(stats).toMatchObject({ linkFetches: 1, total: source.length, etag: '"0x1"' });
+  });
+
+  it("resumes a broken first window with a Range bounded by its end", async () => {
+    const { bytes, ranges, restarts } = await runWindow({ start: 0, end: 4096 }, [{ breakAfter: 1000 }]);
+    expect(bytes.equals(source.subarray(0, 4096))).toBe(true);
+    expect(ranges).toEqual(["bytes=0-4095", "bytes=1000-4095"]);
+    expect(restarts).toEqual([]);
+  });
+
+  it("cuts the first window at its end when the source ignores Range (200 with the whole content)", async () => {
+    const { bytes, ranges, stats, restarts } = await runWindow({ start: 0, end: 4096 }, ["ignoreRange"]);
+    expect(bytes.equals(source.subarray(0, 4096))).toBe(true);
+    expect(ranges).toEqual(["bytes=0-4095"]);
+    expect(stats).toMatchObject({ linkFetches: 1, total: source.length });
+    expect(restarts).toEqual([]);
+  });
+
+  it("reads a content-encoded source whole with the same link when the first window's range comes back encoded", async () => {
+    const { bytes, ranges, stats, restarts } = await runWindow({ start: 0, end: 4096 }, ["gzipEncoded", "gzipEncoded"]);
+    expect(bytes.equals(source)).toBe(true);
+    expect(ranges).toEqual(["bytes=0-4095", null]);
+    expect(stats).toMatchObject({ linkFetches: 1, contentEncoding: "gzip" });
+    expect(restarts).toEqual([]);
+  });
+
+  it("reads an empty source (416 to a range at byte 0) with the same link, without Range", async () => {
+    const ranges: (string | null)[] = [];
+    const fetch = (async (_input: string | URL | Request, init?: RequestInit) => {
+      const range = new Headers(init?.headers).get("range");
+      ranges.push(range);
+      if (range)
+        return new Response("<Error><Code>InvalidRange</Code></Error>", { status: 416, headers: { "content-range": "bytes */0" } });
+      return new Response(new Uint8Array(0), { status: 200, headers: { "content-length": "0", etag: '"0x1"' } });
+    }) as typeof globalThis.fetch;
+    const stats: LinkDownloadStats = { linkFetches: 0 };
+    const link = async () => "https://mde.blob.core.windows.net/c/b?sig=SECRET";
+    const events = [];
+    for await (const event of downloadWithResume(
+      link,
+      { fetch, maxLinkFetches: 5, logger: silentLogger, window: { start: 0, end: 4096 } },
+      stats,
+    ))
+      events.push(event);
+    expect(events).toEqual([]);
+    expect(ranges).toEqual(["bytes=0-4095", null]);
+    expect(stats).toMatchObject({ linkFetches: 1, total: 0 });
   });
 
   it("asks for a later window with a bounded Range and gets exactly it", async () => {
