@@ -1,12 +1,11 @@
-import { AUTHORITY_HOSTS, DEVELOPMENT_AUDIENCE, DEVELOPMENT_TENANT_ID } from "./auth/entraToken";
-import type { AuthSettings } from "./auth/authenticator";
-import { parseRoleScopes, type RoleDefinition } from "./auth/roles";
+import { readAuthSettings, type AuthConfig } from "./auth/authSettings";
 import { parseAlertRules, type AlertRule } from "./alerts/rules";
 import { parseCollectionPlans, type CollectionPlanSettings } from "./collectionPlans";
-import { DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE, type ManifestSigningSettings } from "./evidence/signing/createSigner";
-import { parseKeyVaultKeyId } from "./evidence/signing/keyVaultKeyId";
+import type { ManifestSigningSettings } from "./evidence/signing/createSigner";
+import { readManifestSigningSettings } from "./evidence/signing/signingSettings";
 import { ConfigError, type SettingProblem } from "./errors";
-import { BLOB_HOST_PATTERNS, hostRefusal, isLoopbackUrl, isValidHostPattern, MDE_API_HOSTS, type HostAllowList } from "./hostPolicy";
+import { GUID, settingsReader, type Env } from "./settingsReader";
+import { BLOB_HOST_PATTERNS, hostRefusal, isLoopbackUrl, MDE_API_HOSTS, type HostAllowList } from "./hostPolicy";
 import { tokenScopeFor } from "./mde/auth";
 import { parseNcrontab } from "./ncrontab";
 import { parsePlaybooks, type PlaybookCatalog } from "./playbooks";
@@ -26,7 +25,7 @@ export interface AppConfig {
     allowedHosts: HostAllowList;
   };
   /** Who may call the HTTP endpoints, and with which roles (shared/auth). */
-  auth: AuthSettings & { roles: RoleDefinition[] };
+  auth: AuthConfig;
   /** Bounds on work in flight: past them the starter answers 429 with Retry-After. */
   limits: {
     /** Collections running at once, all callers together. @default 500 (COLLECTIONS_MAX_IN_FLIGHT) */
@@ -83,9 +82,6 @@ export interface CollectionSettings {
   busyRetryDelayInMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Azure container naming rules: 3-63 chars, lowercase letters, digits and single hyphens, starting with a letter or digit. */
 const CONTAINER_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 const PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -182,7 +178,7 @@ export function loadConfig(env: Env): AppConfig {
     plans: plans.plans,
   };
 
-  const auth = readAuth(reader, problems, localDevelopment);
+  const auth = readAuthSettings(reader, problems, localDevelopment);
   const limits = {
     maxInFlight: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT", 500),
     maxInFlightPerCaller: reader.positiveInt("COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER", 50),
@@ -192,7 +188,7 @@ export function loadConfig(env: Env): AppConfig {
     hosts: [...BLOB_HOST_PATTERNS, ...reader.hostList("EVIDENCE_SOURCE_ALLOWED_HOSTS")],
     allowLoopback: localDevelopment,
   };
-  const manifestSigning = readManifestSigning(reader, problems, localDevelopment);
+  const manifestSigning = readManifestSigningSettings(reader, problems, localDevelopment);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -220,149 +216,5 @@ export function loadConfig(env: Env): AppConfig {
     plans: planSettings,
     alertRules: rules.rules,
     localDevelopment,
-  };
-}
-
-/**
- * MANIFEST_SIGNING_*: a Key Vault key signs every manifest (required outside local development, so a
- * deployed app never writes an unsigned one); in local development, without one, a development key
- * kept in a file (created on first use) does.
- */
-function readManifestSigning(
-  reader: SettingsReader,
-  problems: SettingProblem[],
-  localDevelopment: boolean,
-): ManifestSigningSettings | undefined {
-  const keyId = reader.optional("MANIFEST_SIGNING_KEY_ID");
-  const keyFile = reader.optional("MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE");
-  const problem = (setting: string, text: string) => problems.push({ setting, problem: text });
-  if (keyFile !== undefined && (keyId !== undefined || !localDevelopment)) {
-    problem("MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE", "allowed only with LOCAL_DEVELOPMENT=true and without MANIFEST_SIGNING_KEY_ID");
-  }
-  if (keyId !== undefined) {
-    if (parseKeyVaultKeyId(keyId)) return { keyVaultKeyId: keyId };
-    problem("MANIFEST_SIGNING_KEY_ID", "must be a Key Vault key identifier, https://<vault>.vault.azure.net/keys/<name>[/<version>]");
-    return undefined;
-  }
-  if (localDevelopment) return { developmentKeyFile: keyFile ?? DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE };
-  problem("MANIFEST_SIGNING_KEY_ID", "required: the Key Vault key that signs manifests (a development key: LOCAL_DEVELOPMENT=true only)");
-  return undefined;
-}
-
-const AUTH_MODES = ["entra", "appServiceAuthentication", "development"] as const;
-
-/**
- * AUTH_*: how callers of the HTTP endpoints are authenticated. `entra` needs the tenant and the API's
- * audience; `development` (a local signing key) only with LOCAL_DEVELOPMENT=true, so it can never be
- * the mode of a deployed app.
- */
-function readAuth(reader: SettingsReader, problems: SettingProblem[], localDevelopment: boolean): AppConfig["auth"] | undefined {
-  const mode = reader.optional("AUTH_MODE") ?? "entra";
-  if (!(AUTH_MODES as readonly string[]).includes(mode)) {
-    problems.push({ setting: "AUTH_MODE", problem: `must be one of ${AUTH_MODES.join(", ")}` });
-    return undefined;
-  }
-  if (mode === "development" && !localDevelopment)
-    problems.push({ setting: "AUTH_MODE", problem: "development is allowed only with LOCAL_DEVELOPMENT=true" });
-  const tenantId = reader.optional("AUTH_TENANT_ID");
-  if (tenantId === undefined && mode !== "development")
-    problems.push({ setting: "AUTH_TENANT_ID", problem: `required with AUTH_MODE=${mode}: the Entra tenant of the callers` });
-  else if (tenantId !== undefined && !GUID.test(tenantId)) problems.push({ setting: "AUTH_TENANT_ID", problem: "must be a GUID" });
-  const audiences = (reader.optional("AUTH_AUDIENCE") ?? (mode === "development" ? DEVELOPMENT_AUDIENCE : ""))
-    .split(",")
-    .map((a) => a.trim())
-    .filter(Boolean);
-  if (audiences.length === 0 && mode === "entra")
-    problems.push({
-      setting: "AUTH_AUDIENCE",
-      problem: "required with AUTH_MODE=entra: the API app registration's client id or application id URI",
-    });
-  const authorityHost = (reader.optional("AUTH_AUTHORITY_HOST") ?? "https://login.microsoftonline.com").replace(/\/+$/, "");
-  if (!AUTHORITY_HOSTS.some((h) => authorityHost === `https://${h}`)) {
-    problems.push({ setting: "AUTH_AUTHORITY_HOST", problem: `must be one of ${AUTHORITY_HOSTS.map((h) => `https://${h}`).join(", ")}` });
-  }
-  let developmentKeys: AuthSettings["developmentKeys"];
-  if (mode === "development") {
-    const jwks = reader.optional("AUTH_DEVELOPMENT_JWKS");
-    try {
-      const parsed = jwks === undefined ? undefined : JSON.parse(jwks);
-      if (!parsed || !Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error("no keys");
-      developmentKeys = parsed;
-    } catch {
-      problems.push({
-        setting: "AUTH_DEVELOPMENT_JWKS",
-        problem: "required with AUTH_MODE=development: a JSON Web Key Set with the development public key (npm start writes one)",
-      });
-    }
-  }
-  const roles = parseRoleScopes(reader.optional("AUTH_ROLE_SCOPES"));
-  problems.push(...roles.problems);
-  return {
-    mode: mode as AppConfig["auth"]["mode"],
-    tenantId: tenantId ?? DEVELOPMENT_TENANT_ID,
-    audiences,
-    authorityHost,
-    ...(developmentKeys ? { developmentKeys } : {}),
-    roles: roles.roles,
-  };
-}
-
-type SettingsReader = ReturnType<typeof settingsReader>;
-
-function settingsReader(env: Env, problems: SettingProblem[]) {
-  const optional = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-  return {
-    optional,
-    bool(name: string, fallback: boolean): boolean {
-      const value = optional(name);
-      if (value === undefined) return fallback;
-      if (/^(true|1|yes)$/i.test(value)) return true;
-      if (/^(false|0|no)$/i.test(value)) return false;
-      problems.push({ setting: name, problem: "must be true or false" });
-      return fallback;
-    },
-    url(name: string, fallback?: string): string | undefined {
-      const value = optional(name) ?? fallback;
-      if (value === undefined) {
-        problems.push({ setting: name, problem: "required" });
-        return undefined;
-      }
-      try {
-        const u = new URL(value);
-        if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error("scheme");
-        return value;
-      } catch {
-        problems.push({ setting: name, problem: "must be an absolute http(s) URL" });
-        return undefined;
-      }
-    },
-    matching(name: string, fallback: string, pattern: RegExp, problem: string): string | undefined {
-      const value = optional(name) ?? fallback;
-      if (pattern.test(value)) return value;
-      problems.push({ setting: name, problem });
-      return undefined;
-    },
-    /** A comma-separated list of host names or `*.suffix` patterns. */
-    hostList(name: string): string[] {
-      const hosts = (optional(name) ?? "")
-        .split(",")
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean);
-      const bad = hosts.filter((h) => !isValidHostPattern(h));
-      if (bad.length > 0)
-        problems.push({ setting: name, problem: `must be host names or *.suffix patterns, comma-separated (bad: ${bad[0].slice(0, 60)})` });
-      return hosts.filter(isValidHostPattern);
-    },
-    positiveInt(name: string, fallback: number): number {
-      const value = optional(name);
-      if (value === undefined) return fallback;
-      const n = Number(value);
-      if (Number.isInteger(n) && n > 0) return n;
-      problems.push({ setting: name, problem: "must be a positive whole number" });
-      return fallback;
-    },
   };
 }

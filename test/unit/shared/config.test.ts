@@ -100,10 +100,14 @@ describe("loadConfig", () => {
     // npm start fills AUTH_DEVELOPMENT_JWKS with the public key of the local development identity.
     expect(sample.Values.AUTH_DEVELOPMENT_JWKS).toBe("");
     expect(() => loadConfig({ ...sample.Values, AUTH_DEVELOPMENT_JWKS: DEV_JWKS })).not.toThrow();
-    const loaderSource = readFileSync(path.join(__dirname, "..", "..", "..", "shared", "config.ts"), "utf8");
+    // The loader and the readers it delegates parts of the settings to.
+    const loaderFiles = ["config.ts", "auth/authSettings.ts", "evidence/signing/signingSettings.ts"];
+    const loaderSource = loaderFiles.map((f) => readFileSync(path.join(__dirname, "..", "..", "..", "shared", f), "utf8")).join("\n");
     const read = new Set(
-      [...loaderSource.matchAll(/"((?:MDE|EVIDENCE|COLLECTIONS?|LOCAL|AUTH|ALERT|GETFILE)_[A-Z_]+)"/g)].map((m) => m[1]),
+      [...loaderSource.matchAll(/"((?:MDE|EVIDENCE|COLLECTIONS?|LOCAL|AUTH|ALERT|GETFILE|MANIFEST)_[A-Z_]+)"/g)].map((m) => m[1]),
     );
+    expect(read).toContain("AUTH_MODE");
+    expect(read).toContain("MANIFEST_SIGNING_KEY_ID");
     expect([...read].filter((name) => !(name in sample.Values))).toEqual([]);
   });
 
