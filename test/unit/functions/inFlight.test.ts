@@ -1,21 +1,14 @@
-import { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { hostDurableAccess } from "../../../functions/durableAccess";
 import { checkInFlight } from "../../../functions/inFlightLimit";
 import type { InstanceInFlight } from "../../../functions/instanceStatus";
 import { DurableEngine, DurableHttpApi, VirtualClock } from "../../../devhost";
+import { contextWithDurableClient } from "../../support/durableContext";
 
 // Started, never run: the virtual clock stands still, so every instance stays Pending.
 df.app.orchestration("inFlightProbe", function* (context) {
   yield context.df.callActivity("none");
 });
-
-function contextWith(bindingData: unknown) {
-  const input = df.input.durableClient();
-  const context = new InvocationContext({ functionName: "probe", logHandler: () => {}, options: { extraInputs: [input] } });
-  context.extraInputs.set(input, bindingData);
-  return context;
-}
 
 describe("DurableAccess.inFlight over the Durable HTTP API's instance query", () => {
   let api: DurableHttpApi;
@@ -26,7 +19,7 @@ describe("DurableAccess.inFlight over the Durable HTTP API's instance query", ()
   afterAll(() => api.stop());
 
   it("lists every instance still in flight with its input across pages of 100, and none that ended", async () => {
-    const durable = hostDurableAccess(contextWith(api.bindingData()));
+    const durable = hostDurableAccess(contextWithDurableClient(api.bindingData()));
     for (let i = 0; i < 230; i++) await durable.client.startNew("inFlightProbe", { instanceId: `lr-${i}`, input: { n: i } });
     await durable.client.terminate("lr-7", "test");
     const seen: InstanceInFlight[] = [];

@@ -5,19 +5,12 @@ import * as df from "durable-functions";
 import { hostDurableAccess } from "../../../functions/durableAccess";
 import { readInstanceStatus, rpcBaseUrlOf } from "../../../functions/instanceStatus";
 import { DurableEngine, DurableHttpApi, VirtualClock } from "../../../devhost";
+import { contextWithDurableClient } from "../../support/durableContext";
 
 // Started, never run: the virtual clock stands still.
 df.app.orchestration("instanceStatusProbe", function* (context) {
   yield context.df.callActivity("none");
 });
-
-/** A context with a durable client input carrying `bindingData`, as the worker builds it. */
-function contextWith(bindingData: unknown) {
-  const input = df.input.durableClient();
-  const context = new InvocationContext({ functionName: "probe", logHandler: () => {}, options: { extraInputs: [input] } });
-  context.extraInputs.set(input, bindingData);
-  return context;
-}
 
 describe("hostDurableAccess against the Durable HTTP API, with the real DurableClient", () => {
   let api: DurableHttpApi;
@@ -28,7 +21,7 @@ describe("hostDurableAccess against the Durable HTTP API, with the real DurableC
   afterAll(() => api.stop());
 
   it("finds an instance the client started, with its input and times as Dates", async () => {
-    const durable = hostDurableAccess(contextWith(api.bindingData()));
+    const durable = hostDurableAccess(contextWithDurableClient(api.bindingData()));
     await durable.client.startNew("instanceStatusProbe", { instanceId: "lr-found", input: { machineId: "m1" } });
     const status = await durable.findStatus("lr-found");
     expect(status).toMatchObject({
@@ -41,7 +34,7 @@ describe("hostDurableAccess against the Durable HTTP API, with the real DurableC
   });
 
   it("answers undefined for an instance the extension answers 404 for, which the client's getStatus reports only as a plain Error", async () => {
-    const durable = hostDurableAccess(contextWith(api.bindingData()));
+    const durable = hostDurableAccess(contextWithDurableClient(api.bindingData()));
     expect(await durable.findStatus("lr-missing")).toBeUndefined();
     const thrown = await durable.client.getStatus("lr-missing").catch((e: unknown) => e);
     expect(Object.getPrototypeOf(thrown)).toBe(Error.prototype);
@@ -106,7 +99,7 @@ describe("rpcBaseUrlOf", () => {
     expect(() => rpcBaseUrlOf(bare)).toThrow(
       expect.objectContaining({ code: "DurableClientBindingMissing", message: expect.stringContaining("liveResponseStatus") }),
     );
-    expect(() => rpcBaseUrlOf(contextWith({ taskHubName: "hub" }))).toThrow(
+    expect(() => rpcBaseUrlOf(contextWithDurableClient({ taskHubName: "hub" }))).toThrow(
       expect.objectContaining({ code: "DurableClientBindingMissing" }),
     );
   });
