@@ -8,7 +8,8 @@ import type { SettingProblem } from "./errors";
 import { MAX_LIST_TOP } from "./mde/limits";
 import { MACHINE_ID_PATTERN } from "./mde/models";
 import { checkPlaybookUse } from "./playbookUse";
-import { parseSettingEntries, type PlaybookCatalog } from "./playbooks";
+import type { ConfigEntry } from "./configFiles/entries";
+import { parseSettingArray, readEntries, type PlaybookCatalog } from "./playbooks";
 import { hasUnsafeCharacters } from "./unsafeCharacters";
 import { PLAYBOOK_NAME_PATTERN, validateParameterValues } from "./validation";
 
@@ -44,17 +45,29 @@ export const DEFAULT_PLAN_TOP = 100;
 const FIELDS = new Set(["name", "playbook", "parameters", "machineIds", "filter", "top"]);
 
 /**
- * Parses and validates `COLLECTION_PLANS`: a JSON array of
- * `{ name, playbook, parameters?, machineIds? | filter? (+ top?) }`. Problems name the entry,
- * e.g. `COLLECTION_PLANS[0].machineIds[2]`.
+ * Parses and validates `COLLECTION_PLANS`: a JSON array of plans (see {@link readCollectionPlans}).
  */
 export function parseCollectionPlans(
   raw: string | undefined,
   playbooks: PlaybookCatalog,
   setting = "COLLECTION_PLANS",
 ): { plans: CollectionPlan[]; problems: SettingProblem[] } {
+  const { entries, problems } = parseSettingArray(raw, setting);
+  const read = readCollectionPlans(entries, playbooks);
+  return { plans: read.plans, problems: [...problems, ...read.problems] };
+}
+
+/**
+ * Validates plans from the setting or from files (shared/configFiles):
+ * `{ name, playbook, parameters?, machineIds? | filter? (+ top?) }`. Problems name the entry,
+ * e.g. `COLLECTION_PLANS[0].machineIds[2]` or `config/plans/nightly.json: machineIds[2]`.
+ */
+export function readCollectionPlans(
+  entries: readonly ConfigEntry[],
+  playbooks: PlaybookCatalog,
+): { plans: CollectionPlan[]; problems: SettingProblem[] } {
   const shape = "{ name, playbook, parameters?, machineIds? | filter?, top? }";
-  const { values: plans, problems } = parseSettingEntries<CollectionPlan>(raw, setting, FIELDS, shape, (entry, at, add, earlier) => {
+  const { values: plans, problems } = readEntries<CollectionPlan>(entries, FIELDS, shape, (entry, at, add, earlier) => {
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (earlier.some((p) => p.name === name)) add(`${at}.name`, `"${name}" is defined twice`);

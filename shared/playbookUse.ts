@@ -13,7 +13,7 @@ export function checkPlaybookUse(
   add: (at: string, problem: string) => void,
 ): void {
   if (typeof playbook !== "string" || !catalog.has(playbook)) {
-    add(`${at}.playbook`, `must name a playbook defined in PLAYBOOKS: ${playbookNames(catalog)}`);
+    add(`${at}.playbook`, `must name a playbook in config/playbooks/ or PLAYBOOKS: ${playbookNames(catalog)}`);
     return;
   }
   const p = catalog.get(playbook)!;

@@ -4,8 +4,9 @@
  * setting; rendered by each starter; the rendered commands are validated again with the
  * webhook's rules, so a substituted GetFile path must still be a valid value.
  */
+import { entryProblem, settingEntries, type ConfigEntry } from "./configFiles/entries";
 import type { SettingProblem } from "./errors";
-import type { LiveResponseCommand } from "./mde/models";
+import { LIBRARY_FILE_NAME_PATTERN, type LiveResponseCommand } from "./mde/models";
 import {
   boundProblems,
   commentProblem,
@@ -54,12 +55,24 @@ export interface Playbook {
   commands: LiveResponseCommand[];
   /** Every placeholder the playbook uses, e.g. `alert.filePath`, `params.ticket`. */
   placeholders: string[];
+  /**
+   * The reviewed SHA-256 (lowercase hex) of library files the commands name, by library file name
+   * (`ScriptName`/`FileName`): the library check refuses a collection whose library file differs.
+   */
+  librarySha256?: Record<string, string>;
 }
 
 export type PlaybookCatalog = ReadonlyMap<string, Playbook>;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
-const PLAYBOOK_FIELDS = new Set(["name", "description", "comment", "commands"]);
+const PLAYBOOK_FIELDS = new Set(["name", "description", "comment", "commands", "librarySha256"]);
+/** The params that name a live response library file. */
+const LIBRARY_FILE_KEYS = new Set(["ScriptName", "FileName"]);
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+/** Longer names are refused: a pin's name is echoed in problems and recorded in manifests. */
+const MAX_LIBRARY_FILE_NAME_LENGTH = 255;
+/** Pins one playbook may carry: a placeholder ScriptName may stand for several reviewed scripts, not for a whole library. */
+const MAX_LIBRARY_PINS = 50;
 
 /** Why a template string is unusable (unknown or malformed placeholder), or undefined. */
 function templateProblem(text: string): string | undefined {
@@ -96,9 +109,8 @@ function rawValue(raw: unknown[], j: number, k: number): string {
 }
 
 /**
- * Parses and validates the `PLAYBOOKS` setting: a JSON array of `{ name, description?, comment?, commands }`.
- * Commands are checked with the webhook's rules (placeholders stand in as plain text), every
- * placeholder must be known; problems name the entry, e.g. `PLAYBOOKS[2].commands[0].params`.
+ * Parses and validates the `PLAYBOOKS` setting: a JSON array of
+ * `{ name, description?, comment?, commands, librarySha256? }` (see {@link readPlaybooks}).
  * @param raw - the setting's value; undefined or empty means no playbooks
  * @param options - as rendering will apply them (a literal UNC path is refused here unless allowed)
  */
@@ -107,16 +119,34 @@ export function parsePlaybooks(
   setting = "PLAYBOOKS",
   options: CommandValidationOptions = {},
 ): { catalog: PlaybookCatalog; problems: SettingProblem[] } {
+  const { entries, problems } = parseSettingArray(raw, setting);
+  const read = readPlaybooks(entries, options);
+  return { catalog: read.catalog, problems: [...problems, ...read.problems] };
+}
+
+/**
+ * Validates playbooks from the setting or from files (shared/configFiles). Commands are checked with
+ * the webhook's rules (placeholders stand in as plain text), every placeholder must be known, and each
+ * `librarySha256` pin must name a library file the commands use; problems name the entry, e.g.
+ * `PLAYBOOKS[2].commands[0].params` or `config/playbooks/triage.json: commands[0].params`.
+ */
+export function readPlaybooks(
+  entries: readonly ConfigEntry[],
+  options: CommandValidationOptions = {},
+): { catalog: PlaybookCatalog; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const catalog = new Map<string, Playbook>();
-  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
-  const list = parseJsonArray(raw, setting, add);
-  list.forEach((entry, i) => {
-    const at = `${setting}[${i}]`;
-    if (!isRecord(entry)) return add(at, "must be an object: { name, description?, comment?, commands }");
+  for (const source of entries) {
+    const at = source.at;
+    const entry = source.value;
+    const add = (field: string, problem: string) => problems.push(entryProblem(source, field, problem));
+    if (!isRecord(entry)) {
+      add(at, "must be an object: { name, description?, comment?, commands, librarySha256? }");
+      continue;
+    }
     const before = problems.length;
     for (const key of Object.keys(entry))
-      if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${echoName(key)}`, "unknown field (fields: name, description, comment, commands)");
+      if (!PLAYBOOK_FIELDS.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...PLAYBOOK_FIELDS].join(", ")})`);
     const name = entry.name;
     if (typeof name !== "string" || !PLAYBOOK_NAME_PATTERN.test(name)) add(`${at}.name`, "required: 1-64 letters, digits, '.', '_', '-'");
     else if (catalog.has(name)) add(`${at}.name`, `"${name}" is defined twice`);
@@ -135,14 +165,16 @@ export function parsePlaybooks(
         if (problem) add(`${at}.commands[${j}].params[${k}].value`, problem);
       });
     });
-    if (problems.length > before) return;
+    if (problems.length > before) continue;
     const sampled = raw ? mapRawValues(raw, (v) => v.replace(PLACEHOLDER, "placeholder")) : entry.commands;
     const checked = validateCommands(sampled, add, `${at}.commands`, options);
-    if (problems.length > before) return;
+    if (problems.length > before) continue;
     const commands = checked.map((c, j) => ({
       type: c.type,
       params: c.params.map((p, k) => ({ key: p.key, value: rawValue(raw!, j, k) })),
     }));
+    const librarySha256 = readLibraryPins(entry.librarySha256, commands, `${at}.librarySha256`, add);
+    if (problems.length > before) continue;
     const texts = [...commands.flatMap((c) => c.params.map((p) => p.value)), ...(entry.comment ? [entry.comment as string] : [])];
     catalog.set(name as string, {
       name: name as string,
@@ -150,9 +182,45 @@ export function parsePlaybooks(
       ...(entry.comment !== undefined ? { comment: entry.comment as string } : {}),
       commands,
       placeholders: [...new Set(texts.flatMap(placeholdersIn))].sort(),
+      ...(librarySha256 ? { librarySha256 } : {}),
     });
-  });
+  }
   return { catalog, problems };
+}
+
+/**
+ * Reads `librarySha256`: `{ "<library file name>": "<SHA-256, 64 hex>" }`, stored lowercase. Every name
+ * must be a ScriptName or FileName of the commands (a pin for a file the playbook never names is a typo
+ * that would check nothing), unless a command takes its library file from a placeholder.
+ */
+function readLibraryPins(
+  value: unknown,
+  commands: LiveResponseCommand[],
+  at: string,
+  add: (field: string, problem: string) => void,
+): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || Object.keys(value).length === 0) {
+    add(at, 'must be a non-empty object of library file name to SHA-256, e.g. { "Collect-Triage.ps1": "<64 hex>" }');
+    return undefined;
+  }
+  if (Object.keys(value).length > MAX_LIBRARY_PINS) {
+    add(at, `at most ${MAX_LIBRARY_PINS} library files`);
+    return undefined;
+  }
+  const libraryFiles = commands.flatMap((c) => c.params.filter((p) => LIBRARY_FILE_KEYS.has(p.key)).map((p) => p.value));
+  const templated = libraryFiles.some((f) => placeholdersIn(f).length > 0);
+  const pins: Record<string, string> = {};
+  for (const [file, hash] of Object.entries(value)) {
+    const field = `${at}.${echoName(file)}`;
+    if (!LIBRARY_FILE_NAME_PATTERN.test(file) || /^\.+$/.test(file) || file.length > MAX_LIBRARY_FILE_NAME_LENGTH)
+      add(field, `must be a live response library file name: 1-${MAX_LIBRARY_FILE_NAME_LENGTH} letters, digits, '.', '_', '-'`);
+    else if (!templated && !libraryFiles.includes(file))
+      add(field, `names no ScriptName or FileName of this playbook's commands (${libraryFiles.join(", ") || "none"})`);
+    else if (typeof hash !== "string" || !SHA256_HEX.test(hash)) add(field, "must be a SHA-256: exactly 64 hexadecimal characters");
+    else pins[file] = hash.toLowerCase();
+  }
+  return pins;
 }
 
 /** Parses a JSON-array setting; problems go to `add`. Undefined or blank is an empty array. */
@@ -173,31 +241,40 @@ export function parseJsonArray(raw: string | undefined, setting: string, add: (a
 }
 
 /**
- * Reads a JSON-array setting of objects (COLLECTION_PLANS, ALERT_RULES): each entry must be an object
- * with only `fields`; `read` parses one entry (problems go to `add`, named from `at`, e.g.
- * `ALERT_RULES[1].name`), and an entry with any problem yields nothing.
+ * Reads entries of objects (COLLECTION_PLANS, ALERT_RULES, or their files): each entry must be an
+ * object with only `fields`; `read` parses one entry (problems go to `add`, named from `at`, e.g.
+ * `ALERT_RULES[1].name` or the file's path), and an entry with any problem yields nothing.
  * @param shape - how an entry looks, for the "must be an object" problem
  */
-export function parseSettingEntries<T>(
-  raw: string | undefined,
-  setting: string,
+export function readEntries<T>(
+  entries: readonly ConfigEntry[],
   fields: ReadonlySet<string>,
   shape: string,
   read: (entry: Record<string, unknown>, at: string, add: (at: string, problem: string) => void, earlier: readonly T[]) => T | undefined,
 ): { values: T[]; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
-  const add = (at: string, problem: string) => problems.push({ setting: at, problem });
   const values: T[] = [];
-  parseJsonArray(raw, setting, add).forEach((entry, i) => {
-    const at = `${setting}[${i}]`;
-    if (!isRecord(entry)) return add(at, `must be an object: ${shape}`);
+  for (const source of entries) {
+    const { at, value: entry } = source;
+    const add = (field: string, problem: string) => problems.push(entryProblem(source, field, problem));
+    if (!isRecord(entry)) {
+      add(at, `must be an object: ${shape}`);
+      continue;
+    }
     const before = problems.length;
     for (const key of Object.keys(entry))
       if (!fields.has(key)) add(`${at}.${echoName(key)}`, `unknown field (fields: ${[...fields].join(", ")})`);
     const value = read(entry, at, add, values);
     if (problems.length === before && value !== undefined) values.push(value);
-  });
+  }
   return { values, problems };
+}
+
+/** A JSON-array setting's entries, named `${setting}[i]`; undefined or blank is none. */
+export function parseSettingArray(raw: string | undefined, setting: string): { entries: ConfigEntry[]; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const list = parseJsonArray(raw, setting, (at, problem) => problems.push({ setting: at, problem }));
+  return { entries: settingEntries(list, setting), problems };
 }
 
 /** Placeholders of `playbook` that `context` can never fill (checked when plans and rules load). */
@@ -266,5 +343,5 @@ export function renderPlaybook(
 
 /** For messages: the known playbook names. */
 export function playbookNames(catalog: PlaybookCatalog): string {
-  return catalog.size === 0 ? "(none configured in PLAYBOOKS)" : [...catalog.keys()].join(", ");
+  return catalog.size === 0 ? "(none in config/playbooks/ or PLAYBOOKS)" : [...catalog.keys()].join(", ");
 }
