@@ -5,6 +5,8 @@ import {
   type CollectionPolicy,
   type CollectionTrigger,
 } from "../shared/contract";
+import { reviewedLibraryFiles } from "../shared/library/libraryCheck";
+import { deployedLibraryHashes, libraryFilesNamedBy } from "../shared/library/libraryFiles";
 import type { LiveResponseCommand } from "../shared/mde/models";
 import { renderPlaybook, type PlaceholderValues, type Playbook } from "../shared/playbooks";
 import { boundProblems, commentProblem, validateCommands, type FieldProblem } from "../shared/validation";
@@ -37,6 +39,11 @@ export interface CollectionStart {
    * setting: pass `config.allowUncPaths`). @default false: refused
    */
   allowUncPaths?: boolean;
+  /**
+   * The deployed `library/` folder's SHA-256 by file name: the reviewed hash of a RunScript or PutFile file
+   * the playbook pins none for. @default the app's own library/ folder, hashed once per process
+   */
+  deployedLibrary?: ReadonlyMap<string, string>;
 }
 
 export type CollectionStartOutcome =
@@ -55,8 +62,24 @@ export type CollectionStartOutcome =
 export async function startPlaybookCollection(start: CollectionStart): Promise<CollectionStartOutcome> {
   const run = resolveRun(start.run, start.trigger.kind, { allowUncPaths: start.allowUncPaths === true });
   if (!run.ok) return { kind: "refused", problems: run.problems };
+  // The reviewed hash of each library file travels in the input, so the submit activity checks MDE's
+  // library against what was reviewed when the collection started, whatever is deployed by then.
+  const libraryFiles =
+    libraryFilesNamedBy(run.commands).length === 0
+      ? undefined
+      : reviewedLibraryFiles(
+          run.commands,
+          "playbook" in start.run ? start.run.playbook.librarySha256 : undefined,
+          start.deployedLibrary ?? deployedLibraryHashes(),
+        );
   const input: CollectEvidenceInput = {
-    request: { machineId: start.machineId, commands: run.commands, comment: run.comment, trigger: start.trigger },
+    request: {
+      machineId: start.machineId,
+      commands: run.commands,
+      comment: run.comment,
+      trigger: start.trigger,
+      ...(libraryFiles ? { libraryFiles } : {}),
+    },
     policy: start.policy,
   };
   const once = await startOnce(start.durable, start.instanceId, input);

@@ -36,6 +36,8 @@ export function* finish(run: CollectionRun, finished: Finished): Durable<Collect
     action: progress.action,
     collected: progress.collected,
     collectionErrors: progress.collectionErrors,
+    reviewedLibraryFiles: input.request.libraryFiles,
+    libraryFiles: progress.libraryFiles,
   });
   const written = yield* writeManifest(run, manifest);
   run.publish(PHASE_OF_OUTCOME[finished.outcome], { message: finished.reason });

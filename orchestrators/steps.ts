@@ -37,6 +37,7 @@ export function submitInputOf(run: CollectionRun): SubmitInput {
     comment: `${request.comment} ${marker}`,
     correlationMarker: marker,
     notBefore: submissionsNotBefore(run.progress.startedAt),
+    ...(request.libraryFiles ? { libraryFiles: request.libraryFiles } : {}),
   };
 }
 
@@ -50,6 +51,7 @@ export function* submit(run: CollectionRun): Durable<Step> {
   if (!attempt.ok) return retryAfterFailedRound(run, attempt.message);
   const answer = attempt.value;
   if (answer.kind !== "deviceBusy") progress.busyStreak = 0;
+  if ((answer.kind === "submitted" || answer.kind === "rejected") && answer.libraryFiles) progress.libraryFiles = answer.libraryFiles;
   switch (answer.kind) {
     case "submitted":
       accept(run, answer.action);
@@ -58,7 +60,7 @@ export function* submit(run: CollectionRun): Durable<Step> {
       return {
         done: true,
         outcome: "Rejected",
-        reason: `MDE refused the live response: ${refusal(answer)}`,
+        reason: `${refusedBy(answer)}: ${refusal(answer)}`,
         rejection: answer,
       };
     case "deviceBusy":
@@ -118,6 +120,12 @@ function retryAfterFailedRound(run: CollectionRun, message: string): Step {
     return { done: true, outcome: "Failed", reason: `MDE kept failing after ${round} rounds of retries; last error: ${message}` };
   }
   return { done: false, delayInMs: decision.delayInMs, phase: "retrying", message: `MDE call failed, retrying: ${message}` };
+}
+
+/** Who refused: the collector's own library check (no status code: nothing reached MDE), or MDE. */
+function refusedBy(answer: Rejected): string {
+  const collector = answer.statusCode === undefined && answer.libraryFiles !== undefined;
+  return collector ? "The collector refused to submit the live response" : "MDE refused the live response";
 }
 
 /** MDE's refusal in one line, with the correlation id Microsoft support asks for. */

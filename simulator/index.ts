@@ -11,4 +11,6 @@ export { getFileContent, getFileContentKey, getFileContentStream } from "./resul
 export type { SimulatorEndpoint, SimulatorStats } from "./stats";
 export { INJECTED_FAULT_KINDS, type InjectedFaultKind } from "./stats";
 export type { FaultOptions, LatencySetting } from "./faults";
+export { defaultLibrary, repositoryLibrary, STAND_IN_LIBRARY_FILES } from "./defaultLibrary";
+export { LIBRARY_MAX_FILE_BYTES, type LibrarySeed } from "./libraryFiles";
 export type { MachineFaultFields } from "./scenarioFaults";

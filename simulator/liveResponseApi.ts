@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { AlertStore } from "./alerts";
+import { listAlertsV2 } from "./alertsV2";
 import { badRequest, notFound, tooManyRequests } from "./errors";
 import { HOUR_IN_MS, MINUTE_IN_MS, type SimulatorLimits } from "./limits";
 import {
@@ -13,6 +14,7 @@ import {
   type MachineState,
   type TimelineSettings,
 } from "./machineActions";
+import { LibraryStore, parseUploadForm, type LibrarySeed } from "./libraryFiles";
 import { listMachinesBody, toWireMachine } from "./machineInventory";
 import { parseActionFilter } from "./odataFilter";
 import { RateLimiter } from "./rateLimits";
@@ -38,6 +40,8 @@ export interface LiveResponseApiSettings extends TimelineSettings {
   resultStore: ResultStore;
   linkTtlInMs: number;
   requestor: string;
+  /** The live response library at start. @default empty */
+  library?: LibrarySeed[];
   /** Mints a download link (server.ts routes faulty machines through the download proxy). @default a SAS link to Azurite */
   linkFor?: (blobName: string, machine: ResolvedMachineScenario, ttlInMs: number, alreadyExpired: boolean) => string | Promise<string>;
 }
@@ -55,8 +59,11 @@ export class LiveResponseApi {
   private readonly actionsById = new Map<string, ActionRecord>();
   private readonly limiters: Record<SimulatorEndpoint, RateLimiter>;
   private readonly alerts = new AlertStore();
+  private readonly library: LibraryStore;
 
   constructor(private readonly settings: LiveResponseApiSettings) {
+    this.library = new LibraryStore(() => this.nowMs(), settings.requestor);
+    for (const seed of settings.library ?? []) this.library.put(seed);
     const l: SimulatorLimits = settings.limits;
     // The same window sizes everywhere: calls per minute, and per hour where MDE states one (limits.ts cites each).
     const readWindows = [
@@ -70,6 +77,11 @@ export class LiveResponseApi {
       cancelMachineAction: new RateLimiter(readWindows),
       listMachines: new RateLimiter(readWindows),
       getAlert: new RateLimiter(readWindows),
+      // 100 calls per minute and 1,500 per hour each (list-library-files and upload-library, "Limitations").
+      listLibraryFiles: new RateLimiter(readWindows),
+      uploadLibraryFile: new RateLimiter(readWindows),
+      // Graph's limits are not MDE's; the simulator's Graph 429s come from fault injection (alertsV2.ts).
+      listAlertsV2: new RateLimiter([]),
       getDownloadLink: new RateLimiter([
         { maxCalls: l.downloadLinkPerMinute, windowInMs: MINUTE_IN_MS },
         { maxCalls: l.downloadLinkPerHour, windowInMs: HOUR_IN_MS },
@@ -144,7 +156,9 @@ export class LiveResponseApi {
         freeAtMs - now,
       );
     }
+    const missingLibraryFile = this.missingLibraryFile(request.commands);
     const action: ActionRecord = {
+      ...(missingLibraryFile ? { missingLibraryFile } : {}),
       id: randomUUID(),
       machineId: machine.scenario.machineId,
       computerDnsName: machine.scenario.computerDnsName,
@@ -172,6 +186,42 @@ export class LiveResponseApi {
     };
   }
 
+  /** Puts a file in the library as the portal would (no API checks): tests change a file out of band with it. */
+  putLibraryFile(seed: LibrarySeed): Record<string, unknown> {
+    return this.library.put(seed);
+  }
+
+  /** GET /api/libraryfiles (https://learn.microsoft.com/defender-endpoint/api/list-library-files). */
+  listLibraryFiles(ctx: RequestContext): ApiAnswer {
+    this.admit("listLibraryFiles", "libraryfiles (100 calls per minute, 1500 per hour)");
+    return { status: 200, body: this.library.list(ctx.serviceRoot) };
+  }
+
+  /** POST /api/libraryfiles, multipart (https://learn.microsoft.com/defender-endpoint/api/upload-library): 200 with the entity. */
+  async uploadLibraryFile(body: { contentType: string | undefined; bytes: Buffer }): Promise<ApiAnswer> {
+    this.admit("uploadLibraryFile", "libraryfiles (100 calls per minute, 1500 per hour)");
+    return { status: 200, body: this.library.upload(await parseUploadForm(body.contentType, body.bytes)) };
+  }
+
+  /**
+   * The first RunScript or PutFile naming a file the library does not hold. MDE documents no answer for
+   * it; the simulator accepts the action and fails that command on the device, like any failed command
+   * ("when a live response command fails all the subsequent actions won't be executed": run-live-response,
+   * "Limitations"), so the action ends Failed and nothing after it runs.
+   */
+  private missingLibraryFile(commands: ActionRecord["commands"]): ActionRecord["missingLibraryFile"] {
+    for (const [index, command] of commands.entries()) {
+      const fileName =
+        command.type === "RunScript"
+          ? paramValue(command, "ScriptName")
+          : command.type === "PutFile"
+            ? paramValue(command, "FileName")
+            : undefined;
+      if (fileName !== undefined && !this.library.has(fileName)) return { index, fileName };
+    }
+    return undefined;
+  }
+
   /** GET /api/machineactions/{id} */
   getMachineAction(actionId: string, ctx: RequestContext): ApiAnswer {
     this.admit("getMachineAction", "machineactions (100 calls per minute, 1500 per hour)");
@@ -191,6 +241,11 @@ export class LiveResponseApi {
   /** Adds an alert for `GET /api/alerts/{id}` (an MDE alert entity with an `id`). @throws Error for a malformed or duplicate alert */
   addAlert(input: unknown): Record<string, unknown> {
     return this.alerts.add(input);
+  }
+
+  /** Graph `GET /v1.0/security/alerts_v2` over the same alerts (alertsV2.ts). */
+  listAlertsV2(query: URLSearchParams, ctx: RequestContext): ApiAnswer {
+    return listAlertsV2(this, this.alerts.list(), query, ctx, this.nowMs());
   }
 
   alertList(): Record<string, unknown>[] {

@@ -18,6 +18,8 @@ export interface ActionRecord {
   createdAtMs: number;
   commands: WireCommand[];
   cancellation: { atMs: number; requestor: string; comment: string } | null;
+  /** The first RunScript or PutFile whose library file was not in the library when the action was created. */
+  missingLibraryFile?: { index: number; fileName: string };
 }
 
 /** The device as the timeline needs it: its scenario and when it was added (the origin of `onlineAfterMs`). */
@@ -73,6 +75,16 @@ function plan(action: ActionRecord, machine: MachineState, settings: TimelineSet
     const type = action.commands[i]!.type;
     const duration = s.commandDurationMs[type];
     const timeout = timeoutFor(type, settings.limits);
+    if (action.missingLibraryFile?.index === i) {
+      // MDE does not document this case; the simulator fails the command on the device (see liveResponseApi.ts).
+      commands.push({
+        startMs: t,
+        endMs: t,
+        status: "Failed",
+        errors: [`'${action.missingLibraryFile.fileName}' was not found in the live response library`],
+      });
+      break;
+    }
     if (s.failCommandIndex === i) {
       commands.push({ startMs: t, endMs: t + Math.min(duration, timeout), status: "Failed", errors: [s.failError] });
       break;

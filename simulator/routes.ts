@@ -9,6 +9,8 @@ export type Route =
       endpoint: SimulatorEndpoint;
       run: (body: unknown, ctx: RequestContext, query: URLSearchParams) => ApiAnswer | Promise<ApiAnswer>;
       needsBody: boolean;
+      /** The body is multipart, passed raw as `{ contentType, bytes }` (POST /api/libraryfiles). */
+      multipart?: boolean;
     }
   | { kind: "admin"; run: (body: unknown) => Promise<ApiAnswer> | ApiAnswer; needsBody: boolean };
 
@@ -34,6 +36,18 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
       return { kind: "api", endpoint: "listMachines", needsBody: false, run: (_b, ctx, query) => api.listMachines(query, ctx) };
     if (method === "GET" && s.length === 3 && s[1] === "alerts")
       return { kind: "api", endpoint: "getAlert", needsBody: false, run: (_b, ctx, query) => api.getAlert(segments[2]!, query, ctx) };
+    if (s.length === 2 && s[1] === "libraryfiles") {
+      if (method === "GET")
+        return { kind: "api", endpoint: "listLibraryFiles", needsBody: false, run: (_b, ctx) => api.listLibraryFiles(ctx) };
+      if (method === "POST")
+        return {
+          kind: "api",
+          endpoint: "uploadLibraryFile",
+          needsBody: false,
+          multipart: true,
+          run: (body) => api.uploadLibraryFile(body as { contentType: string | undefined; bytes: Buffer }),
+        };
+    }
     if (s[1] !== "machineactions") return null;
     if (method === "GET" && s.length === 2)
       return { kind: "api", endpoint: "listMachineActions", needsBody: false, run: (_b, ctx, query) => api.listMachineActions(query, ctx) };
@@ -60,6 +74,8 @@ export function routeRequest(api: LiveResponseApi, method: string, segments: str
       };
     return null;
   }
+  if (method === "GET" && s.join("/") === "v1.0/security/alerts_v2")
+    return { kind: "api", endpoint: "listAlertsV2", needsBody: false, run: (_b, ctx, query) => api.listAlertsV2(query, ctx) };
   if (s[0] === "simulator") {
     if (s.length === 2 && s[1] === "machines" && method === "GET")
       return { kind: "admin", needsBody: false, run: () => ({ status: 200, body: api.machines() }) };

@@ -11,6 +11,11 @@ import type { MachineScenario, ResolvedMachineScenario } from "./scenarios";
 import { StatsRecorder, type SimulatorStats } from "./stats";
 import { applyLatency, FaultInjector, faultStatKind, injectedError, NO_FAULT, type FaultOptions, type FaultPlan } from "./faults";
 import { DownloadProxy } from "./downloadProxy";
+import { LIBRARY_MAX_FILE_BYTES, readRawBody, type LibrarySeed } from "./libraryFiles";
+import { defaultLibrary } from "./defaultLibrary";
+
+/** Room for a multipart body's boundaries and form fields beside a 20 MB file. */
+const MULTIPART_OVERHEAD_BYTES = 256 * 1024;
 import { needsDownloadProxy } from "./scenarioFaults";
 
 /** Options of {@link createMdeSimulator}. */
@@ -42,6 +47,11 @@ export interface MdeSimulatorOptions {
    * them field by field. @default none
    */
   faults?: FaultOptions;
+  /**
+   * The live response library at start (`GET`/`POST /api/libraryfiles`).
+   * @default the repository's library/ files plus stand-ins for the script names tests use (defaultLibrary.ts)
+   */
+  library?: LibrarySeed[];
   /** Serve every download link through the simulator's download proxy (downloadProxy.ts), not straight from Azurite. @default false */
   proxyDownloads?: boolean;
 }
@@ -60,6 +70,8 @@ export interface MdeSimulator {
   addAlert(alert: Record<string, unknown>): Record<string, unknown>;
   /** Every action as MDE would answer it now (wire JSON), oldest first. */
   actions(): Record<string, unknown>[];
+  /** Puts a file in the live response library as the portal would, e.g. a script changed out of band; returns its entity. */
+  putLibraryFile(seed: LibrarySeed): Record<string, unknown>;
   /** SHA-256 (hex) and size of the exact bytes served for that command's result; for GetFile also of the uncompressed content. */
   expectedResult(actionId: string, index: number): Promise<ResultFigures>;
   stats(): SimulatorStats;
@@ -81,6 +93,7 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     queueWindowInMs: options.queueWindowInMs ?? DEFAULT_QUEUE_WINDOW_IN_MS,
     linkTtlInMs: options.linkTtlInMs ?? DEFAULT_LINK_TTL_IN_MS,
     requestor: options.requestor ?? "mde-simulator-app",
+    library: options.library ?? defaultLibrary(),
     // Machines with download faults (or every machine, with `proxyDownloads`) get links to the simulator's own proxy.
     linkFor: (blobName, machine, ttlInMs, alreadyExpired) =>
       options.proxyDownloads || needsDownloadProxy(machine)
@@ -111,7 +124,8 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     if (segments.length === 2 && segments[0] === "download") return downloads.serve(req, res, segments[1]!, url.searchParams);
     const r = routeRequest(api, method, segments);
     const endpoint = r?.kind === "api" ? r.endpoint : null;
-    const isApi = segments[0]?.toLowerCase() === "api";
+    // Graph's alerts_v2 (alertsV2.ts) is an API call too: bearer token, faults and stats.
+    const isApi = segments[0]?.toLowerCase() === "api" || segments[0]?.toLowerCase() === "v1.0";
     let answer: ApiAnswer;
     let retryAfterSeconds: number | undefined;
     let plan: FaultPlan = NO_FAULT;
@@ -122,7 +136,12 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
       // Injected faults (faults.ts) hit authenticated MDE calls; a fault before commit means MDE never handled the call.
       if (endpoint) plan = faults.plan(endpoint, method, api.scenarioOf(segments[2] ?? ""));
       if (plan.fault && !plan.fault.afterCommit) throw injectedError(plan.fault);
-      const body = r.needsBody ? parseJson(await readBody(req)) : undefined;
+      const body =
+        r.kind === "api" && r.multipart
+          ? { contentType: req.headers["content-type"], bytes: await readRawBody(req, LIBRARY_MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES) }
+          : r.needsBody
+            ? parseJson(await readBody(req))
+            : undefined;
       const ctx: RequestContext = { serviceRoot: `http://${req.headers.host ?? "127.0.0.1"}/api` };
       answer = r.kind === "api" ? await r.run(body, ctx, url.searchParams) : await r.run(body);
     } catch (e) {
@@ -195,6 +214,7 @@ export function createMdeSimulator(options: MdeSimulatorOptions): MdeSimulator {
     machines: () => api.machines(),
     addAlert: (alert) => api.addAlert(alert),
     actions: () => api.actions(),
+    putLibraryFile: (file) => api.putLibraryFile(file),
     expectedResult: (actionId, index) => api.expectedResult(actionId, index),
     stats: () => stats.snapshot(),
   };

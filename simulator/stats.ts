@@ -7,6 +7,9 @@ export const SIMULATOR_ENDPOINTS = [
   "cancelMachineAction",
   "listMachines",
   "getAlert",
+  "listLibraryFiles",
+  "uploadLibraryFile",
+  "listAlertsV2",
 ] as const;
 export type SimulatorEndpoint = (typeof SIMULATOR_ENDPOINTS)[number];
 

@@ -1,11 +1,15 @@
+import { uncheckedLibraryFiles } from "../library/libraryCheck";
+import { libraryFilesNamedBy } from "../library/libraryFiles";
 import type {
   AlertFileHashCheck,
   CancelRequest,
   CollectionOutcome,
   CollectionTrigger,
   EvidenceRecord,
+  LibraryFileCheck,
   Manifest,
   ManifestCommand,
+  ReviewedLibraryFile,
 } from "../contract";
 import type { MachineAction } from "../mde/models";
 
@@ -21,6 +25,10 @@ export interface ManifestInput {
   action: MachineAction | undefined;
   collected: EvidenceRecord[];
   collectionErrors: { index: number; code: string; message: string }[];
+  /** The request's reviewed library hashes (CollectionRequest.libraryFiles). */
+  reviewedLibraryFiles?: ReviewedLibraryFile[];
+  /** The library check of the last submission that reached it (CollectionProgress.libraryFiles). */
+  libraryFiles?: LibraryFileCheck[];
 }
 
 /** Commands whose result MDE lets us download (PutFile has none). */
@@ -57,6 +65,11 @@ export function buildManifest(input: ManifestInput): Manifest {
     return entry;
   });
   const alertFileHashes = alertFileHashCheck(input.trigger, input.collected);
+  // Every RunScript and PutFile file is on record: as checked before submission, or as expected when no submission got that far.
+  const libraryFiles =
+    libraryFilesNamedBy(input.request.commands).length === 0
+      ? undefined
+      : (input.libraryFiles ?? uncheckedLibraryFiles(input.request.commands, input.reviewedLibraryFiles));
   const complete = commands.every((c) => !producesResult(c.type) || c.status !== "Completed" || c.evidence !== undefined);
   return {
     schema: "mde-live-response-evidence-manifest/v1",
@@ -72,6 +85,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     machineAction: input.action ?? null,
     commands,
     ...(alertFileHashes ? { alertFileHashes } : {}),
+    ...(libraryFiles ? { libraryFiles } : {}),
   };
 }
 

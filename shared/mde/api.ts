@@ -1,4 +1,4 @@
-import type { LiveResponseRequest, Machine, MachineAction } from "./models";
+import type { LibraryFile, LibraryUpload, LiveResponseRequest, Machine, MachineAction } from "./models";
 
 /** Per-call options, following the Azure SDK convention of an options bag with an abort signal. */
 export interface OperationOptions {
@@ -33,4 +33,16 @@ export interface MdeApi {
    * shared/alerts/mde.ts). Needs Alert.Read.All.
    */
   getAlert(alertId: string, options?: OperationOptions): Promise<Record<string, unknown>>;
+  /**
+   * GET /api/libraryfiles: every file of the tenant's live response library, with its SHA-256
+   * (https://learn.microsoft.com/defender-endpoint/api/list-library-files). Needs Library.Manage, the only
+   * permission that page names. Optional so that wrappers written before it still fit; without it the
+   * library check refuses RunScript and PutFile (it cannot see what would run).
+   */
+  listLibraryFiles?(options?: OperationOptions): Promise<LibraryFile[]>;
+  /**
+   * POST /api/libraryfiles, multipart form (https://learn.microsoft.com/defender-endpoint/api/upload-library):
+   * 20 MB per file, Library.Manage. Used by `npm run library:sync`, never by the collector itself.
+   */
+  uploadLibraryFile?(upload: LibraryUpload, options?: OperationOptions): Promise<LibraryFile>;
 }

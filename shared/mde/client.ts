@@ -10,9 +10,17 @@ import { silentLogger, type Logger } from "../log";
 import type { MdeApi, OperationOptions } from "./api";
 import { parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
 import { MAX_LIST_TOP } from "./limits";
-import type { LiveResponseRequest, Machine, MachineAction } from "./models";
+import {
+  LIBRARY_FILE_NAME_PATTERN,
+  LIBRARY_UPLOAD_MAX_BYTES,
+  type LibraryFile,
+  type LibraryUpload,
+  type LiveResponseRequest,
+  type Machine,
+  type MachineAction,
+} from "./models";
 import { NETWORK_ERROR_CODE, nextRetryDelay, REQUEST_TIMEOUT_CODE, type RetryOptions } from "./retry";
-import { toMachine, toMachineAction, toMdeApiError } from "./transformations";
+import { toLibraryFile, toMachine, toMachineAction, toMdeApiError } from "./transformations";
 
 /** The User-Agent sent when none is configured. */
 export const DEFAULT_USER_AGENT = `mde-live-response-collector/0.1.0 Node.js/${process.version}`;
@@ -55,6 +63,8 @@ interface SendRequest {
   /** Already-encoded query string without "?"; never logged. */
   query?: string;
   body?: unknown;
+  /** A multipart form body instead of JSON; fetch sets its Content-Type with the boundary. */
+  form?: FormData;
   /** Whether a transient failure may be retried by sending the same request again. */
   idempotent: boolean;
 }
@@ -167,6 +177,39 @@ export class MdeClient implements MdeApi {
     return body as Record<string, unknown>;
   }
 
+  /**
+   * GET /api/libraryfiles (100 calls per minute, 1,500 per hour; Library.Manage:
+   * https://learn.microsoft.com/defender-endpoint/api/list-library-files), mapped from `value[]`.
+   * @throws MdeApiError for an error answer (403 when the identity lacks Library.Manage);
+   *   CollectorError `UnexpectedResponse` for a body without a value array or an entry without name and SHA-256.
+   */
+  async listLibraryFiles(options?: OperationOptions): Promise<LibraryFile[]> {
+    return (await this.list("/api/libraryfiles", "library file", {}, options)).map(toLibraryFile);
+  }
+
+  /**
+   * POST /api/libraryfiles as multipart/form-data with the fields of upload-library's example
+   * (`file`, `Description`, `ParametersDescription`, `HasParameters`, `OverrideIfExists`:
+   * https://learn.microsoft.com/defender-endpoint/api/upload-library). Not retried on 5xx or network
+   * errors: whether MDE stored the file is read back with {@link listLibraryFiles}, as `npm run library:sync` does.
+   * @throws CollectorError `InvalidArgument` for a name MDE refuses (letters, digits, '-', '_', '.') or a file
+   *   over 20 MB, before any request; MdeApiError for an error answer (400 for a name already taken without override).
+   */
+  async uploadLibraryFile(upload: LibraryUpload, options?: OperationOptions): Promise<LibraryFile> {
+    if (!LIBRARY_FILE_NAME_PATTERN.test(upload.fileName) || /^\.+$/.test(upload.fileName))
+      throw new CollectorError("InvalidArgument", "a library file name may hold only letters, digits, '-', '_' and '.'");
+    if (upload.content.byteLength > LIBRARY_UPLOAD_MAX_BYTES)
+      throw new CollectorError("InvalidArgument", `${upload.fileName} is larger than the 20 MB MDE accepts through the API`);
+    const form = new FormData();
+    form.append("file", new Blob([upload.content]), upload.fileName);
+    if (upload.description !== undefined) form.append("Description", upload.description);
+    if (upload.parametersDescription !== undefined) form.append("ParametersDescription", upload.parametersDescription);
+    if (upload.hasParameters !== undefined) form.append("HasParameters", String(upload.hasParameters));
+    form.append("OverrideIfExists", String(upload.overrideIfExists === true));
+    const body = await this.send({ method: "POST", path: "/api/libraryfiles", form, idempotent: false }, options);
+    return toLibraryFile(body);
+  }
+
   /** A GET on an OData collection with `$filter`/`$top`; returns `value[]` unmapped. */
   private async list(path: string, what: string, query: { filter?: string; top?: number }, options?: OperationOptions): Promise<unknown[]> {
     const parts: string[] = [];
@@ -263,7 +306,7 @@ export class MdeClient implements MdeApi {
     };
     if (request.body !== undefined) headers["Content-Type"] = "application/json";
     const url = `${this.baseUrl}${path}${request.query ? `?${request.query}` : ""}`;
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const body = request.form ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
 
     const startedAt = Date.now();
     let response: Response;

@@ -98,3 +98,33 @@ export const MACHINE_ID_PATTERN = /^[0-9a-fA-F]{40}$/;
 
 /** Library file names (ScriptName, FileName): letters, digits, '-', '_', '.'. */
 export const LIBRARY_FILE_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * A live response library file as `GET /api/libraryfiles` lists it and `POST /api/libraryfiles` returns it
+ * (https://learn.microsoft.com/defender-endpoint/api/list-library-files, .../upload-library).
+ */
+export interface LibraryFile {
+  fileName: string;
+  /** Lowercase hex SHA-256 of the file's bytes (MDE's example is lowercase; mapped to lowercase whatever MDE sends). */
+  sha256: string;
+  description: string | null;
+  creationTime: string | null;
+  lastUpdatedTime: string | null;
+  createdBy: string | null;
+  hasParameters: boolean;
+  parametersDescription: string | null;
+}
+
+/** What `POST /api/libraryfiles` takes, as form fields (https://learn.microsoft.com/defender-endpoint/api/upload-library). */
+export interface LibraryUpload {
+  fileName: string;
+  content: Uint8Array;
+  description?: string;
+  hasParameters?: boolean;
+  parametersDescription?: string;
+  /** Replace a file of the same name; without it MDE refuses a name already in the library. @default false */
+  overrideIfExists?: boolean;
+}
+
+/** Largest file `POST /api/libraryfiles` accepts: "File max size limitation is 20MB" (upload-library, "Limitations"). */
+export const LIBRARY_UPLOAD_MAX_BYTES = 20 * 1024 * 1024;

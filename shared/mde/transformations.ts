@@ -3,7 +3,7 @@
  * passed in, so every quirk of the wire format is covered by unit tests on published examples.
  */
 import { CollectorError, MdeApiError, redactText } from "../errors";
-import type { CommandState, LiveResponseParam, Machine, MachineAction } from "./models";
+import type { CommandState, LibraryFile, LiveResponseParam, Machine, MachineAction } from "./models";
 
 type Json = Record<string, unknown>;
 
@@ -79,6 +79,31 @@ export function toMachine(wire: unknown): Machine {
     exposureLevel: str(wire.exposureLevel),
     rbacGroupId: typeof wire.rbacGroupId === "number" ? wire.rbacGroupId : null,
     aadDeviceId: str(wire.aadDeviceId),
+  };
+}
+
+/**
+ * Maps a live response library file (an element of `GET /api/libraryfiles`'s `value`, or the entity
+ * `POST /api/libraryfiles` returns: https://learn.microsoft.com/defender-endpoint/api/list-library-files) to
+ * {@link LibraryFile}; the SHA-256 is lowercased so that comparisons never depend on MDE's case.
+ * @throws CollectorError `UnexpectedResponse` when the entity is not an object, lacks `fileName`, or its
+ *   `sha256` is not 64 hex digits (a file whose hash cannot be read can never be checked).
+ */
+export function toLibraryFile(wire: unknown): LibraryFile {
+  if (!isObject(wire)) throw unexpected("MDE answered a library file that is not a JSON object");
+  const fileName = str(wire.fileName);
+  if (!fileName) throw unexpected("MDE answered a library file without a fileName");
+  const sha256 = str(wire.sha256);
+  if (!sha256 || !/^[0-9a-fA-F]{64}$/.test(sha256)) throw unexpected("MDE answered a library file without a SHA-256");
+  return {
+    fileName,
+    sha256: sha256.toLowerCase(),
+    description: str(wire.description),
+    creationTime: str(wire.creationTime),
+    lastUpdatedTime: str(wire.lastUpdatedTime),
+    createdBy: str(wire.createdBy),
+    hasParameters: wire.hasParameters === true,
+    parametersDescription: str(wire.parametersDescription),
   };
 }
 

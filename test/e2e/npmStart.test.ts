@@ -299,7 +299,8 @@ describe("npm start (the start script, over HTTP only)", () => {
         {
           name: "triage",
           comment: "Triage ({{plan.name}})",
-          commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] }],
+          // A script of library/: the collector runs only reviewed library files unless LIBRARY_ALLOW_UNREVIEWED=true.
+          commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "Collect-TriagePackage.ps1" }] }],
         },
       ]),
       ALERT_RULES: JSON.stringify([

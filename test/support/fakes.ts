@@ -36,6 +36,8 @@ export function fakeMde(over: Partial<Record<keyof MdeApi, jest.Mock>> = {}): Md
     cancelMachineAction: over.cancelMachineAction ?? fail("cancelMachineAction"),
     listMachines: over.listMachines ?? fail("listMachines"),
     getAlert: over.getAlert ?? fail("getAlert"),
+    listLibraryFiles: over.listLibraryFiles ?? fail("listLibraryFiles"),
+    uploadLibraryFile: over.uploadLibraryFile ?? fail("uploadLibraryFile"),
   };
 }
 

@@ -92,6 +92,8 @@ describe("scheduledCollection", () => {
         { type: "GetFile", params: [{ key: "Path", value: `C:\\ProgramData\\triage-${M3}.zip` }] },
       ],
       trigger: { kind: "schedule", plan: "tier0", scheduledFor: OCCURRENCE, playbook: "triage" },
+      // Collect-Triage.ps1 is neither in library/ nor pinned: no reviewed hash (the submit activity decides).
+      libraryFiles: [],
     });
     expect(durable.started[0]!.input.request.commands[0]!.params[0]!.value).toBe(`C:\\ProgramData\\servers-${M1}.zip`);
     // Two submissions per minute: the third waits a minute, and its deadline counts from then.

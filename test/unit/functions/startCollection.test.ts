@@ -146,3 +146,34 @@ describe("describeProblems", () => {
     ).toBe("a: x; b: y");
   });
 });
+
+describe("startPlaybookCollection: reviewed library hashes in the input", () => {
+  const PINNED = "c".repeat(64);
+  const DEPLOYED = "d".repeat(64);
+  const dump = (playbook = catalog.get("dump")!) => ({
+    playbook: { ...playbook },
+    values: { "machine.id": MACHINE },
+    parameters: { process: "lsass" },
+    defaultComment: "dump",
+  });
+
+  it("carries the deployed library/ hash of each RunScript file, and a playbook's pin before it", async () => {
+    const deployedLibrary = new Map([["minidump.ps1", DEPLOYED]]);
+    const fromLibrary = await start(fakeDurableAccess(), { run: dump(), deployedLibrary });
+    expect(fromLibrary.kind === "started" && fromLibrary.input.request.libraryFiles).toEqual([
+      { fileName: "minidump.ps1", sha256: DEPLOYED, source: "library" },
+    ]);
+    const pinned = { ...catalog.get("dump")!, librarySha256: { "minidump.ps1": PINNED } };
+    const fromPin = await start(fakeDurableAccess(), { instanceId: "plan-2", run: dump(pinned), deployedLibrary });
+    expect(fromPin.kind === "started" && fromPin.input.request.libraryFiles).toEqual([
+      { fileName: "minidump.ps1", sha256: PINNED, source: "playbook" },
+    ]);
+  });
+
+  it("carries an empty list for a file with no reviewed hash, and nothing for a request without RunScript or PutFile", async () => {
+    const unreviewed = await start(fakeDurableAccess(), { run: dump(), deployedLibrary: new Map() });
+    expect(unreviewed.kind === "started" && unreviewed.input.request.libraryFiles).toEqual([]);
+    const getFileOnly = await start(fakeDurableAccess(), { deployedLibrary: new Map([["minidump.ps1", DEPLOYED]]) });
+    expect(getFileOnly.kind === "started" && "libraryFiles" in getFileOnly.input.request).toBe(false);
+  });
+});

@@ -94,3 +94,37 @@ describe("buildManifest", () => {
     expect(m.commands.every((c) => c.status === "NotSubmitted" && !c.executed)).toBe(true);
   });
 });
+
+describe("buildManifest: the library files used", () => {
+  const SHA = "e".repeat(64);
+  const reviewed = [{ fileName: "minidump.ps1", sha256: SHA, source: "library" as const }];
+
+  it("records the check the submission made, expected and observed", () => {
+    const checked = [
+      {
+        fileName: "minidump.ps1",
+        expectedSha256: SHA,
+        expectedFrom: "library" as const,
+        observedSha256: SHA,
+        verdict: "match" as const,
+        checkedAt: "2026-01-01T00:00:01.000Z",
+      },
+    ];
+    expect(buildManifest(input({ reviewedLibraryFiles: reviewed, libraryFiles: checked })).libraryFiles).toEqual(checked);
+  });
+
+  it("records the expected hash as not checked when no submission reached the check, and nothing without RunScript or PutFile", () => {
+    expect(buildManifest(input({ reviewedLibraryFiles: reviewed, action: undefined, collected: [] })).libraryFiles).toEqual([
+      {
+        fileName: "minidump.ps1",
+        expectedSha256: SHA,
+        expectedFrom: "library",
+        observedSha256: null,
+        verdict: "notChecked",
+        checkedAt: null,
+      },
+    ]);
+    const getFileOnly = input({ request: { machineId: "m", comment: "c", commands: [commands[1]!] }, collected: [] });
+    expect(buildManifest(getFileOnly)).not.toHaveProperty("libraryFiles");
+  });
+});
