@@ -1,9 +1,13 @@
 /**
  * Runs one activity the way the worker and the Durable extension would: the input crosses the
  * host as JSON (string inputs are un-stringified by the worker's try-JSON-parse), the result is
- * stored as JSON text, and a thrown error becomes a TaskFailed Reason/Details pair.
+ * stored as JSON text, and a thrown error becomes a TaskFailed Reason/Details pair. A durable
+ * client input (`extraInputs: [df.input.durableClient()]`) gets the engine's binding data, as the
+ * extension binds it for any function kind, triggers and activities alike.
  */
+import { bindDurableClientInputs } from "./durableClientInputs";
 import { tryJsonParse, jsonRoundTrip, toJsonText } from "./history";
+import type { DurableClientBindingData } from "./httpApiWire";
 import { createInvocationContext, type DevhostLogger } from "./invocation";
 import type { FunctionRegistry } from "./registry";
 
@@ -33,6 +37,7 @@ function failure(name: string, error: unknown): ActivityOutcome {
 /**
  * Invokes the registered activity `name` with an action's raw input.
  * Never throws: a missing function or a thrown error is a failed outcome.
+ * @param durable - binding data for the activity's durable client inputs; without it they are undefined
  */
 export async function runActivity(
   registry: FunctionRegistry,
@@ -40,6 +45,7 @@ export async function runActivity(
   actionInput: unknown,
   logger: DevhostLogger,
   instanceId: string,
+  durable?: DurableClientBindingData,
 ): Promise<ActivityOutcome> {
   const fn = registry.findFunction(name, "activityTrigger");
   if (!fn) {
@@ -47,6 +53,7 @@ export async function runActivity(
   }
   try {
     const context = createInvocationContext(fn, logger, { instanceId });
+    bindDurableClientInputs(context, durable);
     const result = await fn.handler(activityInputFromAction(actionInput), context);
     return { ok: true, resultJson: toJsonText(result) };
   } catch (error) {

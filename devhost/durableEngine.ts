@@ -26,6 +26,7 @@ import {
   type PendingTimer,
   type RuntimeStatus,
 } from "./instanceState";
+import type { DurableClientBindingData } from "./httpApiWire";
 import { defaultRegistry, type FunctionRegistry } from "./registry";
 
 export type { OrchestrationStatus, InstanceStats, RuntimeStatus, PendingTimer } from "./instanceState";
@@ -85,6 +86,14 @@ export class DurableEngine {
     this.registry = options.registry ?? defaultRegistry;
     this.logger = options.logger ?? silentDevhostLogger;
     this.#core = new EngineCore(this.clock, this.registry, this.logger);
+  }
+
+  /**
+   * Where activities' durable client inputs get their binding data (the Durable HTTP API serving
+   * this engine calls this when it starts or is mounted). Without it those inputs are undefined.
+   */
+  bindDurableClient(bindingData: () => DurableClientBindingData | undefined): void {
+    this.#core.durableClientBinding = bindingData;
   }
 
   /** True when driven by a virtual clock (then only runUntilIdle/waitForCompletion make progress). */

@@ -70,6 +70,7 @@ export class DurableHttpApi {
     });
     this.#server = server;
     this.#origin = `http://${host}:${(server.address() as AddressInfo).port}`;
+    this.#bindActivities();
     return this.#origin;
   }
 
@@ -81,6 +82,12 @@ export class DurableHttpApi {
   mount(origin: string): void {
     if (this.#server) throw new Error("DurableHttpApi already listens on its own server");
     this.#origin = origin.replace(/\/+$/, "");
+    this.#bindActivities();
+  }
+
+  /** Activities with a durable client input call this API, as triggers do (the extension binds it for any function). */
+  #bindActivities(): void {
+    this.engine.bindDurableClient(() => (this.#origin ? this.bindingData() : undefined));
   }
 
   /** Stops listening and drops open (keep-alive) connections. */

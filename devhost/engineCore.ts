@@ -8,6 +8,7 @@ import { runEpisode, type EpisodeHost, type EpisodeOutcome } from "./episode";
 import { EventType, historyEvent, toJsonText, type HistoryEvent } from "./history";
 import type { DevhostLogger } from "./invocation";
 import { isTerminal, newExecution, type InstanceState, type PendingTimer, type RuntimeStatus } from "./instanceState";
+import type { DurableClientBindingData } from "./httpApiWire";
 import type { FunctionRegistry } from "./registry";
 
 interface ActivityWork {
@@ -32,6 +33,8 @@ export class EngineCore {
   #wakeTimer: NodeJS.Timeout | undefined;
   #inFlight = new Set<Promise<void>>();
   readonly #host: EpisodeHost;
+  /** Binding data for activities' durable client inputs: set by the Durable HTTP API that serves this engine. */
+  durableClientBinding: (() => DurableClientBindingData | undefined) | undefined;
 
   constructor(
     readonly clock: Clock,
@@ -214,7 +217,7 @@ export class EngineCore {
   }
 
   #invokeActivity(work: ActivityWork): Promise<ActivityOutcome> {
-    return runActivity(this.registry, work.functionName, work.input, this.logger, work.instanceId);
+    return runActivity(this.registry, work.functionName, work.input, this.logger, work.instanceId, this.durableClientBinding?.());
   }
 
   #deliverActivityResult(work: ActivityWork, outcome: ActivityOutcome): void {

@@ -6,8 +6,9 @@
  *   DurableClient calls) over the same {@link DurableEngine} the tests use, on a wall clock;
  * - Event Grid deliveries at `/runtime/webhooks/EventGrid?functionName=` (eventGridEndpoint.ts);
  * - timer triggers on their NCRONTAB schedules (timerScheduler.ts);
- * - the admin API: `POST /admin/functions/{name}` runs a timer, Event Grid or other non-durable,
- *   non-HTTP function (202), `GET /admin/functions` lists them, `GET /admin/host/status` answers
+ * - the admin API: `POST /admin/functions/{name}` runs a timer, Event Grid, Event Hubs (one event,
+ *   delivered as a batch of one) or other non-durable, non-HTTP function (202), `GET /admin/functions`
+ *   lists them, `GET /admin/host/status` answers
  *   once the host runs. Activities, orchestrators and entities are refused: the Functions host's
  *   admin API is for triggers, not for running an activity with an input of the caller's choosing.
  * Durable state lives in memory: a restart loses in-flight orchestrations.
@@ -395,5 +396,12 @@ function describe(fn: RegisteredFunction): Record<string, unknown> {
   if (fn.triggerType === "httpTrigger") Object.assign(d, { route: `/api/${routeTemplateOf(fn)}`, methods: methodsOf(fn) });
   if (fn.triggerType === "timerTrigger") d.schedule = fn.trigger.schedule;
   if (fn.triggerType === "eventGridTrigger") d.webhook = `${EVENT_GRID_WEBHOOK_PATH}?functionName=${fn.name}`;
+  // Nothing reads the hub locally: batches arrive through the admin API (`{"input": "<one event's body>"}`).
+  if (fn.triggerType === "eventHubTrigger")
+    Object.assign(d, {
+      eventHubName: fn.trigger.eventHubName,
+      cardinality: fn.trigger.cardinality ?? "many",
+      admin: `/admin/functions/${fn.name}`,
+    });
   return d;
 }

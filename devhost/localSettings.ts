@@ -6,6 +6,9 @@
  * - `MDE_API_BASE_URL` names the simulator when it is a loopback URL on port 7072 (the sample's
  *   value) or on `SIMULATOR_PORT`: the simulator is started and the setting becomes its real URL.
  *   Any other URL is used as is: another local process, or a real tenant (https://).
+ * - With the simulator started, `GRAPH_BASE_URL` unset, empty or loopback also becomes the simulator's
+ *   URL (it serves Graph's `/v1.0/security/alerts_v2` over its alerts), so the alerts_v2 poller, once
+ *   `ALERTS_POLL_SCHEDULE` is set, polls it offline. A real Graph host is used as is.
  * - `EVIDENCE_STORAGE_CONNECTION_STRING=UseDevelopmentStorage=true` starts Azurite and becomes its
  *   connection string. Azurite also starts for the simulator (its result store is Azurite's
  *   `mdesource` account). Any other storage setting is used as is.
@@ -154,7 +157,11 @@ export function wantsDevelopmentIdentity(settings: Record<string, string | undef
 /** The settings with the started services filled in (see the module comment). Pure. */
 export function withLocalServices(settings: Record<string, string>, started: StartedLocalServices): Record<string, string> {
   const out = { ...settings };
-  if (started.simulatorUrl) out.MDE_API_BASE_URL = started.simulatorUrl;
+  if (started.simulatorUrl) {
+    out.MDE_API_BASE_URL = started.simulatorUrl;
+    const graph = out.GRAPH_BASE_URL?.trim();
+    if (!graph || isLoopbackUrl(graph)) out.GRAPH_BASE_URL = started.simulatorUrl;
+  }
   if (started.developmentJwks && wantsDevelopmentIdentity(out)) out.AUTH_DEVELOPMENT_JWKS = started.developmentJwks;
   if (started.azuriteConnectionString) {
     for (const [name, value] of Object.entries(out)) if (isDevelopmentStorage(value)) out[name] = started.azuriteConnectionString;

@@ -6,7 +6,14 @@
 
 /** Trigger types the devhost knows; any other string is kept as registered. */
 export type TriggerType =
-  "orchestrationTrigger" | "activityTrigger" | "entityTrigger" | "httpTrigger" | "timerTrigger" | "eventGridTrigger" | (string & {});
+  | "orchestrationTrigger"
+  | "activityTrigger"
+  | "entityTrigger"
+  | "httpTrigger"
+  | "timerTrigger"
+  | "eventGridTrigger"
+  | "eventHubTrigger"
+  | (string & {});
 
 /** One binding as `@azure/functions` describes it to the worker (RpcBindingInfo plus the options it spreads in). */
 export interface BindingMetadata {

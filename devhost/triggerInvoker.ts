@@ -7,6 +7,7 @@
  */
 import type { Timer } from "@azure/functions";
 import { DurableHttpApi, type DurableClientBindingData } from "./durableHttpApi";
+import { bindDurableClientInputs } from "./durableClientInputs";
 import { tryJsonParse } from "./history";
 import { createInvocationContext, silentDevhostLogger, type DevhostLogger } from "./invocation";
 import { defaultRegistry, type FunctionRegistry, type RegisteredFunction, type TriggerType } from "./registry";
@@ -41,13 +42,7 @@ export interface InvokeFunctionOptions extends InvokeTriggerOptions {
  */
 export async function invokeTrigger(fn: RegisteredFunction, triggerValue: unknown, options: InvokeTriggerOptions = {}): Promise<unknown> {
   const context = createInvocationContext(fn, options.logger ?? silentDevhostLogger);
-  const bindingData = options.durable instanceof DurableHttpApi ? options.durable.bindingData() : options.durable;
-  for (const input of context.options.extraInputs) {
-    if (input.type === "durableClient" || input.type === "orchestrationClient") {
-      // The worker parses the binding data from JSON for every invocation: a fresh copy each time.
-      context.extraInputs.set(input.name, bindingData === undefined ? undefined : structuredClone(bindingData));
-    }
-  }
+  bindDurableClientInputs(context, options.durable instanceof DurableHttpApi ? options.durable.bindingData() : options.durable);
   return fn.handler(triggerValue, context);
 }
 
@@ -78,8 +73,10 @@ export type AdminInvocation = { ok: true; triggerValue: unknown } | { ok: false;
 
 /**
  * Turns the admin API's `{ "input": "..." }` into the trigger value for `fn`, as the host does:
- * a timer gets a timer object (the input is ignored), an Event Grid trigger the parsed event,
- * anything else the input try-parsed as JSON.
+ * a timer gets a timer object (the input is ignored), an Event Grid trigger the parsed event, an
+ * Event Hubs trigger one event whose body is the input (the extension's string conversion makes a
+ * batch of one), delivered as the worker does: with cardinality `many` an array of one message,
+ * try-parsed as JSON like every string of a collection; anything else the input try-parsed as JSON.
  * @param timer - the timer object to pass when `fn` is a timer trigger
  */
 export function adminInvocation(fn: RegisteredFunction, input: string | undefined, timer: () => Timer): AdminInvocation {
@@ -100,5 +97,15 @@ export function adminInvocation(fn: RegisteredFunction, input: string | undefine
       return { ok: false, status: 400, message: `The input of an Event Grid function must be one event as JSON` };
     }
   }
+  if (fn.triggerType === "eventHubTrigger") {
+    if (input === undefined) return { ok: false, status: 400, message: "The input of an Event Hubs function is the body of one event" };
+    const message = tryJsonParse(input);
+    return { ok: true, triggerValue: isCardinalityMany(fn) ? [message] : message };
+  }
   return { ok: true, triggerValue: input === undefined ? undefined : tryJsonParse(input) };
+}
+
+/** `cardinality` defaults to many for Event Hubs triggers (the binding's documented default). */
+function isCardinalityMany(fn: RegisteredFunction): boolean {
+  return String(fn.trigger.cardinality ?? "many").toLowerCase() === "many";
 }

@@ -96,6 +96,17 @@ describe("which local services the settings ask for", () => {
     expect(isDevelopmentStorage("UseDevelopmentStorage=false")).toBe(false);
   });
 
+  it("points GRAPH_BASE_URL at the started simulator when it is unset, empty or loopback; a real Graph host is kept", () => {
+    const started = { simulatorUrl: "http://127.0.0.1:40001" };
+    expect(withLocalServices(sample.values, started).GRAPH_BASE_URL).toBe("http://127.0.0.1:40001");
+    expect(withLocalServices({ MDE_API_BASE_URL: "http://127.0.0.1:7072" }, started).GRAPH_BASE_URL).toBe("http://127.0.0.1:40001");
+    expect(withLocalServices({ GRAPH_BASE_URL: " " }, started).GRAPH_BASE_URL).toBe("http://127.0.0.1:40001");
+    expect(withLocalServices({ GRAPH_BASE_URL: "http://localhost:9999" }, started).GRAPH_BASE_URL).toBe("http://127.0.0.1:40001");
+    expect(withLocalServices({ GRAPH_BASE_URL: "https://graph.microsoft.us" }, started).GRAPH_BASE_URL).toBe("https://graph.microsoft.us");
+    // No simulator: nothing to point at.
+    expect(withLocalServices({ GRAPH_BASE_URL: "http://127.0.0.1:7072" }, {}).GRAPH_BASE_URL).toBe("http://127.0.0.1:7072");
+  });
+
   it("shows the evidence endpoint without keys or SAS", () => {
     expect(evidenceEndpointOf({ EVIDENCE_STORAGE_ACCOUNT_URL: "https://acct.blob.core.windows.net?sv=x&sig=SECRET" })).toBe(
       "https://acct.blob.core.windows.net",

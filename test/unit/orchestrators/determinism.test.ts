@@ -15,6 +15,7 @@ const ALLOWED_IMPORTS = [
   /^\.\.\/shared\/publicMessage$/,
   /^\.\.\/shared\/evidence\/manifest$/,
   /^\.\.\/shared\/mde\/models$/,
+  /^\.\.\/shared\/alerts\/streamingSettle$/,
 ];
 const FORBIDDEN = [/Date\.now\(/, /new Date\(\)/, /Math\.random\(/, /process\.env/, /setTimeout\(/, /\bfetch\(/, /require\(/];
 
