@@ -3,7 +3,8 @@ import { durableFor, type DurableAccess, type DurableDeps } from "./durableAcces
 import { RecentAlertDevices } from "./alertDuplicates";
 import { collectForAlertClaim, type AlertPipelineDeps } from "./alertPipeline";
 import type { AlertDropReason } from "../shared/alerts/claim";
-import { alertClaimOf, parseEventEnvelope } from "../shared/alerts/event";
+import { alertClaimsOf, parseEventEnvelope } from "../shared/alerts/event";
+import { MAX_ALERTS_PER_INCIDENT } from "../shared/alerts/sentinelIncident";
 import { jsonLogger, type Logger } from "../shared/log";
 import { describeFailure } from "../shared/publicMessage";
 import { echoName } from "../shared/validation";
@@ -51,8 +52,14 @@ async function handleEvent(
   const envelope = parseEventEnvelope(event);
   if (!envelope.ok) return dropped("MalformedEvent", envelope.reason);
   const eventId = echoName(envelope.event.id);
-  const claimed = alertClaimOf(envelope.event);
-  // Not about an alert at all (a user or group change notification): cheap, expected, no MDE call.
-  if (!claimed.ok) return dropped(claimed.reason, claimed.detail, { eventId }, claimed.reason === "NotAnAlert" ? "info" : "warn");
-  await collectForAlertClaim(deps, recent, claimed.claim, durableAccess(), log, { eventId });
+  const claims = alertClaimsOf(envelope.event);
+  if (!claims.ok) return dropped(claims.reason, claims.detail, { eventId });
+  if (claims.notExamined > 0)
+    dropped("TooManyAlerts", `the incident has ${claims.notExamined} alerts past the ${MAX_ALERTS_PER_INCIDENT} examined`, { eventId });
+  // One claim per alert: a Sentinel incident names several, each checked and fetched on its own.
+  for (const { result: claimed } of claims.claims) {
+    // Not about an alert at all (a user or group change notification): cheap, expected, no MDE call.
+    if (!claimed.ok) dropped(claimed.reason, claimed.detail, { eventId }, claimed.reason === "NotAnAlert" ? "info" : "warn");
+    else await collectForAlertClaim(deps, recent, claimed.claim, durableAccess(), log, { eventId });
+  }
 }

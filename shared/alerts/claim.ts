@@ -40,7 +40,9 @@ export type AlertDropReason =
   /** MDE answered something that is not the alert asked for. */
   | "UnexpectedAlert"
   /** MDE's alert names no device. */
-  | "NoDevice";
+  | "NoDevice"
+  /** A Sentinel incident's alerts past the number examined per incident (shared/alerts/sentinelIncident.ts). */
+  | "TooManyAlerts";
 
 /** What an event says about an alert: only `mdeAlertId` is used to act, and only to fetch the alert. */
 export interface AlertClaim {

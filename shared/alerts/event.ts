@@ -11,6 +11,7 @@ import { graphAlertClaim, isGraphAlert, parseGraphAlert } from "./graph";
 import { isMdeAlert, mdeAlertClaim, parseMdeAlert } from "./mde";
 import { isRecord, str, type AlertParse } from "./normalize";
 import { isSentinelAlert, parseSentinelAlert, sentinelAlertClaim } from "./sentinel";
+import { isSentinelIncident, sentinelIncidentClaims, type IncidentAlertClaim } from "./sentinelIncident";
 
 export interface AlertEvent {
   schema: "eventGrid" | "cloudEvents";
@@ -66,6 +67,35 @@ export function alertClaimOf(event: AlertEvent): ClaimResult {
   const fromSubject = event.subject ? /^alerts?\/([^/]+)$/i.exec(event.subject)?.[1] : undefined;
   const what = "the Graph alert notification (resourceData.id, resource or subject Alert/<id>)";
   return claimOf("graph", fromResourceData ?? fromResource ?? fromSubject, { claimedDevices: [] }, what);
+}
+
+/** What a payload claims: one claim per alert it names (a Sentinel incident names several). */
+export type PayloadClaims =
+  | { ok: true; kind: "sentinelIncident" | "alert"; claims: IncidentAlertClaim[]; notExamined: number }
+  | { ok: false; reason: "MalformedEvent"; detail: string };
+
+/**
+ * The claims of a payload posted whole (to the webhook, or as Event Grid data): a Sentinel incident
+ * (one claim per alert, shared/alerts/sentinelIncident.ts), or one alert (Sentinel, Graph or MDE).
+ * Costs no I/O.
+ */
+export function claimsFromPayload(payload: unknown): PayloadClaims {
+  if (isRecord(payload) && isSentinelIncident(payload)) return { ok: true, kind: "sentinelIncident", ...sentinelIncidentClaims(payload) };
+  const single = claimFromPayload(payload);
+  if (!single.ok && single.reason === "MalformedEvent") return { ok: false, reason: "MalformedEvent", detail: single.detail };
+  const ref = single.ok ? single.claim.mdeAlertId : "alert";
+  return { ok: true, kind: "alert", claims: [{ ref, result: single }], notExamined: 0 };
+}
+
+/**
+ * Every claim of an event: the one alert a notification or an alert payload names, or each alert
+ * of a Sentinel incident.
+ */
+export function alertClaimsOf(event: AlertEvent): PayloadClaims {
+  if (isRecord(event.data) && isSentinelIncident(event.data)) return claimsFromPayload(event.data);
+  const single = alertClaimOf(event);
+  if (!single.ok && single.reason === "MalformedEvent") return { ok: false, reason: "MalformedEvent", detail: single.detail };
+  return { ok: true, kind: "alert", claims: [{ ref: single.ok ? single.claim.mdeAlertId : event.id, result: single }], notExamined: 0 };
 }
 
 /** The claim of an alert the event carries whole (Graph, MDE or Sentinel). */

@@ -7,7 +7,8 @@
 import { MACHINE_ID_PATTERN } from "../mde/models";
 import type { PlaceholderValues } from "../playbooks";
 
-export type AlertSource = "graph" | "mde" | "sentinel";
+/** The route an alert came by: rule condition `sources`. `streaming` is the Defender XDR streaming API (Event Hubs). */
+export type AlertSource = "graph" | "mde" | "sentinel" | "streaming";
 
 /** Ordered: a rule's minimum severity matches this level and every later one. */
 export const SEVERITIES = ["informational", "low", "medium", "high"] as const;

@@ -4,7 +4,8 @@
  * must hold; an absent condition matches anything.
  */
 import type { SettingProblem } from "../errors";
-import { parseSettingEntries, type PlaybookCatalog } from "../playbooks";
+import type { ConfigEntry } from "../configFiles/entries";
+import { parseSettingArray, readEntries, type PlaybookCatalog } from "../playbooks";
 import { validateParameterValues } from "../validation";
 import { checkPlaybookUse } from "../playbookUse";
 import { SEVERITIES, type AlertSource, type NormalizedAlert, type Severity } from "./normalize";
@@ -47,20 +48,33 @@ const FIELDS = new Set([
   "providerNames",
 ]);
 const CONDITIONS = "minSeverity?, categories?, titlePatterns?, detectionSources?, sources?, tactics?, alertTypes?, providerNames?";
-const SOURCES: readonly AlertSource[] = ["graph", "mde", "sentinel"];
+const SOURCES: readonly AlertSource[] = ["graph", "mde", "sentinel", "streaming"];
 const REGEX_FORM = /^\/(.+)\/([a-z]*)$/s;
 
 /**
- * Parses and validates `ALERT_RULES`: a JSON array of rules; regexes compile, playbooks exist and
- * need only what an alert provides. Problems name the entry, e.g. `ALERT_RULES[1].titlePatterns[0]`.
+ * Parses and validates `ALERT_RULES`: a JSON array of rules (see {@link readAlertRules}).
  */
 export function parseAlertRules(
   raw: string | undefined,
   playbooks: PlaybookCatalog,
   setting = "ALERT_RULES",
 ): { rules: AlertRule[]; problems: SettingProblem[] } {
+  const { entries, problems } = parseSettingArray(raw, setting);
+  const read = readAlertRules(entries, playbooks);
+  return { rules: read.rules, problems: [...problems, ...read.problems] };
+}
+
+/**
+ * Validates rules from the setting or from files (shared/configFiles), in order: regexes compile,
+ * playbooks exist and need only what an alert provides. Problems name the entry, e.g.
+ * `ALERT_RULES[1].titlePatterns[0]` or `config/alert-rules/ransomware.json: titlePatterns[0]`.
+ */
+export function readAlertRules(
+  entries: readonly ConfigEntry[],
+  playbooks: PlaybookCatalog,
+): { rules: AlertRule[]; problems: SettingProblem[] } {
   const shape = `{ name, playbook, parameters?, and conditions: ${CONDITIONS} }`;
-  const { values: rules, problems } = parseSettingEntries<AlertRule>(raw, setting, FIELDS, shape, (entry, at, add) => {
+  const { values: rules, problems } = readEntries<AlertRule>(entries, FIELDS, shape, (entry, at, add) => {
     const name = typeof entry.name === "string" && entry.name.trim() ? entry.name.trim() : undefined;
     if (!name) add(`${at}.name`, "required: a name for logs");
     const parameters = validateParameterValues(entry.parameters, `${at}.parameters`, add);

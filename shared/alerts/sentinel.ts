@@ -34,8 +34,9 @@ export function parseSentinelAlert(payload: Record<string, unknown>): AlertParse
   const alert: NormalizedAlert = {
     source: "sentinel",
     id,
-    severity: normalizeSeverity(payload.AlertSeverity),
-    title: str(payload.AlertName) ?? str(payload.DisplayName),
+    severity: normalizeSeverity(payload.AlertSeverity ?? payload.Severity),
+    // The Logic Apps alert trigger names them AlertDisplayName and Severity (learn.microsoft.com/connectors/azuresentinel/).
+    title: str(payload.AlertName) ?? str(payload.DisplayName) ?? str(payload.AlertDisplayName),
     category: str(extended?.Category),
     detectionSource: str(extended?.DetectionSource),
     product: str(payload.ProductName),
@@ -87,7 +88,7 @@ export function sentinelAlertClaim(payload: Record<string, unknown>): ClaimResul
   const parsed = parseSentinelAlert(payload);
   if (!parsed.ok) return { ok: false, reason: "MalformedEvent", detail: parsed.reason };
   const { alert } = parsed;
-  const fromMde = alert.providerName?.toLowerCase() === MDE_PROVIDER || MDE_PRODUCTS.includes(alert.product?.toLowerCase() ?? "");
+  const fromMde = alert.providerName?.toLowerCase() === MDE_PROVIDER || isMdeProduct(alert.product);
   const id = portalAlertId(payload.AlertLink) ?? (fromMde ? (str(payload.VendorOriginalId) ?? str(payload.ProviderAlertId)) : undefined);
   if (!id) {
     const provider = alert.providerName ? echoName(alert.providerName) : "none";
@@ -111,8 +112,13 @@ export function sentinelAlertClaim(payload: Record<string, unknown>): ClaimResul
   );
 }
 
+/** Whether a Sentinel `ProductName`/`productName` is Defender for Endpoint's. */
+export function isMdeProduct(product: string | undefined): boolean {
+  return MDE_PRODUCTS.includes(product?.trim().toLowerCase() ?? "");
+}
+
 /** The alert id of a Defender portal alert link, or undefined for anything else. */
-function portalAlertId(link: unknown): string | undefined {
+export function portalAlertId(link: unknown): string | undefined {
   const text = str(link);
   if (!text) return undefined;
   let url: URL;
@@ -127,7 +133,7 @@ function portalAlertId(link: unknown): string | undefined {
 }
 
 /** `Tactics` is a comma-separated string in the table ("Execution, Persistence"); a publisher may send an array. */
-function tacticsOf(value: unknown): string[] {
+export function tacticsOf(value: unknown): string[] {
   const parts = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [];
   return parts.map((t) => (typeof t === "string" ? t.trim() : "")).filter((t) => t !== "");
 }

@@ -14,6 +14,8 @@ export const Roles = {
   read: "Collector.Read",
   /** Cancel a collection. */
   cancel: "Collector.Cancel",
+  /** Nominate alerts (POST /api/alerts): the collector reads each from MDE and applies its own rules; nothing else. */
+  alert: "Collector.Alert",
 } as const;
 export type Permission = keyof typeof Roles;
 
@@ -77,7 +79,7 @@ export function parseRoleScopes(json: string | undefined): { roles: RoleDefiniti
     const builtIn = builtIns.get(role);
     const grants = value.grants ?? builtIn?.permission;
     if (typeof grants !== "string" || !PERMISSIONS.has(grants) || (builtIn && grants !== builtIn.permission)) {
-      problem(`${role}: grants must be one of run, read, cancel${builtIn ? ` (${role} grants ${builtIn.permission})` : ""}`);
+      problem(`${role}: grants must be one of run, read, cancel, alert${builtIn ? ` (${role} grants ${builtIn.permission})` : ""}`);
       continue;
     }
     const scope: RunScope = {};

@@ -1,12 +1,13 @@
 import { grantsOf, needsMachineTags, parseRoleScopes, Roles, runAllowed } from "../../../../shared/auth/roles";
 
 describe("AUTH_ROLE_SCOPES", () => {
-  it("has the three built-in roles without scope by default", () => {
+  it("has the four built-in roles without scope by default", () => {
     expect(parseRoleScopes(undefined)).toEqual({
       roles: [
         { role: "Collector.Run", permission: "run" },
         { role: "Collector.Read", permission: "read" },
         { role: "Collector.Cancel", permission: "cancel" },
+        { role: "Collector.Alert", permission: "alert" },
       ],
       problems: [],
     });
