@@ -1,6 +1,7 @@
 /**
  * `npm run grant-permissions -- --principal-id <object id>`: grants the collector's managed identity its
- * MDE API application roles through Microsoft Graph (scripts/mdePermissions.ts). Signs in with
+ * MDE API application roles, and with --include-alerts-polling Microsoft Graph's SecurityAlert.Read.All,
+ * through Microsoft Graph (scripts/mdePermissions.ts). Signs in with
  * DefaultAzureCredential, so `az login` or `azd auth login` as an administrator is enough.
  */
 import { DefaultAzureCredential } from "@azure/identity";

@@ -33,6 +33,10 @@ if (principalId) {
       "Next: grant the collector's managed identity its MDE API permissions (needs an Entra admin:",
       "AppRoleAssignment.ReadWrite.All and Application.Read.All). Safe to run again:",
       `  npm run grant-permissions -- --principal-id ${principalId}`,
+      // alertsPoll is a template parameter azd does not see (no environment value, no output): the hint
+      // names the flag rather than guessing whether this deployment polls Graph.
+      "If this deployment polls Graph alerts_v2 (alertsPoll.schedule in infra/main.bicep), add",
+      "--include-alerts-polling: it also grants Microsoft Graph's SecurityAlert.Read.All.",
     ].join("\n"),
   );
 }
