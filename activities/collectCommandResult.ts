@@ -7,9 +7,10 @@ import { CollectorError } from "../shared/errors";
 import { jsonLogger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { LiveResponseCommand } from "../shared/mde/models";
-import type { CollectInput, CollectOutput, EvidenceRecord } from "../shared/contract";
+import type { CollectInput, CollectOutput, EvidenceRecord, Throttled } from "../shared/contract";
 import { publicMessage } from "../shared/publicMessage";
 import { withPublicFaults } from "./activityFault";
+import { Governed, type GovernorDeps } from "./governed";
 import { expectedMdeFailure } from "./mdeFailure";
 
 /**
@@ -18,10 +19,14 @@ import { expectedMdeFailure } from "./mdeFailure";
  * writer. Safe to run twice: a committed blob is read back, checked and returned as it is, without
  * calling MDE. A blob that is not the evidence (code `IntegrityError`) ends the command's collection
  * with that error on record.
+ * Each download link is asked of the tenant-wide governor first (only when the writer needs one: a
+ * committed blob costs no MDE call); a wait comes back as `throttled`, like MDE's 429.
  * @param deps.chunkBytes - bytes one call copies (EVIDENCE_CHUNK_MIB): each call stays well inside the
  * Functions time limit and a restarted host loses at most one chunk
  */
-export function createCollectCommandResult(deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes: number }) {
+export function createCollectCommandResult(
+  deps: { mde: MdeApi; evidence: EvidenceStore; evidencePrefix: string; chunkBytes: number } & GovernorDeps,
+) {
   return withPublicFaults(async function collectCommandResult(input: CollectInput, context: InvocationContext): Promise<CollectOutput> {
     const { machineId, actionId, index, command } = input;
     const log = jsonLogger(context, { instanceId: input.instanceId, machineId, actionId, commandIndex: index });
@@ -34,9 +39,20 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
       name: resultName(command),
     });
     const isScript = command.type === "RunScript";
+    const governed = new Governed(deps, log);
+    const link = async (): Promise<string> => {
+      const wait = await governed.beforeRead("downloadLink");
+      if (wait) throw new GovernorWait(wait);
+      try {
+        return await deps.mde.getLiveResponseResultDownloadLink(actionId, index);
+      } catch (e) {
+        await governed.afterError("downloadLink", e);
+        throw e;
+      }
+    };
     let copy: CopyResult;
     try {
-      const progress = await deps.evidence.copyChunk(() => deps.mde.getLiveResponseResultDownloadLink(actionId, index), input.chunk, {
+      const progress = await deps.evidence.copyChunk(link, input.chunk, {
         chunkBytes: deps.chunkBytes,
         blobName,
         contentType: isScript ? "application/json" : "application/octet-stream",
@@ -58,6 +74,7 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
       }
       copy = progress.result;
     } catch (e) {
+      if (e instanceof GovernorWait) return e.throttled;
       const outcome = expectedMdeFailure(e);
       if (outcome) return outcome;
       if (e instanceof CollectorError && (e.code === "UntrustedDownloadLink" || e.code === INTEGRITY_ERROR)) {
@@ -88,6 +105,13 @@ export function createCollectCommandResult(deps: { mde: MdeApi; evidence: Eviden
     });
     return { kind: "collected", evidence };
   });
+}
+
+/** The governor said wait before a link fetch: carried out of the evidence writer, answered as MDE's 429. */
+class GovernorWait extends Error {
+  constructor(readonly throttled: Throttled) {
+    super("the tenant-wide governor asked to wait before fetching a download link");
+  }
 }
 
 /**

@@ -3,25 +3,32 @@ import type { Logger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import type { CommandState, LiveResponseCommand, MachineAction } from "../shared/mde/models";
 import type { Rejected, SubmitInput, Throttled } from "../shared/contract";
+import type { Governed } from "./governed";
 import { rejectedBy } from "./mdeFailure";
 
 /**
  * The action this orchestration already created, if MDE accepted a submission whose answer was lost:
  * a throttled or rejected answer, or undefined when there is none (or the lookup filter is refused).
  * 401, 403 and 404 are refusals no retry fixes, so they come back as values and end the collection
- * at once instead of being retried by the Durable runtime for over an hour.
+ * at once instead of being retried by the Durable runtime for over an hour. With `governed`, the list
+ * call is asked of the tenant-wide governor first (a wait comes back as `throttled`) and a 429 backs
+ * the tenant off.
  */
 export async function findOwnAction(
   mde: MdeApi,
   input: SubmitInput,
   log: Logger,
+  governed?: Governed,
 ): Promise<MachineAction | Throttled | Rejected | undefined> {
   // machineId is validated hex and notBefore an ISO date we produced: both safe inside the OData filter.
   const filter = `machineId eq '${input.machineId}' and type eq 'LiveResponse' and creationDateTimeUtc ge ${input.notBefore}`;
+  const wait = await governed?.beforeRead("listMachineActions");
+  if (wait) return wait;
   let actions: MachineAction[];
   try {
     actions = await mde.listMachineActions({ filter, top: 100 });
   } catch (e) {
+    await governed?.afterError("listMachineActions", e);
     if (!(e instanceof MdeApiError)) throw e;
     if (e.statusCode === 429) return { kind: "throttled", retryAfterInMs: e.retryAfterInMs };
     if (e.statusCode === 400) {

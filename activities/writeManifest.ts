@@ -11,6 +11,7 @@ import type { MdeApi } from "../shared/mde/api";
 import type { Manifest, WriteManifestInput, WriteManifestOutput } from "../shared/contract";
 import { describeFailure, publicMessage } from "../shared/publicMessage";
 import { withPublicFaults } from "./activityFault";
+import { Governed, type GovernorPort } from "./governed";
 
 type DocumentOptions = { metadata: Record<string, string>; tags?: Record<string, string> };
 
@@ -26,6 +27,8 @@ export interface ManifestWriterDeps {
   now: () => Date;
   /** The bytes of a small document in the evidence container, or undefined when there is none. */
   readDocument: (blobName: string) => Promise<Buffer | undefined>;
+  /** The tenant-wide governor: asked before the raw re-read; the collection's session slot is released here. */
+  governor?: GovernorPort;
 }
 
 /** Fields this writer adds to the orchestrator's manifest: they differ from one attempt to the next. */
@@ -54,6 +57,8 @@ export function createWriteManifest(deps: ManifestWriterDeps) {
     input: WriteManifestInput,
     context: InvocationContext,
   ): Promise<WriteManifestOutput> {
+    // The end of every collection: its session slot goes back (idempotent; a slot never taken changes nothing).
+    await new Governed(deps, jsonLogger(context, { instanceId: input.manifest.instanceId })).release(input.manifest.instanceId);
     return writeManifestDocument(deps, input.manifest, context.invocationId, context);
   });
 }
@@ -133,10 +138,14 @@ async function withCollectorFields(deps: ManifestWriterDeps, m: Manifest, invoca
   let machineActionAsReturned: Manifest["machineActionAsReturned"];
   if (!m.machineAction) machineActionAsReturned = { unavailable: "MDE never accepted an action for this collection" };
   else if (!deps.mde.getMachineActionAsReturned) machineActionAsReturned = { unavailable: "the MDE client offers no raw read" };
-  else {
+  else if (await new Governed(deps, log).beforeRead("getMachineAction")) {
+    // Waiting would hold the manifest (and its collection) back; the mapped action is already in it.
+    machineActionAsReturned = { unavailable: "the tenant-wide governor held the re-read back: MDE's read budget is in use" };
+  } else {
     try {
       machineActionAsReturned = await deps.mde.getMachineActionAsReturned(m.machineAction.id);
     } catch (e) {
+      await new Governed(deps, log).afterError("getMachineAction", e);
       const reason =
         e instanceof MdeApiError && e.statusCode === 429
           ? "MDE throttled the re-read (429)"

@@ -8,6 +8,9 @@
  * (outcome `Terminated` or `Crashed`, the action as MDE last reported it, the results already in
  * the container) through the manifest writer, signed like any other.
  *
+ * The swept instance's session slot goes back to the tenant-wide governor (its lease would free it
+ * anyway, later), and the lookup of its action is asked of the governor like any list call.
+ *
  * Idempotent: an instance whose manifest (or its `manifest-{instanceId}.json`) exists is left
  * alone, so a second sweep changes nothing. A transient failure (429, 5xx, network) skips the
  * instance until the next sweep; nothing is written half-known.
@@ -15,6 +18,7 @@
 import type { InvocationContext, Timer } from "@azure/functions";
 import type { DurableOrchestrationStatus } from "durable-functions";
 import * as df from "durable-functions";
+import { Governed } from "../activities/governed";
 import { findOwnAction } from "../activities/ownAction";
 import { writeManifestDocument, type ManifestWriterDeps } from "../activities/writeManifest";
 import { COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput, type CollectionOutcome, type EvidenceRecord } from "../shared/contract";
@@ -36,7 +40,7 @@ export const COLLECTION_SWEEP_SCHEDULE = "0 */15 * * * *";
 
 export interface CollectionSweepDeps extends DurableDeps {
   mde: MdeApi;
-  /** The manifest writer's dependencies (the same writer the orchestration uses). */
+  /** The manifest writer's dependencies (the same writer the orchestration uses), its governor included. */
   writer: ManifestWriterDeps;
   now: () => Date;
 }
@@ -105,6 +109,7 @@ async function sweepOne(
         notBefore: submissionsNotBefore(startedAt),
       },
       log,
+      new Governed(deps.writer, log),
     );
     if (found && "kind" in found) {
       if (found.kind === "throttled") return "skipped";
@@ -154,6 +159,7 @@ async function sweepOne(
   };
   const written = await writeManifestDocument(deps.writer, manifest, context.invocationId, context);
   log.info("collection sweep wrote a manifest", { instanceId, actionId: actionId ?? null, outcome, blobName: written.blobName });
+  await new Governed(deps.writer, log).release(instanceId);
   return "manifestWritten";
 }
 

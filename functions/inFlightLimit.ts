@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from "@azure/functions";
 import type { AppConfig } from "../shared/config";
-import type { CollectEvidenceInput } from "../shared/contract";
+import { COLLECT_EVIDENCE_ORCHESTRATOR, type CollectEvidenceInput } from "../shared/contract";
 import { errorResponse } from "./http";
 import type { InstanceInFlight } from "./instanceStatus";
 
@@ -26,6 +26,8 @@ export async function checkInFlight(
   let total = 0;
   let mine = 0;
   for await (const instance of instances) {
+    // Only collections hold a device's session; an alert's settle window (alertSettle) is not one.
+    if (instance.name !== undefined && instance.name !== COLLECT_EVIDENCE_ORCHESTRATOR) continue;
     total += 1;
     if (total >= limits.maxInFlight)
       return { ok: false, setting: "COLLECTIONS_MAX_IN_FLIGHT", limit: limits.maxInFlight, who: "all callers" };

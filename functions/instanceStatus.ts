@@ -88,6 +88,8 @@ function toStatus(text: string, instanceId: string): DurableOrchestrationStatus 
 /** One instance that is still running, as the collector needs it to count work in flight. */
 export interface InstanceInFlight {
   instanceId: string;
+  /** The orchestrator's name, when the query says (the Durable HTTP API's `name`). */
+  name?: string;
   /** The orchestration's input (`CollectEvidenceInput`), as Durable stored it. */
   input: unknown;
 }
@@ -134,8 +136,8 @@ export async function* listInstancesInFlight(rpcBaseUrl: string): AsyncGenerator
     }
     for (const item of page as unknown[]) {
       if (typeof item !== "object" || item === null || typeof (item as { instanceId?: unknown }).instanceId !== "string") continue;
-      const { instanceId, input } = item as { instanceId: string; input?: unknown };
-      yield { instanceId, input };
+      const { instanceId, input, name } = item as { instanceId: string; input?: unknown; name?: unknown };
+      yield { instanceId, input, ...(typeof name === "string" ? { name } : {}) };
     }
     // The extension sends the header on every page, empty (or "null") on the last one.
     const next = response.headers.get("x-ms-continuation-token") ?? "";

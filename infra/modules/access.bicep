@@ -37,6 +37,7 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402'
@@ -85,7 +86,9 @@ resource topic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
 // Host storage, account scope: the Functions host takes blob leases and writes keys, timer state and
 // the deployment package (Blob Data Owner, as the Functions identity-connection docs require for
 // AzureWebJobsStorage); it also uses queues and tables (host diagnostics, and the task hub with the
-// Azure Storage backend). Event Grid dead-letters into a container here with the same identity.
+// Azure Storage backend). Event Grid dead-letters into a container here with the same identity, and the
+// collector keeps its own state here (COLLECTOR_STATE_CONTAINER: the governor's document, the poller's
+// cursor, submission records), rewritten as it works, so never in the WORM evidence account.
 var hostRoles = [
   roles.storageBlobDataOwner
   roles.storageQueueDataContributor

@@ -1,6 +1,7 @@
 // The Functions host's own storage (AzureWebJobsStorage): host locks and keys, timer schedule state,
-// the Flex Consumption deployment package, Event Grid dead letters, and the Durable Functions task
-// hub when the Azure Storage backend is chosen. Evidence never goes here (see evidenceStorage.bicep).
+// the Flex Consumption deployment package, Event Grid dead letters, the collector's own state
+// (COLLECTOR_STATE_CONTAINER), and the Durable Functions task hub when the Azure Storage backend is
+// chosen. Evidence never goes here (see evidenceStorage.bicep).
 
 @description('Storage account name (3-24 lowercase letters and digits).')
 param name string
@@ -16,6 +17,9 @@ param deploymentContainerName string
 
 @description('Container Event Grid writes undeliverable alert events to.')
 param deadLetterContainerName string
+
+@description('Container of the collector\'s own state (COLLECTOR_STATE_CONTAINER): the governor\'s document, the alerts_v2 poller\'s cursor, submission records.')
+param stateContainerName string
 
 resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
@@ -65,6 +69,16 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+// The collector's state: small JSON blobs rewritten with If-Match (shared/stateStorage.ts). Here, not in the
+// evidence account, whose version-level WORM would keep every rewrite as an undeletable version.
+resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
+  parent: blobService
+  name: stateContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 output id string = account.id
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
@@ -72,3 +86,4 @@ output queueEndpoint string = account.properties.primaryEndpoints.queue
 output tableEndpoint string = account.properties.primaryEndpoints.table
 output deploymentContainerName string = deploymentContainer.name
 output deadLetterContainerName string = deadLetterContainer.name
+output stateContainerName string = stateContainer.name

@@ -176,3 +176,123 @@ describe("submitLiveResponse", () => {
     expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
   });
 });
+
+describe("submitLiveResponse: the library check before the POST", () => {
+  const REVIEWED = "a".repeat(64);
+  const CHANGED = "b".repeat(64);
+  const withScript: SubmitInput = {
+    ...input,
+    commands: [{ type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] }, ...input.commands],
+    libraryFiles: [{ fileName: "triage.ps1", sha256: REVIEWED, source: "library" }],
+  };
+  /** An entry of GET /api/libraryfiles (https://learn.microsoft.com/defender-endpoint/api/list-library-files). */
+  const listed = (sha256: string) => [
+    {
+      fileName: "triage.ps1",
+      sha256,
+      description: null,
+      creationTime: null,
+      lastUpdatedTime: null,
+      createdBy: "admin",
+      hasParameters: false,
+      parametersDescription: null,
+    },
+  ];
+  const now = () => new Date("2026-03-02T09:00:00Z");
+
+  it("lists the library once and submits when the script is the reviewed one, returning the check", async () => {
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      listLibraryFiles: jest.fn(async () => listed(REVIEWED)),
+      runLiveResponse: jest.fn(async () => machineAction()),
+    });
+    const r = await createSubmitLiveResponse({ mde, now })(withScript, context());
+    expect(mde.listLibraryFiles).toHaveBeenCalledTimes(1);
+    expect(mde.runLiveResponse).toHaveBeenCalledTimes(1);
+    expect(r).toMatchObject({
+      kind: "submitted",
+      libraryFiles: [
+        { fileName: "triage.ps1", expectedSha256: REVIEWED, observedSha256: REVIEWED, verdict: "match", checkedAt: now().toISOString() },
+      ],
+    });
+  });
+
+  it("refuses a script changed out of band without submitting, with the code, both hashes and no status code", async () => {
+    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), listLibraryFiles: jest.fn(async () => listed(CHANGED)) });
+    const r = await createSubmitLiveResponse({ mde, now })(withScript, context());
+    expect(mde.runLiveResponse).not.toHaveBeenCalled();
+    expect(r).toMatchObject({
+      kind: "rejected",
+      code: "LibraryFileChanged",
+      libraryFiles: [{ verdict: "changed", observedSha256: CHANGED }],
+    });
+    expect(r).not.toHaveProperty("statusCode");
+    expect((r as { message: string }).message).toContain(`expected SHA-256 ${REVIEWED}`);
+  });
+
+  it("refuses an unreviewed script unless LIBRARY_ALLOW_UNREVIEWED, which records the observed hash", async () => {
+    const unreviewed = { ...withScript, libraryFiles: [] };
+    const mde = () =>
+      fakeMde({
+        listMachineActions: jest.fn(async () => []),
+        listLibraryFiles: jest.fn(async () => listed(CHANGED)),
+        runLiveResponse: jest.fn(async () => machineAction()),
+      });
+    const refusing = mde();
+    expect(await createSubmitLiveResponse({ mde: refusing, now })(unreviewed, context())).toMatchObject({
+      kind: "rejected",
+      code: "LibraryFileUnreviewed",
+    });
+    expect(refusing.runLiveResponse).not.toHaveBeenCalled();
+    const allowing = mde();
+    expect(await createSubmitLiveResponse({ mde: allowing, now, library: { allowUnreviewed: true } })(unreviewed, context())).toMatchObject(
+      {
+        kind: "submitted",
+        libraryFiles: [{ verdict: "unreviewedAllowed", expectedSha256: null, observedSha256: CHANGED }],
+      },
+    );
+  });
+
+  it("falls back on the deployed library/ for a collection started before its input carried reviewed hashes", async () => {
+    const { libraryFiles: _none, ...old } = withScript;
+    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), listLibraryFiles: jest.fn(async () => listed(CHANGED)) });
+    const r = await createSubmitLiveResponse({ mde, now, deployedLibrary: () => new Map([["triage.ps1", REVIEWED]]) })(old, context());
+    expect(r).toMatchObject({ kind: "rejected", code: "LibraryFileChanged" });
+  });
+
+  it("waits when the library listing is throttled, and ends the collection when MDE refuses it (no Library.Manage)", async () => {
+    const throttled = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      listLibraryFiles: jest.fn(async () => Promise.reject(apiError(429, "TooManyRequests", 30_000))),
+    });
+    expect(await createSubmitLiveResponse({ mde: throttled, now })(withScript, context())).toEqual({
+      kind: "throttled",
+      retryAfterInMs: 30_000,
+    });
+    const forbidden = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      listLibraryFiles: jest.fn(async () => Promise.reject(apiError(403, "Forbidden"))),
+    });
+    const r = await createSubmitLiveResponse({ mde: forbidden, now })(withScript, context());
+    expect(r).toMatchObject({ kind: "rejected", statusCode: 403, code: "Forbidden", libraryFiles: [{ verdict: "notChecked" }] });
+    expect((r as { message: string }).message).toContain("Library.Manage");
+    expect(throttled.runLiveResponse).not.toHaveBeenCalled();
+    expect(forbidden.runLiveResponse).not.toHaveBeenCalled();
+  });
+
+  it("rethrows a transient listing failure for the runtime to retry, never submitting unchecked", async () => {
+    const mde = fakeMde({
+      listMachineActions: jest.fn(async () => []),
+      listLibraryFiles: jest.fn(async () => Promise.reject(apiError(503, "ServiceUnavailable"))),
+    });
+    await expect(createSubmitLiveResponse({ mde, now })(withScript, context())).rejects.toThrow();
+    expect(mde.runLiveResponse).not.toHaveBeenCalled();
+  });
+
+  it("does not list the library for a request without RunScript or PutFile", async () => {
+    const mde = fakeMde({ listMachineActions: jest.fn(async () => []), runLiveResponse: jest.fn(async () => machineAction()) });
+    const r = await createSubmitLiveResponse({ mde, now })(input, context());
+    expect(r).toEqual({ kind: "submitted", action: machineAction(), reused: false });
+    expect(mde.listLibraryFiles).not.toHaveBeenCalled();
+  });
+});

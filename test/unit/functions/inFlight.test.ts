@@ -26,7 +26,7 @@ describe("DurableAccess.inFlight over the Durable HTTP API's instance query", ()
     for await (const instance of durable.inFlight()) seen.push(instance);
     expect(seen).toHaveLength(229);
     expect(seen.find((s) => s.instanceId === "lr-7")).toBeUndefined();
-    expect(seen.find((s) => s.instanceId === "lr-229")).toEqual({ instanceId: "lr-229", input: { n: 229 } });
+    expect(seen.find((s) => s.instanceId === "lr-229")).toEqual({ instanceId: "lr-229", name: "inFlightProbe", input: { n: 229 } });
   });
 
   it("devhost answers the query in pages with a continuation token, and honours showInput=false", async () => {
@@ -78,6 +78,19 @@ describe("checkInFlight", () => {
       ok: false,
       setting: "COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER",
     });
+  });
+
+  it("counts only collections: an alert's settle window (another orchestrator) holds no session", async () => {
+    async function* mixed() {
+      for (let i = 0; i < 10; i++) yield { instanceId: `s-${i}`, name: "alertSettle", input: { alertId: `da${i}` } };
+      yield { instanceId: "c-1", name: "collectEvidence", input: webhook("me") };
+    }
+    expect(await checkInFlight(mixed(), "me", { maxInFlight: 2, maxInFlightPerCaller: 50 })).toEqual({ ok: true });
+    async function* two() {
+      yield { instanceId: "c-1", name: "collectEvidence", input: webhook("me") };
+      yield { instanceId: "c-2", input: webhook("me") };
+    }
+    expect(await checkInFlight(two(), "me", { maxInFlight: 2, maxInFlightPerCaller: 50 })).toMatchObject({ ok: false });
   });
 
   it("ignores inputs it cannot read (older collections recorded a caller name, not an object)", async () => {
