@@ -13,6 +13,10 @@ import { createGetMachineAction } from "./activities/getMachineAction";
 import { createSubmitLiveResponse } from "./activities/submitLiveResponse";
 import { createWriteManifest } from "./activities/writeManifest";
 import { createAlertCollection } from "./functions/alertCollection";
+import { registerAlertStreaming } from "./functions/alertStreaming";
+import { registerAlertPolling } from "./functions/alertPolling";
+import { createAlertWebhook } from "./functions/alertWebhook";
+import { createAlertPollingServices, type AlertPollingServices } from "./shared/alerts/graphServices";
 import { endpointAuth } from "./functions/auth";
 import { createLiveResponseCancel } from "./functions/liveResponseCancel";
 import { createLiveResponseStart } from "./functions/liveResponseStart";
@@ -34,6 +38,10 @@ import { jsonLogger, type Logger } from "./shared/log";
 import type { MdeApi } from "./shared/mde/api";
 import { StaticTokenCredential } from "./shared/mde/auth";
 import { MdeClient } from "./shared/mde/client";
+import { createStateContainer } from "./shared/stateStorage";
+import { createGovernor } from "./shared/governor/createGovernor";
+import type { GovernorPort } from "./activities/governed";
+import { blobSubmissionRecords, type SubmissionRecords } from "./activities/submissionRecords";
 
 export interface AppServices {
   config: AppConfig;
@@ -48,6 +56,14 @@ export interface AppServices {
   readDocument?: (blobName: string) => Promise<Buffer | undefined>;
   /** The deployed build (dist/buildInfo.json), named in every manifest. @default from package.json */
   build?: BuildInfo;
+  /** Graph alerts_v2 polling's client and cursor, when ALERTS_POLL_SCHEDULE is set. */
+  alertPolling?: AlertPollingServices;
+  /** The collector's state container (host storage, COLLECTOR_STATE_CONTAINER): governor, poll cursor, submission records. */
+  stateContainer?: ContainerClient;
+  /** The tenant-wide MDE rate governor; absent with GOVERNOR_ENABLED=false (or in tests that register fakes). */
+  governor?: GovernorPort;
+  /** Submission records (activities/submissionRecords.ts); without them every submission looks up first. */
+  submissionRecords?: SubmissionRecords;
   now: () => Date;
 }
 
@@ -90,6 +106,13 @@ export function createServices(
       ? BlobServiceClient.fromConnectionString(config.evidence.connectionString)
       : new BlobServiceClient(config.evidence.accountUrl!, storageCredential!)
   ).getContainerClient(config.evidence.container);
+  // Built once: the governor, the poller's cursor and the submission records share it.
+  const stateContainer = createStateContainer(config.state, (clientId) =>
+    clientId && clientId !== config.mde.managedIdentityClientId
+      ? new DefaultAzureCredential({ managedIdentityClientId: clientId })
+      : appCredential,
+  );
+  const logger = overrides.logger ?? jsonLogger(console, { component: "governor" });
   // The credential asks for a token only on the first signature, so a test that never signs contacts nothing.
   const signer = createManifestSigner(config.manifestSigning, () => appCredential);
   return {
@@ -101,25 +124,33 @@ export function createServices(
     readDocument: documentReader(container),
     // dist/app.js sits beside dist/buildInfo.json once built.
     build: loadBuildInfo(__dirname),
+    alertPolling: config.alertPolling && createAlertPollingServices(config.alertPolling, stateContainer, () => appCredential, overrides),
+    stateContainer,
+    governor: config.governor.enabled ? createGovernor(config.governor, stateContainer, logger) : undefined,
+    submissionRecords: blobSubmissionRecords(stateContainer),
     now: overrides.now ?? (() => new Date()),
   };
 }
 
 export function registerApp(services: AppServices): void {
-  const { mde, evidence, signer, config, now, audit } = services;
+  const { mde, evidence, signer, config, now, audit, governor } = services;
   const readDocument = services.readDocument ?? (async () => undefined);
   const build = services.build ?? loadBuildInfo(__dirname);
   const evidencePrefix = config.evidence.prefix;
 
   df.app.orchestration(COLLECT_EVIDENCE_ORCHESTRATOR, collectEvidence);
-  df.app.activity(ActivityNames.submitLiveResponse, { handler: createSubmitLiveResponse({ mde }) });
-  df.app.activity(ActivityNames.findLiveResponse, { handler: createFindLiveResponse({ mde }) });
-  df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde }) });
-  df.app.activity(ActivityNames.collectCommandResult, {
-    handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes }),
+  // Every activity that calls MDE asks the tenant-wide governor first (activities/governed.ts), on the app's clock.
+  const records = services.submissionRecords;
+  df.app.activity(ActivityNames.submitLiveResponse, {
+    handler: createSubmitLiveResponse({ mde, library: config.library, now, governor, records }),
   });
-  df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde }) });
-  const writer = { evidence, evidencePrefix, signer, mde, build, now, readDocument };
+  df.app.activity(ActivityNames.findLiveResponse, { handler: createFindLiveResponse({ mde, governor, now }) });
+  df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde, governor, now }) });
+  df.app.activity(ActivityNames.collectCommandResult, {
+    handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes, governor, now }),
+  });
+  df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde, governor, now }) });
+  const writer = { evidence, evidencePrefix, signer, mde, build, now, readDocument, governor };
   df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest(writer) });
 
   const durableClient = df.input.durableClient();
@@ -192,5 +223,33 @@ export function registerApp(services: AppServices): void {
       allowUncPaths: config.allowUncPaths,
       now,
     }),
+  });
+  // The Defender XDR streaming API through Event Hubs (the trigger only when ALERTS_EVENTHUB is set).
+  registerAlertStreaming(config.alertStreaming, {
+    mde,
+    rules: config.alertRules,
+    playbooks: config.playbooks,
+    collection: config.collection,
+    maxDevicesPerAlert: config.limits.maxDevicesPerAlert,
+    allowUncPaths: config.allowUncPaths,
+    now,
+  });
+  const alertPipeline = {
+    mde,
+    rules: config.alertRules,
+    playbooks: config.playbooks,
+    collection: config.collection,
+    maxDevicesPerAlert: config.limits.maxDevicesPerAlert,
+    allowUncPaths: config.allowUncPaths,
+    now,
+  };
+  // Graph alerts_v2 polling (only when ALERTS_POLL_SCHEDULE is set) and the Sentinel playbook's webhook (role Collector.Alert).
+  registerAlertPolling(services.alertPolling, alertPipeline);
+  app.http("alertWebhook", {
+    route: "alerts",
+    methods: ["POST"],
+    authLevel: "anonymous",
+    extraInputs: [durableClient],
+    handler: createAlertWebhook({ ...alertPipeline, auth }),
   });
 }

@@ -111,6 +111,43 @@ param limits {
   plansSubmissionsPerMinute: 5
 }
 
+@description('MDE\'s per-tenant limits the governor enforces (shared/governor; README, Settings). maxSessions: 25 or 50. enabled: false only when another tool of the tenant owns MDE\'s budget.')
+param governor {
+  enabled: bool
+  maxSessions: int
+  submissionsPerMinute: int
+  readsPerMinute: int
+  readsPerHour: int
+  sessionLeaseMinutes: int
+  headroomPercent: int
+} = {
+  enabled: true
+  maxSessions: 25
+  submissionsPerMinute: 10
+  readsPerMinute: 100
+  readsPerHour: 1500
+  sessionLeaseMinutes: 20
+  headroomPercent: 10
+}
+
+@description('Container of the collector\'s own state in the host storage account (COLLECTOR_STATE_CONTAINER): the governor\'s document, the alerts_v2 poller\'s cursor, submission records.')
+param collectorStateContainerName string = 'collector-state'
+
+@description('Graph security/alerts_v2 polling (shared/alerts/graphSettings.ts; README, "Alert routes"): off while schedule is empty. Needs SecurityAlert.Read.All.')
+param alertsPoll {
+  schedule: string
+  graphBaseUrl: string
+  lookbackMinutes: int
+  pageSize: int
+  maxPages: int
+} = {
+  schedule: ''
+  graphBaseUrl: 'https://graph.microsoft.com'
+  lookbackMinutes: 60
+  pageSize: 100
+  maxPages: 10
+}
+
 // ---- Evidence ---------------------------------------------------------------------------------
 
 @description('Evidence container name.')
@@ -207,6 +244,22 @@ param failedCollectionAlertEnabled bool = true
 @description('E-mail the failed-collection alert notifies; empty: the alert fires in Azure Monitor without notifying.')
 param alertEmail string = ''
 
+// ---- Defender XDR streaming through Event Hubs (optional) ------------------------------------
+
+@description('Resource id of an existing Event Hubs namespace the Defender XDR Streaming API writes to (the "Event Hub Namespace resource ID" asked in Defender XDR > Settings > Streaming API); empty: no streaming route.')
+param alertsEventHubNamespaceId string = ''
+
+@description('Event hub in that namespace that receives the AlertInfo and AlertEvidence tables.')
+param alertsEventHubName string = ''
+
+@description('Consumer group the collector reads with; create one for it, as $Default is every other reader\'s too. Empty: $Default.')
+param alertsEventHubConsumerGroup string = '$Default'
+
+@description('Seconds a streamed alert\'s records settle before MDE is asked for the alert (ALERTS_SETTLE_SECONDS).')
+@minValue(0)
+@maxValue(900)
+param alertsSettleSeconds int = 60
+
 // ---- Names ------------------------------------------------------------------------------------
 
 var token = toLower(uniqueString(subscription().id, environmentName, location))
@@ -236,6 +289,14 @@ var hostJsonBackend = toLower(hostJson.extensions.durableTask.storageProvider.?t
   : 'azureStorage'
 var useScheduler = (empty(durableBackend) ? hostJsonBackend : durableBackend) == 'durableTaskScheduler'
 var backend = useScheduler ? 'durableTaskScheduler' : 'azureStorage'
+var alertStreamingEnabled = !empty(alertsEventHubNamespaceId) && !empty(alertsEventHubName)
+// A placeholder keeps the module's scope expression valid when the route is off.
+var alertsEventHubNamespace = split(
+  alertStreamingEnabled
+    ? alertsEventHubNamespaceId
+    : '/subscriptions/${subscription().subscriptionId}/resourceGroups/none/providers/Microsoft.EventHub/namespaces/none',
+  '/'
+)
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: names.resourceGroup
@@ -274,6 +335,7 @@ module hostStorage 'modules/hostStorage.bicep' = {
     tags: tags
     deploymentContainerName: names.deploymentContainer
     deadLetterContainerName: names.deadLetterContainer
+    stateContainerName: collectorStateContainerName
   }
 }
 
@@ -338,6 +400,8 @@ var appSettings = {
   // Every manifest's SHA-256 is signed with this key; its signature is stored beside it.
   MANIFEST_SIGNING_KEY_ID: manifestSigning.outputs.signingKeyId
   GETFILE_ALLOW_UNC_PATHS: string(getFileAllowUncPaths)
+  // RunScript and PutFile run only library files whose SHA-256 was reviewed (library/ or a playbook pin).
+  LIBRARY_ALLOW_UNREVIEWED: 'false'
   COLLECTION_QUEUE_WINDOW_MINUTES: string(collectionTiming.queueWindowMinutes)
   COLLECTION_COMMAND_TIMEOUT_MINUTES: string(collectionTiming.commandTimeoutMinutes)
   COLLECTION_DEADLINE_MARGIN_MINUTES: string(collectionTiming.deadlineMarginMinutes)
@@ -346,7 +410,21 @@ var appSettings = {
   COLLECTION_BUSY_RETRY_SECONDS: string(collectionTiming.busyRetrySeconds)
   COLLECTIONS_MAX_IN_FLIGHT: string(limits.collectionsMaxInFlight)
   COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: string(limits.collectionsMaxInFlightPerCaller)
+  MDE_MAX_SESSIONS: string(governor.maxSessions)
+  MDE_SUBMISSIONS_PER_MINUTE: string(governor.submissionsPerMinute)
+  MDE_READS_PER_MINUTE: string(governor.readsPerMinute)
+  MDE_READS_PER_HOUR: string(governor.readsPerHour)
+  MDE_SESSION_LEASE_MINUTES: string(governor.sessionLeaseMinutes)
+  GOVERNOR_HEADROOM_PERCENT: string(governor.headroomPercent)
+  GOVERNOR_ENABLED: string(governor.enabled)
   ALERT_MAX_DEVICES: string(limits.alertMaxDevices)
+  ALERTS_POLL_SCHEDULE: alertsPoll.schedule
+  GRAPH_BASE_URL: alertsPoll.graphBaseUrl
+  ALERTS_POLL_LOOKBACK_MINUTES: string(alertsPoll.lookbackMinutes)
+  ALERTS_POLL_PAGE_SIZE: string(alertsPoll.pageSize)
+  ALERTS_POLL_MAX_PAGES: string(alertsPoll.maxPages)
+  // The governor's document, the poller's cursor and submission records: one container in host storage.
+  COLLECTOR_STATE_CONTAINER: hostStorage.outputs.stateContainerName
   PLAYBOOKS: empty(playbooks) ? loadTextContent('settings/playbooks.json') : playbooks
   COLLECTION_PLANS: empty(collectionPlans) ? loadTextContent('settings/collectionPlans.json') : collectionPlans
   COLLECTION_PLANS_SCHEDULE: collectionPlansSchedule
@@ -359,6 +437,29 @@ var appSettings = {
   AUTH_AUDIENCE: audiences
   AUTH_AUTHORITY_HOST: authAuthorityHost
   AUTH_ROLE_SCOPES: authRoleScopes
+  // The streaming route; the trigger is registered only when the hub is set (its connection: below).
+  ALERTS_EVENTHUB_NAME: alertStreamingEnabled ? alertsEventHubName : ''
+  ALERTS_EVENTHUB_CONSUMER_GROUP: alertsEventHubConsumerGroup
+  ALERTS_SETTLE_SECONDS: string(alertsSettleSeconds)
+}
+
+module alertsEventHub 'modules/eventHubAccess.bicep' = if (alertStreamingEnabled) {
+  scope: resourceGroup(alertsEventHubNamespace[2], alertsEventHubNamespace[4])
+  params: {
+    namespaceName: alertsEventHubNamespace[8]
+    eventHubName: alertsEventHubName
+    principalId: identity.outputs.principalId
+    // Built from names known at compile time (not the module's output), so What-If stays precise.
+    identityId: '${subscription().id}/resourceGroups/${names.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${names.identity}'
+  }
+}
+
+// The Event Hubs trigger's identity-based connection, read by the Functions host (and checked by the
+// app's loader): the user-assigned identity, by client id. Empty when the route is off.
+var alertsEventHubConnection = {
+  ALERTS_EVENTHUB__fullyQualifiedNamespace: alertStreamingEnabled ? alertsEventHub!.outputs.fullyQualifiedNamespace : ''
+  ALERTS_EVENTHUB__credential: 'managedidentity'
+  ALERTS_EVENTHUB__clientId: identity.outputs.clientId
 }
 
 module functionApp 'modules/functionApp.bicep' = {
@@ -379,7 +480,7 @@ module functionApp 'modules/functionApp.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     durableBackend: backend
     durableTaskSchedulerEndpoint: useScheduler ? scheduler!.outputs.endpoint : ''
-    appSettings: appSettings
+    appSettings: union(appSettings, alertsEventHubConnection)
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     authMode: authMode

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   console.log(`  Durable HTTP API: ${host.origin}/runtime/webhooks/durabletask/instances`);
   if (identity)
     console.log(
-      `\nCallers: AUTH_MODE=development; get a token with: npm run token (roles: --roles Collector.Run,Collector.Read,Collector.Cancel)`,
+      `\nCallers: AUTH_MODE=development; get a token with: npm run token (roles: --roles Collector.Run,Collector.Read,Collector.Cancel,Collector.Alert)`,
     );
   console.log(
     `\nready: api=${host.apiBaseUrl} simulator=${simulator?.baseUrl ?? "none"} blob=${azurite?.blobEndpoint ?? evidenceEndpointOf(appSettings)}`,

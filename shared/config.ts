@@ -1,14 +1,20 @@
 import { readAuthSettings, type AuthConfig } from "./auth/authSettings";
-import { parseAlertRules, type AlertRule } from "./alerts/rules";
-import { parseCollectionPlans, type CollectionPlanSettings } from "./collectionPlans";
+import type { AlertRule } from "./alerts/rules";
+import { readAlertStreamingSettings, type AlertStreamingSettings } from "./alerts/streamingSettings";
+import { readAlertPollingSettings, type AlertPollingSettings } from "./alerts/graphSettings";
+import type { CollectionPlanSettings } from "./collectionPlans";
+import { readDefinitions } from "./configFiles/definitions";
 import type { ManifestSigningSettings } from "./evidence/signing/createSigner";
 import { readManifestSigningSettings } from "./evidence/signing/signingSettings";
+import { readGovernorSettings, type GovernorSettings } from "./governor/governorSettings";
+import { readLibrarySettings, type LibrarySettings } from "./library/librarySettings";
+import { readStateStorageSettings, type StateStorageSettings } from "./stateStorageSettings";
 import { ConfigError, type SettingProblem } from "./errors";
 import { GUID, settingsReader, type Env } from "./settingsReader";
 import { BLOB_HOST_PATTERNS, hostRefusal, isLoopbackUrl, MDE_API_HOSTS, type HostAllowList } from "./hostPolicy";
 import { tokenScopeFor } from "./mde/auth";
 import { parseNcrontab } from "./ncrontab";
-import { parsePlaybooks, type PlaybookCatalog } from "./playbooks";
+import type { PlaybookCatalog } from "./playbooks";
 
 /** Everything the app reads from settings, validated once at startup. Nothing below the composition root reads `process.env`. */
 export interface AppConfig {
@@ -59,12 +65,31 @@ export interface AppConfig {
   /** MANIFEST_SIGNING_*: the key that signs every manifest's SHA-256 (shared/evidence/signing). */
   manifestSigning: ManifestSigningSettings;
   collection: CollectionSettings;
-  /** PLAYBOOKS: named command lists with placeholders (shared/playbooks.ts). @default none */
+  /**
+   * MDE_MAX_SESSIONS, MDE_SUBMISSIONS_PER_MINUTE, MDE_READS_PER_*, MDE_SESSION_LEASE_MINUTES, GOVERNOR_*:
+   * the tenant-wide rate governor (shared/governor).
+   */
+  governor: GovernorSettings;
+  /**
+   * COLLECTOR_STATE_CONTAINER in the host storage account (AzureWebJobsStorage*): the governor's document,
+   * the poller's cursor, submission records (shared/stateStorageSettings.ts).
+   */
+  state: StateStorageSettings;
+  /** config/playbooks/, PLAYBOOKS over it: named command lists with placeholders (shared/playbooks.ts). @default none */
   playbooks: PlaybookCatalog;
   /** COLLECTION_PLANS and the timer's schedule and limits (shared/collectionPlans.ts). @default no plans */
   plans: CollectionPlanSettings;
-  /** ALERT_RULES: which alerts start which playbook, first match wins (shared/alerts/rules.ts). @default none */
+  /** config/alert-rules/, ALERT_RULES over it: which alerts start which playbook, first match wins (shared/alerts/rules.ts). */
   alertRules: AlertRule[];
+  /** ALERTS_EVENTHUB* and ALERTS_SETTLE_SECONDS: the Defender XDR streaming route (shared/alerts/streamingSettings.ts). */
+  alertStreaming: AlertStreamingSettings;
+  /**
+   * ALERTS_POLL_*, GRAPH_BASE_URL: Graph alerts_v2 polling, off without a schedule
+   * (shared/alerts/graphSettings.ts).
+   */
+  alertPolling?: AlertPollingSettings;
+  /** LIBRARY_ALLOW_UNREVIEWED: the live response library check before RunScript and PutFile (shared/library). */
+  library: LibrarySettings;
   localDevelopment: boolean;
 }
 
@@ -89,9 +114,10 @@ const PREFIX = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 /**
  * Reads and validates every setting in one pass.
  * @param env - the environment (defaults to `process.env` at the composition root only)
- * @throws ConfigError naming every missing or invalid setting at once
+ * @param options - `appRoot`: where `config/` (playbooks, plans, alert rules as files) is read; without it only CONFIG_DIRECTORY is
+ * @throws ConfigError naming every missing or invalid setting and config file at once
  */
-export function loadConfig(env: Env): AppConfig {
+export function loadConfig(env: Env, options: { appRoot?: string } = {}): AppConfig {
   const problems: SettingProblem[] = [];
   const reader = settingsReader(env, problems);
 
@@ -164,10 +190,7 @@ export function loadConfig(env: Env): AppConfig {
 
   // Playbooks first: plans and rules are checked against them, and playbooks against the UNC switch.
   const allowUncPaths = reader.bool("GETFILE_ALLOW_UNC_PATHS", false);
-  const playbooks = parsePlaybooks(reader.optional("PLAYBOOKS"), "PLAYBOOKS", { allowUncPaths });
-  const plans = parseCollectionPlans(reader.optional("COLLECTION_PLANS"), playbooks.catalog);
-  const rules = parseAlertRules(reader.optional("ALERT_RULES"), playbooks.catalog);
-  problems.push(...playbooks.problems, ...plans.problems, ...rules.problems);
+  const definitions = readDefinitions(reader, problems, { allowUncPaths, appRoot: options.appRoot });
   const schedule = reader.optional("COLLECTION_PLANS_SCHEDULE") ?? "0 0 2 * * *";
   const cron = parseNcrontab(schedule);
   if (!cron.ok) problems.push({ setting: "COLLECTION_PLANS_SCHEDULE", problem: cron.problem });
@@ -175,7 +198,7 @@ export function loadConfig(env: Env): AppConfig {
     schedule,
     maxMachinesPerRun: reader.positiveInt("COLLECTION_PLANS_MAX_MACHINES", 25),
     submissionsPerMinute: reader.positiveInt("COLLECTION_PLANS_SUBMISSIONS_PER_MINUTE", 5),
-    plans: plans.plans,
+    plans: definitions.plans,
   };
 
   const auth = readAuthSettings(reader, problems, localDevelopment);
@@ -189,6 +212,11 @@ export function loadConfig(env: Env): AppConfig {
     allowLoopback: localDevelopment,
   };
   const manifestSigning = readManifestSigningSettings(reader, problems, localDevelopment);
+  const governor = readGovernorSettings(reader, problems, { pollMaxDelayInMs: collection.pollMaxDelayInMs });
+  const state = readStateStorageSettings(reader, problems, { localDevelopment, evidence: { connectionString, accountUrl, container } });
+  const library = readLibrarySettings(reader);
+  const alertStreaming = readAlertStreamingSettings(reader, problems);
+  const alertPolling = readAlertPollingSettings(reader, problems, localDevelopment);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -212,9 +240,14 @@ export function loadConfig(env: Env): AppConfig {
     limits,
     allowUncPaths,
     collection,
-    playbooks: playbooks.catalog,
+    governor,
+    state: state!,
+    playbooks: definitions.playbooks,
     plans: planSettings,
-    alertRules: rules.rules,
+    alertRules: definitions.alertRules,
+    alertPolling,
+    alertStreaming,
+    library,
     localDevelopment,
   };
 }

@@ -34,11 +34,11 @@ export type CollectionTrigger =
     }
   /** A collection plan run by the `scheduledCollection` timer; `scheduledFor` is the schedule occurrence (ISO). */
   | { kind: "schedule"; plan: string; scheduledFor: string; playbook: string }
-  /** An alert delivered through Event Grid, matched by an `ALERT_RULES` rule. */
+  /** An alert (Event Grid, or the Defender XDR streaming API through Event Hubs), matched by an `ALERT_RULES` rule. */
   | {
       kind: "alert";
       alertId: string;
-      source: "graph" | "mde" | "sentinel";
+      source: "graph" | "mde" | "sentinel" | "streaming";
       severity?: string;
       title?: string;
       playbook: string;
@@ -76,6 +76,37 @@ export interface CollectionRequest {
   commands: LiveResponseCommand[];
   comment: string;
   trigger: CollectionTrigger;
+  /**
+   * The reviewed SHA-256 of each library file the RunScript and PutFile commands name (shared/library):
+   * the submit activity compares them with MDE's library right before it submits. A file with no entry
+   * had no reviewed hash. Absent in collections started before the check existed.
+   */
+  libraryFiles?: ReviewedLibraryFile[];
+}
+
+/** The SHA-256 a collection expects of one live response library file: the copy reviewed in Git. */
+export interface ReviewedLibraryFile {
+  fileName: string;
+  /** Lowercase hex. */
+  sha256: string;
+  /** Pinned in the playbook (`librarySha256`), or the same-named file of the deployed `library/` folder. */
+  source: "playbook" | "library";
+}
+
+/**
+ * What the library check found for one file, right before submission (or `notChecked` when no submission
+ * was attempted). `match`: MDE holds the reviewed bytes; `changed` and `missing` refuse the collection;
+ * `unreviewed` refuses it too (no reviewed hash), unless LIBRARY_ALLOW_UNREVIEWED made it `unreviewedAllowed`.
+ */
+export interface LibraryFileCheck {
+  fileName: string;
+  expectedSha256: string | null;
+  expectedFrom: ReviewedLibraryFile["source"] | null;
+  /** The SHA-256 MDE's library listed, or null when the file was missing (or not checked). */
+  observedSha256: string | null;
+  verdict: "match" | "changed" | "missing" | "unreviewed" | "unreviewedAllowed" | "notChecked";
+  /** When the library was listed (the activity's clock), or null when it was not. */
+  checkedAt: string | null;
 }
 
 /** Timing the orchestrator follows, fixed when the collection starts. */
@@ -136,6 +167,8 @@ export interface CollectionProgress {
   collectAttempts: Record<number, number>;
   collectionErrors: { index: number; code: string; message: string }[];
   cancellation?: CancelRequest;
+  /** What the library check found at the last submission that reached it (RunScript and PutFile only). */
+  libraryFiles?: LibraryFileCheck[];
 }
 
 export type Phase =
@@ -221,6 +254,12 @@ export interface Rejected {
   message: string;
   /** MDE's correlation id, what Microsoft support asks for. */
   target?: string;
+  /**
+   * The library check of this submission, when it got that far. A refusal by the collector itself has no
+   * statusCode and a code LibraryFileChanged, LibraryFileMissing, LibraryFileUnreviewed (or MDE's code when
+   * it refused to list the library): nothing was submitted.
+   */
+  libraryFiles?: LibraryFileCheck[];
 }
 
 export interface SubmitInput {
@@ -232,9 +271,18 @@ export interface SubmitInput {
   correlationMarker: string;
   /** Only actions created after this (ISO 8601) can belong to this orchestration. */
   notBefore: string;
+  /** The request's reviewed library hashes (CollectionRequest.libraryFiles); absent for collections started before the check. */
+  libraryFiles?: ReviewedLibraryFile[];
 }
 export type SubmitOutput =
-  | { kind: "submitted"; action: MachineAction; /** true when an earlier attempt's action was found and reused */ reused: boolean }
+  | {
+      kind: "submitted";
+      action: MachineAction;
+      /** true when an earlier attempt's action was found and reused */
+      reused: boolean;
+      /** The library check of this submission, when the request names library files. */
+      libraryFiles?: LibraryFileCheck[];
+    }
   | { kind: "deviceBusy"; message: string }
   | Throttled
   | Rejected;
@@ -322,6 +370,11 @@ export interface Manifest {
   integrityErrors?: { blobName: string; code: "IntegrityError"; message: string }[];
   /** Set when an alert started the collection and named file hashes. */
   alertFileHashes?: AlertFileHashCheck;
+  /**
+   * Set when RunScript or PutFile named library files: each file's reviewed SHA-256 and the one MDE's
+   * library held right before submission (shared/library/libraryCheck.ts).
+   */
+  libraryFiles?: LibraryFileCheck[];
   /**
    * The final machine action exactly as MDE returned it (GET /api/machineactions/{id}, every field,
    * `requestSource`, `externalId`, `troubleshootInfo`, `title`, `scope` included), re-read by the

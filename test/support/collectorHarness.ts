@@ -66,6 +66,11 @@ export async function startCollectorHarness(
     ...(await developmentAuthSettings()),
     EVIDENCE_STORAGE_CONNECTION_STRING: testAzurite.evidenceConnectionString,
     EVIDENCE_CONTAINER: container.containerName,
+    // Each harness its own state container (the governor's document, submission records): test files run in parallel.
+    COLLECTOR_STATE_CONTAINER: `state-${randomUUID().slice(0, 8)}`,
+    // Tests name made-up scripts (triage.ps1, collect.ps1) that the simulator holds as stand-ins but library/
+    // has no reviewed copy of; the library check's own tests set this back to false.
+    LIBRARY_ALLOW_UNREVIEWED: "true",
     ...options.settings,
   });
   // In-process client retries must not sleep in real time while the engine runs on a virtual clock.

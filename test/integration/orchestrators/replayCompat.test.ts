@@ -24,6 +24,7 @@ beforeAll(() => {
     AUTH_TENANT_ID: "00000000-0000-0000-0000-000000000000",
     AUTH_AUDIENCE: "api://evidence-collector",
     MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
+    AzureWebJobsStorage__blobServiceUri: "https://contosohost.blob.core.windows.net",
   });
   const signer = { sign: jest.fn(async () => Promise.reject(new Error("activities never run during a replay"))) };
   registerApp({ config, mde: fakeMde(), evidence: fakeEvidence(), signer, now: () => new Date(0) });

@@ -189,7 +189,7 @@ describe("POST /api/liveresponse authenticates the caller and checks the run rol
         objectId: expect.stringMatching(/^[0-9a-f-]{36}$/),
         name: "developer@localhost",
         tenantId: expect.any(String),
-        roles: ["Collector.Run", "Collector.Read", "Collector.Cancel"],
+        roles: ["Collector.Run", "Collector.Read", "Collector.Cancel", "Collector.Alert"],
       },
       idempotencyKey: "INC-7",
       receivedAt: "2026-01-01T00:00:00.000Z",

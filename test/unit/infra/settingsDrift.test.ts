@@ -25,6 +25,8 @@ const NOT_SET_IN_AZURE: Record<string, string> = {
   AUTH_DEVELOPMENT_JWKS: "local development only: the loader refuses AUTH_MODE=development unless LOCAL_DEVELOPMENT=true",
   MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE:
     "local development only: the loader refuses it unless LOCAL_DEVELOPMENT=true; Azure signs with the Key Vault key (MANIFEST_SIGNING_KEY_ID)",
+  CONFIG_DIRECTORY:
+    "Azure reads config/ in the deployed app root (wwwroot) by default; the setting points elsewhere only for local runs and tools",
 };
 
 const isPlatform = (name: string) => PLATFORM_SETTINGS.includes(name) || PLATFORM_PREFIXES.some((p) => name.startsWith(p));

@@ -9,6 +9,8 @@ const minimal = {
   AUTH_TENANT_ID: TENANT,
   AUTH_AUDIENCE: "api://mde-live-response-collector",
   MANIFEST_SIGNING_KEY_ID: "https://kv-collector-test.vault.azure.net/keys/manifest-signing",
+  // The host storage account holds the collector's state (shared/stateStorageSettings.ts).
+  AzureWebJobsStorage__blobServiceUri: "https://contosohost.blob.core.windows.net",
 };
 const DEV_JWKS = JSON.stringify({ keys: [{ kty: "RSA", n: "AQAB", e: "AQAB", kid: "k" }] });
 
@@ -58,9 +60,11 @@ describe("loadConfig", () => {
         AZURE_CLIENT_ID: "not-a-guid",
         AUTH_TENANT_ID: TENANT,
         AUTH_AUDIENCE: "api://collector",
+        AzureWebJobsStorage: "not a connection string",
       }).sort(),
     ).toEqual([
       "AZURE_CLIENT_ID",
+      "AzureWebJobsStorage",
       "COLLECTION_POLL_INITIAL_SECONDS",
       "EVIDENCE_CONTAINER",
       "EVIDENCE_PREFIX",
@@ -73,7 +77,12 @@ describe("loadConfig", () => {
 
   it("requires exactly one evidence destination", () => {
     expect(
-      problemsOf({ AUTH_TENANT_ID: TENANT, AUTH_AUDIENCE: "api://collector", MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID }),
+      problemsOf({
+        AUTH_TENANT_ID: TENANT,
+        AUTH_AUDIENCE: "api://collector",
+        MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID,
+        AzureWebJobsStorage__blobServiceUri: minimal.AzureWebJobsStorage__blobServiceUri,
+      }),
     ).toEqual(["EVIDENCE_STORAGE_ACCOUNT_URL"]);
     expect(problemsOf({ ...minimal, EVIDENCE_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" })).toEqual([
       "EVIDENCE_STORAGE_CONNECTION_STRING",
@@ -101,10 +110,22 @@ describe("loadConfig", () => {
     expect(sample.Values.AUTH_DEVELOPMENT_JWKS).toBe("");
     expect(() => loadConfig({ ...sample.Values, AUTH_DEVELOPMENT_JWKS: DEV_JWKS })).not.toThrow();
     // The loader and the readers it delegates parts of the settings to.
-    const loaderFiles = ["config.ts", "auth/authSettings.ts", "evidence/signing/signingSettings.ts"];
+    const loaderFiles = [
+      "config.ts",
+      "auth/authSettings.ts",
+      "evidence/signing/signingSettings.ts",
+      "governor/governorSettings.ts",
+      "stateStorageSettings.ts",
+      "alerts/graphSettings.ts",
+      "library/librarySettings.ts",
+    ];
     const loaderSource = loaderFiles.map((f) => readFileSync(path.join(__dirname, "..", "..", "..", "shared", f), "utf8")).join("\n");
     const read = new Set(
-      [...loaderSource.matchAll(/"((?:MDE|EVIDENCE|COLLECTIONS?|LOCAL|AUTH|ALERT|GETFILE|MANIFEST)_[A-Z_]+)"/g)].map((m) => m[1]),
+      [
+        ...loaderSource.matchAll(
+          /"((?:MDE|EVIDENCE|COLLECTIONS?|COLLECTOR|LOCAL|AUTH|ALERTS?|GETFILE|MANIFEST|GOVERNOR|GRAPH|LIBRARY)_[A-Z_]+)"/g,
+        ),
+      ].map((m) => m[1]),
     );
     expect(read).toContain("AUTH_MODE");
     expect(read).toContain("MANIFEST_SIGNING_KEY_ID");
@@ -116,6 +137,7 @@ describe("loadConfig", () => {
       problemsOf({
         EVIDENCE_STORAGE_ACCOUNT_URL: minimal.EVIDENCE_STORAGE_ACCOUNT_URL,
         MANIFEST_SIGNING_KEY_ID: minimal.MANIFEST_SIGNING_KEY_ID,
+        AzureWebJobsStorage__blobServiceUri: minimal.AzureWebJobsStorage__blobServiceUri,
       }).sort(),
     ).toEqual(["AUTH_AUDIENCE", "AUTH_TENANT_ID"]);
     expect(problemsOf({ ...minimal, AUTH_MODE: "anonymous" })).toEqual(["AUTH_MODE"]);
