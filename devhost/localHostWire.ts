@@ -22,6 +22,11 @@ export interface HostAnswer {
 
 /** How long the rest of an abandoned request body is discarded before its connection is closed. */
 export const LINGER_MS = 1000;
+/**
+ * How much of an abandoned body is discarded before the connection is closed anyway: a client that
+ * keeps sending (an endless chunked body) costs the host at most this, however slowly it reads the answer.
+ */
+export const LINGER_MAX_BYTES = 1024 * 1024;
 
 /** Headers with lower-case names, repeated ones joined with ", ". */
 export function flattenHeaders(req: IncomingMessage): Record<string, string> {
@@ -96,9 +101,16 @@ export function writeAnswer(res: ServerResponse, answer: HostAnswer): void {
 function discardRestOfBody(res: ServerResponse): void {
   const req = res.req;
   if (req.complete) return;
-  const socket = res.socket;
-  const timer = setTimeout(() => socket?.destroy(), LINGER_MS).unref();
+  // The request's socket: once the answer is finished the response may already be detached from it.
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref();
   req.once("end", () => clearTimeout(timer));
-  // Flowing without a data listener: each chunk is dropped as it arrives.
+  let discarded = 0;
+  // Each chunk is dropped as it arrives.
+  req.on("data", (chunk: Buffer | string) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) socket.destroy();
+  });
+  // readBody paused the request: a data listener alone does not make it flow again.
   req.resume();
 }

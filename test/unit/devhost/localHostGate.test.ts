@@ -4,6 +4,7 @@
  * rebinding) or Origin (CSRF), a body not declared JSON, a body past the limit (declared or
  * chunked), and activities or orchestrators on the admin API. Links name the configured origin.
  */
+import { connect } from "node:net";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { app, type EventGridEvent, type HttpRequest, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -267,6 +268,33 @@ describe("LocalHost gate", () => {
       expect(chunked.status).toBe(413);
       // Read until just past the limit, not to the end: 1 MB is 16 chunks of 64 KB.
       expect(chunked.chunksSent).toBeLessThan(64);
+      expect(eventCalls).toEqual([]);
+    });
+
+    it("closes the connection of a client that ignores the 413 and keeps sending, after discarding at most 1 MiB more", async () => {
+      const socket = connect(port, "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      socket.on("data", () => {}); // the 413 is read and ignored, as a careless client would
+      socket.write(
+        `POST ${grid} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\n` +
+          `aeg-event-type: Notification\r\ntransfer-encoding: chunked\r\n\r\n`,
+      );
+      const chunk = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(64 * 1024, 0x20), Buffer.from("\r\n")]);
+      let sent = 0;
+      const closed = new Promise<void>((resolve) => {
+        socket.once("close", () => resolve());
+        socket.once("error", () => resolve());
+      });
+      let open = true;
+      void closed.then(() => (open = false));
+      // Up to 256 MiB: without a bound the host would discard for its whole linger second.
+      while (open && sent < 256 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) await Promise.race([new Promise((r) => socket.once("drain", r)), closed]);
+      }
+      await closed;
+      // 1 MiB read, 1 MiB discarded, the rest in the kernel's socket buffers on the way.
+      expect(sent).toBeLessThan(32 * 1024 * 1024);
       expect(eventCalls).toEqual([]);
     });
 
