@@ -212,28 +212,7 @@ export function registerApp(services: AppServices): void {
     extraInputs: [durableClient],
     handler: createCollectionSweep({ mde, writer, now }),
   });
-  app.eventGrid("alertCollection", {
-    extraInputs: [durableClient],
-    handler: createAlertCollection({
-      mde,
-      rules: config.alertRules,
-      playbooks: config.playbooks,
-      collection: config.collection,
-      maxDevicesPerAlert: config.limits.maxDevicesPerAlert,
-      allowUncPaths: config.allowUncPaths,
-      now,
-    }),
-  });
-  // The Defender XDR streaming API through Event Hubs (the trigger only when ALERTS_EVENTHUB is set).
-  registerAlertStreaming(config.alertStreaming, {
-    mde,
-    rules: config.alertRules,
-    playbooks: config.playbooks,
-    collection: config.collection,
-    maxDevicesPerAlert: config.limits.maxDevicesPerAlert,
-    allowUncPaths: config.allowUncPaths,
-    now,
-  });
+  // Every alert route feeds the same pipeline (functions/alertPipeline.ts) with the same dependencies.
   const alertPipeline = {
     mde,
     rules: config.alertRules,
@@ -243,6 +222,12 @@ export function registerApp(services: AppServices): void {
     allowUncPaths: config.allowUncPaths,
     now,
   };
+  app.eventGrid("alertCollection", {
+    extraInputs: [durableClient],
+    handler: createAlertCollection(alertPipeline),
+  });
+  // The Defender XDR streaming API through Event Hubs (the trigger only when ALERTS_EVENTHUB is set).
+  registerAlertStreaming(config.alertStreaming, alertPipeline);
   // Graph alerts_v2 polling (only when ALERTS_POLL_SCHEDULE is set) and the Sentinel playbook's webhook (role Collector.Alert).
   registerAlertPolling(services.alertPolling, alertPipeline);
   app.http("alertWebhook", {
