@@ -23,8 +23,9 @@ export interface HostAnswer {
 /** How long the rest of an abandoned request body is discarded before its connection is closed. */
 export const LINGER_MS = 1000;
 /**
- * How much of an abandoned body is discarded before the connection is closed anyway: a client that
- * keeps sending (an endless chunked body) costs the host at most this, however slowly it reads the answer.
+ * How much of an abandoned body is discarded: past it the host stops reading (the connection still
+ * closes after {@link LINGER_MS}), so a client that keeps sending (an endless chunked body) costs the
+ * host at most this, and still gets the answer: closing at once would reset it before it read it.
  */
 export const LINGER_MAX_BYTES = 1024 * 1024;
 
@@ -109,7 +110,7 @@ function discardRestOfBody(res: ServerResponse): void {
   // Each chunk is dropped as it arrives.
   req.on("data", (chunk: Buffer | string) => {
     discarded += chunk.length;
-    if (discarded > LINGER_MAX_BYTES) socket.destroy();
+    if (discarded > LINGER_MAX_BYTES) req.pause();
   });
   // readBody paused the request: a data listener alone does not make it flow again.
   req.resume();

@@ -271,7 +271,7 @@ describe("LocalHost gate", () => {
       expect(eventCalls).toEqual([]);
     });
 
-    it("closes the connection of a client that ignores the 413 and keeps sending, after discarding at most 1 MiB more", async () => {
+    it("stops reading from a client that ignores the 413 and keeps sending after at most 1 MiB more, and closes its connection", async () => {
       const socket = connect(port, "127.0.0.1");
       await new Promise<void>((resolve) => socket.once("connect", resolve));
       socket.on("data", () => {}); // the 413 is read and ignored, as a careless client would
