@@ -1,4 +1,5 @@
 /** A governor over the in-memory store, with MDE's default limits, no real sleeping and a seeded random. */
+import { seededRandom } from "../../../../simulator/faults";
 import { Governor, type GovernorOptions } from "../../../../shared/governor/governor";
 import { governorLimits, type GovernorLimits } from "../../../../shared/governor/governorLimits";
 import type { GovernorSettings } from "../../../../shared/governor/governorSettings";
@@ -19,17 +20,8 @@ export const T0 = Date.parse("2025-01-01T00:00:00Z");
 export const SECOND = 1_000;
 export const MINUTE = 60_000;
 
-/** A small deterministic generator (mulberry32), so jitter and simulated durations repeat run after run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's deterministic generator (mulberry32), so jitter and simulated durations repeat run after run. */
+export { seededRandom };
 
 export function testGovernor(
   options: { settings?: Partial<GovernorSettings>; limits?: Partial<GovernorLimits>; store?: GovernorStore } & GovernorOptions = {},
