@@ -1,12 +1,12 @@
 /**
- * The MDE live response API over fetch. Every method goes through one private `send()`, which
- * owns the token, headers, per-request timeout, JSON, error mapping, logging and the retry loop.
+ * The MDE live response API over fetch. Every method goes through one private `send()`, which names
+ * the route and whether it may be sent twice; token, timeout, JSON, error mapping, logging and the
+ * retry loop are shared/http/entraJsonClient.ts's.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import type { TokenCredential } from "@azure/identity";
-import { CollectorError, MdeApiError, redactText } from "../errors";
+import { CollectorError, MdeApiError } from "../errors";
 import { hostRefusal, isLoopbackHost, isLoopbackUrl, MDE_API_HOSTS, type HostAllowList } from "../hostPolicy";
-import { silentLogger, type Logger } from "../log";
+import { EntraJsonClient, type EntraJsonService, type EntraJsonTransportOptions } from "../http/entraJsonClient";
 import type { MdeApi, OperationOptions } from "./api";
 import { parseUrl, StaticTokenCredential, tokenScopeFor } from "./auth";
 import { MAX_LIST_TOP } from "./limits";
@@ -19,19 +19,18 @@ import {
   type Machine,
   type MachineAction,
 } from "./models";
-import { NETWORK_ERROR_CODE, nextRetryDelay, REQUEST_TIMEOUT_CODE, type RetryOptions } from "./retry";
 import { toLibraryFile, toMachine, toMachineAction, toMdeApiError } from "./transformations";
+
+export { DEFAULT_REQUEST_TIMEOUT_IN_MS } from "../http/entraJsonClient";
 
 /** The User-Agent sent when none is configured. */
 export const DEFAULT_USER_AGENT = `mde-live-response-collector/0.1.0 Node.js/${process.version}`;
 
-/** Default time one request (answer and body) may take before it is abandoned. */
-export const DEFAULT_REQUEST_TIMEOUT_IN_MS = 30_000;
-
 /** The MDE API hosts a client talks to when none are given: Microsoft's documented hosts, no loopback. */
 export const DEFAULT_MDE_HOSTS: HostAllowList = { hosts: MDE_API_HOSTS, allowLoopback: false };
 
-export interface MdeClientOptions {
+/** Fetch, logger, retry (retry.ts says what is never retried), sleep, jitter and timeout: {@link EntraJsonTransportOptions}. */
+export interface MdeClientOptions extends EntraJsonTransportOptions {
   /**
    * Hosts the base URL may name: it receives an MDE token, so a mistyped or forged host is refused
    * before any token is requested. Loopback (the simulator) only in local development.
@@ -40,18 +39,6 @@ export interface MdeClientOptions {
   allowedHosts?: HostAllowList;
   /** OAuth scope of the token. @default tokenScopeFor(baseUrl) */
   scope?: string;
-  /** The fetch to use (tests pass a scripted one). @default globalThis.fetch */
-  fetch?: typeof fetch;
-  /** Where request outcomes are logged (constant messages, no tokens, no SAS). @default silentLogger */
-  logger?: Logger;
-  /** In-process retry of transient failures; see retry.ts for what is never retried. */
-  retry?: RetryOptions;
-  /** Waits between retries; must reject or return early when the signal aborts. @default an abortable timer */
-  sleep?: (ms: number, abortSignal?: AbortSignal) => Promise<void>;
-  /** Source of retry jitter in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Per-request timeout, combined with the caller's abortSignal. @default 30000 */
-  timeoutInMs?: number;
   /** The User-Agent header. @default DEFAULT_USER_AGENT */
   userAgent?: string;
 }
@@ -72,10 +59,7 @@ interface SendRequest {
 /** The MDE live response operations over HTTPS, authenticated with an Entra ID token. */
 export class MdeClient implements MdeApi {
   private readonly baseUrl: string;
-  private readonly scope: string;
-  private readonly fetchImpl: typeof fetch;
-  private readonly logger: Logger;
-  private readonly sleep: (ms: number, abortSignal?: AbortSignal) => Promise<void>;
+  private readonly http: EntraJsonClient;
 
   /**
    * @param baseUrl - the MDE API root, e.g. `https://api.security.microsoft.com`: https to an allowed host,
@@ -85,11 +69,7 @@ export class MdeClient implements MdeApi {
    * @throws CollectorError `InvalidBaseUrl` for a non-URL, `UntrustedMdeHost` for a URL the allow-list
    *   refuses (plain http to a real host included), `InvalidCredential` for a static development token aimed at a real host.
    */
-  constructor(
-    baseUrl: string,
-    private readonly credential: TokenCredential,
-    private readonly options: MdeClientOptions = {},
-  ) {
+  constructor(baseUrl: string, credential: TokenCredential, options: MdeClientOptions = {}) {
     const url = parseUrl(baseUrl);
     // The token goes wherever the base URL points, and never in clear text: https to a listed host only.
     const refusal = hostRefusal(url, options.allowedHosts ?? DEFAULT_MDE_HOSTS);
@@ -98,11 +78,16 @@ export class MdeClient implements MdeApi {
       throw new CollectorError("InvalidCredential", "A static development token may only be used with a loopback simulator");
     }
     this.baseUrl = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-    this.scope = options.scope ?? tokenScopeFor(baseUrl);
-    // Resolved at call time so a fetch replaced after construction (instrumentation) is used.
-    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
-    this.logger = options.logger ?? silentLogger;
-    this.sleep = options.sleep ?? ((ms, abortSignal) => delay(ms, undefined, { signal: abortSignal }));
+    const service: EntraJsonService = {
+      name: "MDE",
+      credential,
+      scope: options.scope ?? tokenScopeFor(baseUrl),
+      headers: { "User-Agent": options.userAgent ?? DEFAULT_USER_AGENT },
+      errorClass: MdeApiError,
+      toAnswerError: (status, headers, text) => toMdeApiError(status, headers, text),
+    };
+    // Retries follow retry.ts as is: transient failures of idempotent requests only, 429 left to the orchestrator.
+    this.http = new EntraJsonClient(service, options);
   }
 
   /**
@@ -257,114 +242,13 @@ export class MdeClient implements MdeApi {
     return toMachineAction(await this.send({ method: "POST", path, body: { Comment: comment }, idempotent: true }, options));
   }
 
-  /** Sends a request, retrying transient failures per retry.ts; returns the parsed JSON body. */
-  private async send(request: SendRequest, options: OperationOptions = {}): Promise<unknown> {
-    const callerSignal = options.abortSignal;
-    for (let attempt = 1; ; attempt++) {
-      callerSignal?.throwIfAborted();
-      try {
-        return await this.sendOnce(request, attempt, callerSignal);
-      } catch (error) {
-        // The caller's abort ends the operation whatever the attempt failed with.
-        callerSignal?.throwIfAborted();
-        const decision = nextRetryDelay({
-          attempt,
-          error,
-          idempotent: request.idempotent,
-          options: this.options.retry,
-          random: this.options.random,
-        });
-        if (!decision.retry) throw error;
-        this.logger.warn("MDE request will be retried", {
-          method: request.method,
-          path: request.path,
-          attempt,
-          delayInMs: decision.delayInMs,
-          status: error instanceof MdeApiError ? error.statusCode : undefined,
-          code: error instanceof CollectorError ? error.code : undefined,
-        });
-        try {
-          await this.sleep(decision.delayInMs, callerSignal);
-        } catch (sleepError) {
-          callerSignal?.throwIfAborted();
-          throw sleepError;
-        }
-      }
-    }
-  }
-
-  private async sendOnce(request: SendRequest, attempt: number, callerSignal: AbortSignal | undefined): Promise<unknown> {
-    const { method, path } = request;
-    const timeoutInMs = this.options.timeoutInMs ?? DEFAULT_REQUEST_TIMEOUT_IN_MS;
-    const token = await this.getToken(callerSignal);
-    const timeoutSignal = AbortSignal.timeout(timeoutInMs);
-    const signal = callerSignal ? AbortSignal.any([callerSignal, timeoutSignal]) : timeoutSignal;
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${token}`,
-      Accept: "application/json",
-      "User-Agent": this.options.userAgent ?? DEFAULT_USER_AGENT,
-    };
-    if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  /** Sends a request below the base URL, retrying transient failures per retry.ts; returns the parsed JSON body. */
+  private send(request: SendRequest, options: OperationOptions = {}): Promise<unknown> {
+    const { method, path, idempotent } = request;
     const url = `${this.baseUrl}${path}${request.query ? `?${request.query}` : ""}`;
     const body = request.form ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-
-    const startedAt = Date.now();
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchImpl(url, { method, headers, body, signal });
-      // Reading the body stays under the same timeout: a stalled body is as bad as no answer.
-      text = await response.text();
-    } catch (error) {
-      if (callerSignal?.aborted) throw error;
-      const timedOut = timeoutSignal.aborted;
-      const code = timedOut ? REQUEST_TIMEOUT_CODE : NETWORK_ERROR_CODE;
-      this.logger.warn("MDE request got no answer", { method, path, attempt, durationInMs: Date.now() - startedAt, code });
-      throw new MdeApiError({
-        code,
-        message: timedOut
-          ? `MDE did not answer ${method} ${path} within ${timeoutInMs} ms`
-          : `MDE request ${method} ${path} failed: ${redactText(describe(error))}`,
-        cause: error,
-      });
-    }
-
-    const durationInMs = Date.now() - startedAt;
-    if (!response.ok) {
-      const error = toMdeApiError(response.status, response.headers, text);
-      this.logger.warn("MDE request failed", {
-        method,
-        path,
-        status: response.status,
-        attempt,
-        durationInMs,
-        code: error.code,
-        target: error.target,
-        retryAfterInMs: error.retryAfterInMs,
-      });
-      throw error;
-    }
-    this.logger.info("MDE request succeeded", { method, path, status: response.status, attempt, durationInMs });
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new CollectorError(
-        "UnexpectedResponse",
-        `MDE answered ${method} ${path} with HTTP ${response.status} and a body that is not JSON`,
-      );
-    }
-  }
-
-  private async getToken(abortSignal: AbortSignal | undefined): Promise<string> {
-    let token: { token: string } | null;
-    try {
-      token = await this.credential.getToken(this.scope, { abortSignal });
-    } catch (error) {
-      if (abortSignal?.aborted) throw error;
-      throw new CollectorError("TokenUnavailable", `No token for ${this.scope}: ${redactText(describe(error))}`, { cause: error });
-    }
-    if (!token?.token) throw new CollectorError("TokenUnavailable", `The credential returned no token for ${this.scope}`);
-    return token.token;
+    const headers = request.body === undefined ? undefined : { "Content-Type": "application/json" };
+    return this.http.send({ method, url, path, headers, body, idempotent }, options.abortSignal);
   }
 }
 
@@ -381,11 +265,4 @@ function isDownloadUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A failure's message with its cause (undici hides the socket error in `cause`). */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`;
 }

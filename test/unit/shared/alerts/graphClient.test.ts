@@ -7,6 +7,7 @@ import type { AccessToken, TokenCredential } from "@azure/identity";
 import { ALERTS_V2_PATH, GraphApiError, GraphClient, type GraphClientOptions } from "../../../../shared/alerts/graphClient";
 import { GRAPH_HOSTS } from "../../../../shared/alerts/graphSettings";
 import { StaticTokenCredential } from "../../../../shared/mde/auth";
+import { capturingLogger } from "../../../support/mde/scriptedFetch";
 
 const TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20ifQ.c2lnbmF0dXJl";
 const credential: TokenCredential = {
@@ -136,6 +137,61 @@ describe("GraphClient: throttling and failures", () => {
       await expect(client.firstAlertsPage("x", 10)).rejects.toMatchObject({ statusCode: status });
       expect(requests).toHaveLength(1);
     }
+  });
+});
+
+describe("GraphClient: what it logs and what its errors say, in the MDE client's words", () => {
+  it("logs each attempt as a constant message with method, the collection's path (never a nextLink's query), status and attempt", async () => {
+    const logger = capturingLogger();
+    const link = `${BASE}${ALERTS_V2_PATH}?$skiptoken=c2VjcmV0`;
+    const { client } = clientWith([graphError(503), page([])], { logger, retry: { retryDelayInMs: 10 } });
+    await client.nextAlertsPage(link);
+    const path = ALERTS_V2_PATH;
+    expect(logger.entries).toEqual([
+      {
+        level: "warn",
+        message: "Graph request failed",
+        properties: expect.objectContaining({ method: "GET", path, status: 503, attempt: 1, code: "ServiceUnavailable" }),
+      },
+      {
+        level: "warn",
+        message: "Graph request will be retried",
+        properties: { method: "GET", path, attempt: 1, delayInMs: 8, status: 503, code: "ServiceUnavailable" },
+      },
+      {
+        level: "info",
+        message: "Graph request succeeded",
+        properties: { method: "GET", path, status: 200, attempt: 2, durationInMs: expect.any(Number) },
+      },
+    ]);
+    expect(JSON.stringify(logger.entries)).not.toContain("skiptoken");
+  });
+
+  it("says how long it waited when Graph does not answer in time", async () => {
+    const logger = capturingLogger();
+    const hanging: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal!.reason), { once: true }));
+    const { client } = clientWith([], { fetch: hanging, logger, timeoutInMs: 20, retry: { maxRetries: 0 } });
+    const error = (await client.firstAlertsPage("x", 10).catch((e: unknown) => e)) as GraphApiError;
+    expect(error).toBeInstanceOf(GraphApiError);
+    expect([error.code, error.statusCode, error.message]).toEqual([
+      "RequestTimeout",
+      undefined,
+      `Graph did not answer GET ${ALERTS_V2_PATH} within 20 ms`,
+    ]);
+    expect(logger.entries[0]).toMatchObject({
+      message: "Graph request got no answer",
+      properties: { method: "GET", code: "RequestTimeout" },
+    });
+  });
+
+  it("names the status of a success whose body is not JSON, without retrying it", async () => {
+    const { client, requests } = clientWith([new Response("<html>sign in</html>", { status: 200 }), page([])]);
+    await expect(client.firstAlertsPage("x", 10)).rejects.toMatchObject({
+      code: "UnexpectedResponse",
+      message: `Graph answered GET ${ALERTS_V2_PATH} with HTTP 200 and a body that is not JSON`,
+    });
+    expect(requests).toHaveLength(1);
   });
 });
 

@@ -559,4 +559,30 @@ describe("MdeClient never leaks the bearer token or a SAS signature", () => {
     expect(errors.map((e) => e.code)).toEqual(["Forbidden", "NetworkError"]);
     expect(fake.remaining()).toBe(0);
   });
+
+  it("keeps a JWT and the token it sent out of a failure's message, and keeps no raw cause", async () => {
+    const assertion = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJl";
+    const fake = scriptedFetch({ throws: new TypeError("fetch failed", { cause: new Error(`proxy refused ${assertion} and ${TOKEN}`) }) });
+    const { client } = setup(fake, { retry: { maxRetries: 0 } });
+    const error = await rejection(client.getMachineAction(ACTION_ID));
+    expect(error.code).toBe("NetworkError");
+    expect(error.message).toBe(
+      `MDE request GET /api/machineactions/${ACTION_ID} failed: fetch failed: proxy refused <redacted> and <redacted>`,
+    );
+    expect(error.cause).toBeUndefined();
+  });
+
+  it("keeps no raw cause on a credential failure: it may carry what the credential was given", async () => {
+    const failing: TokenCredential = {
+      async getToken() {
+        throw new Error("ClientAssertionCredential: assertion eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2lnbmF0dXJl rejected");
+      },
+    };
+    const error = await rejection(new MdeClient(BASE, failing, { fetch: scriptedFetch().fetch }).getMachineAction(ACTION_ID));
+    expect(error.code).toBe("TokenUnavailable");
+    expect(error.message).toBe(
+      "No token for https://api.securitycenter.microsoft.com/.default: ClientAssertionCredential: assertion <redacted> rejected",
+    );
+    expect(error.cause).toBeUndefined();
+  });
 });
