@@ -11,6 +11,8 @@
  * believe they are the first.
  */
 import type { ContainerClient } from "@azure/storage-blob";
+import { readBlobText } from "../shared/blobText";
+import { storageStatusOf as statusOf, storageCodeOf as codeOf } from "../shared/storageErrors";
 
 export type SubmissionState = "inFlight" | "resolved";
 
@@ -56,7 +58,7 @@ export function blobSubmissionRecords(container: ContainerClient): SubmissionRec
       try {
         const response = await container.getBlobClient(submissionRecordName(instanceId)).download(0);
         const etag = response.etag!;
-        const text = (response.contentLength ?? 0) > MAX_RECORD_BYTES ? "" : await readText(response.readableStreamBody);
+        const text = (response.contentLength ?? 0) > MAX_RECORD_BYTES ? "" : await readBlobText(response.readableStreamBody);
         const state = parseState(text);
         return { state: state ?? "inFlight", etag };
       } catch (e) {
@@ -91,19 +93,4 @@ function parseState(text: string): SubmissionState | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function readText(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return "";
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function statusOf(e: unknown): number | undefined {
-  return typeof e === "object" && e !== null && "statusCode" in e ? (e as { statusCode?: number }).statusCode : undefined;
-}
-
-function codeOf(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? (e as { code?: string }).code : undefined;
 }

@@ -8,6 +8,7 @@
  */
 import type { ContainerClient } from "@azure/storage-blob";
 import { isRecord } from "./normalize";
+import { storageStatusOf as statusOf } from "../storageErrors";
 
 /**
  * The poller's progress: the half-open window `[windowStart, windowEnd)` of lastUpdateDateTime being
@@ -158,11 +159,6 @@ export function parseCursor(text: string, blobName: string): { ok: true; cursor:
 
 function isInstant(value: unknown): value is string {
   return typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value) && !Number.isNaN(Date.parse(value));
-}
-
-function statusOf(e: unknown): number | undefined {
-  const status = (e as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" ? status : undefined;
 }
 
 function errorCodeOf(e: unknown): string | undefined {

@@ -29,6 +29,7 @@ import type {
   LinkSource,
   StoredEvidence,
 } from "./types";
+import { storageStatusOf as statusOf } from "../storageErrors";
 
 /** Settings of {@link BlobEvidenceStore}. */
 export interface BlobEvidenceStoreOptions {
@@ -340,10 +341,6 @@ export function createEvidenceStore(
       ? BlobServiceClient.fromConnectionString(account.connectionString)
       : new BlobServiceClient(account.accountUrl, account.credential);
   return new BlobEvidenceStore(service.getContainerClient(containerName), options);
-}
-
-function statusOf(e: unknown): number | undefined {
-  return typeof e === "object" && e !== null && "statusCode" in e ? (e as { statusCode?: number }).statusCode : undefined;
 }
 
 /** 409 BlobAlreadyExists: the `ifNoneMatch: "*"` guard refused to overwrite a committed blob. */

@@ -6,6 +6,7 @@
 import { BlobServiceClient, type AnonymousCredential, type ContainerClient, type StorageSharedKeyCredential } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/identity";
 import type { GovernorStore, StoredDocument } from "./governorStore";
+import { storageStatusOf as statusOf, storageCodeOf as codeOf } from "../storageErrors";
 
 /** Far above any document the governor writes (its queues are capped); a larger blob is not ours. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -104,12 +105,4 @@ function parseJson(text: string): unknown {
 function isConflict(e: unknown): boolean {
   const status = statusOf(e);
   return status === 412 || (status === 409 && codeOf(e) !== "ContainerNotFound" && codeOf(e) !== "ContainerBeingDeleted");
-}
-
-function statusOf(e: unknown): number | undefined {
-  return typeof e === "object" && e !== null && "statusCode" in e ? (e as { statusCode?: number }).statusCode : undefined;
-}
-
-function codeOf(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? (e as { code?: string }).code : undefined;
 }
