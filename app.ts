@@ -42,6 +42,9 @@ import { createStateContainer } from "./shared/stateStorage";
 import { createGovernor } from "./shared/governor/createGovernor";
 import type { GovernorPort } from "./activities/governed";
 import { blobSubmissionRecords, type SubmissionRecords } from "./activities/submissionRecords";
+import { createActionPoller } from "./functions/actionPoller";
+import { blobWatchStore, type WatchStore } from "./shared/actionWatch/watchStore";
+import { actionPollSchedule } from "./shared/timing";
 
 export interface AppServices {
   config: AppConfig;
@@ -64,6 +67,8 @@ export interface AppServices {
   governor?: GovernorPort;
   /** Submission records (activities/submissionRecords.ts); without them every submission looks up first. */
   submissionRecords?: SubmissionRecords;
+  /** The action poller's watch list (batched status polling); without it every collection reads MDE itself. */
+  watch?: WatchStore;
   now: () => Date;
 }
 
@@ -128,6 +133,7 @@ export function createServices(
     stateContainer,
     governor: config.governor.enabled ? createGovernor(config.governor, stateContainer, logger) : undefined,
     submissionRecords: blobSubmissionRecords(stateContainer),
+    watch: blobWatchStore(stateContainer, config.collection.actionPollIntervalInMs),
     now: overrides.now ?? (() => new Date()),
   };
 }
@@ -142,10 +148,10 @@ export function registerApp(services: AppServices): void {
   // Every activity that calls MDE asks the tenant-wide governor first (activities/governed.ts), on the app's clock.
   const records = services.submissionRecords;
   df.app.activity(ActivityNames.submitLiveResponse, {
-    handler: createSubmitLiveResponse({ mde, library: config.library, now, governor, records }),
+    handler: createSubmitLiveResponse({ mde, library: config.library, now, governor, records, watch: services.watch }),
   });
   df.app.activity(ActivityNames.findLiveResponse, { handler: createFindLiveResponse({ mde, governor, now }) });
-  df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde, governor, now }) });
+  df.app.activity(ActivityNames.getMachineAction, { handler: createGetMachineAction({ mde, governor, now, watch: services.watch }) });
   df.app.activity(ActivityNames.collectCommandResult, {
     handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes, governor, now }),
   });
@@ -212,6 +218,15 @@ export function registerApp(services: AppServices): void {
     extraInputs: [durableClient],
     handler: createCollectionSweep({ mde, writer, now }),
   });
+  // Batched status polling: one list call per 50 watched actions for the whole tenant, waking the
+  // collections whose action changed (functions/actionPoller.ts). Without a watch list, collections poll on their own.
+  if (services.watch) {
+    app.timer("actionPoller", {
+      schedule: actionPollSchedule(config.collection.actionPollIntervalInMs),
+      extraInputs: [durableClient],
+      handler: createActionPoller({ mde, watch: services.watch, governor, collection: config.collection, now }),
+    });
+  }
   // Every alert route feeds the same pipeline (functions/alertPipeline.ts) with the same dependencies.
   const alertPipeline = {
     mde,

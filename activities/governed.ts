@@ -14,7 +14,10 @@ import type { Logger } from "../shared/log";
 import { CORRELATION_MARKER_PREFIX } from "../shared/validation";
 
 /** What the activities use of the governor (tests pass fakes). */
-export type GovernorPort = Pick<Governor, "acquireSubmission" | "acquireRead" | "releaseSession" | "renewSession" | "reportThrottled">;
+export type GovernorPort = Pick<
+  Governor,
+  "acquireSubmission" | "acquireRead" | "releaseSession" | "renewSession" | "reportThrottled" | "observeSessions"
+>;
 
 /** The governor and the clock of the activities: production's Date, or the harness's virtual clock. */
 export interface GovernorDeps {

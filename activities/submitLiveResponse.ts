@@ -13,6 +13,7 @@ import { Governed, holderOfMarker, type GovernorDeps } from "./governed";
 import { expectedMdeFailure, rejectedBy } from "./mdeFailure";
 import { findOwnAction } from "./ownAction";
 import type { SubmissionRead, SubmissionRecords } from "./submissionRecords";
+import { putOnWatchList, type WatchStore } from "../shared/actionWatch/watchStore";
 
 export interface SubmitDeps extends GovernorDeps {
   mde: MdeApi;
@@ -21,6 +22,8 @@ export interface SubmitDeps extends GovernorDeps {
    * attempt first (a list machine actions call), as before the records existed.
    */
   records?: SubmissionRecords;
+  /** The action poller's watch list: a watched collection's accepted action goes on it at once. */
+  watch?: WatchStore;
   /** LIBRARY_* settings. @default unreviewed library files refused */
   library?: LibrarySettings;
   /** The deployed `library/` folder's hashes, for collections started before their input carried reviewed hashes. */
@@ -96,6 +99,7 @@ export function createSubmitLiveResponse(deps: SubmitDeps) {
       const action = await deps.mde.runLiveResponse(input.machineId, { commands: input.commands, comment: input.comment });
       log.info("live response submitted", { actionId: action.id, status: action.status });
       await resolveRecord(deps, holder, "submitted", log, action.id);
+      await watchAccepted(deps, input, action, now(), log);
       return { kind: "submitted", action, reused: false, ...withChecks };
     } catch (e) {
       if (e instanceof MdeApiError && e.code === "ActiveRequestAlreadyExists") {
@@ -231,4 +235,9 @@ async function observeLibrary(
     log.warn("live response library not listed for a reused action", { reason: publicMessage(describeFailure(e)) });
     return uncheckedLibraryFiles(input.commands, reviewed);
   }
+}
+
+/** A watched collection's accepted action goes on the watch list, so its first look is the poller's copy. */
+async function watchAccepted(deps: SubmitDeps, input: SubmitInput, action: MachineAction, now: Date, log: Logger): Promise<void> {
+  if (deps.watch && input.watchedBy !== undefined) await putOnWatchList(deps.watch, input.watchedBy, action, now, log);
 }

@@ -227,6 +227,31 @@ export class DurableEngine {
    * is reached. With a wall clock it sleeps until timers are due instead (do not combine with start()).
    * @throws Error after `maxSteps` steps (an orchestration that never settles)
    */
+  /**
+   * Work that runs every `intervalMs` of virtual time while orchestrations wait on timers, as a
+   * timer trigger would in the host (the harness registers the action poller this way). It never
+   * keeps an otherwise idle engine running. Virtual clock only: on the wall clock the devhost's
+   * TimerScheduler fires timer triggers itself.
+   */
+  addPeriodicWork(intervalMs: number, run: () => Promise<void>): void {
+    if (!isVirtualClock(this.clock)) throw new Error("DurableEngine.addPeriodicWork: virtual clock only");
+    const now = this.clock.now().getTime();
+    this.#periodic.push({ intervalMs, run, nextAtMs: Math.floor(now / intervalMs) * intervalMs + intervalMs });
+  }
+
+  readonly #periodic: { intervalMs: number; run: () => Promise<void>; nextAtMs: number }[] = [];
+
+  /** Runs the periodic work due at or before `untilMs` (the next durable timer), if any; true when some ran. */
+  async #runPeriodicBefore(untilMs: number): Promise<boolean> {
+    const due = this.#periodic.filter((p) => p.nextAtMs <= untilMs).sort((a, b) => a.nextAtMs - b.nextAtMs)[0];
+    if (!due || !isVirtualClock(this.clock)) return false;
+    if (due.nextAtMs > this.clock.now().getTime()) this.clock.advanceTo(due.nextAtMs);
+    const now = this.clock.now().getTime();
+    due.nextAtMs = Math.floor(now / due.intervalMs) * due.intervalMs + due.intervalMs;
+    await due.run();
+    return true;
+  }
+
   async runUntilIdle(options: RunOptions = {}): Promise<void> {
     const limitMs = options.maxVirtualTimeMs === undefined ? Infinity : this.clock.now().getTime() + options.maxVirtualTimeMs;
     const maxSteps = options.maxSteps ?? 100_000;
@@ -236,6 +261,7 @@ export class DurableEngine {
       if (await this.#core.step()) continue;
       const next = this.#core.pendingTimers()[0];
       if (!next) return;
+      if (await this.#runPeriodicBefore(Math.min(next.fireAtMs, limitMs))) continue;
       if (next.fireAtMs > limitMs) {
         if (isVirtualClock(this.clock)) this.clock.advanceTo(limitMs);
         return;

@@ -87,6 +87,8 @@ param collectionTiming {
   pollInitialSeconds: int
   pollMaxSeconds: int
   busyRetrySeconds: int
+  @description('The action poller\'s interval: batched status polling for every waiting collection (divides a minute).')
+  actionPollIntervalSeconds: int
 } = {
   queueWindowMinutes: 4320
   commandTimeoutMinutes: 30
@@ -94,6 +96,7 @@ param collectionTiming {
   pollInitialSeconds: 15
   pollMaxSeconds: 900
   busyRetrySeconds: 300
+  actionPollIntervalSeconds: 30
 }
 
 @description('Caps that keep one caller, one alert or one timer run from flooding MDE.')
@@ -408,6 +411,7 @@ var appSettings = {
   COLLECTION_POLL_INITIAL_SECONDS: string(collectionTiming.pollInitialSeconds)
   COLLECTION_POLL_MAX_SECONDS: string(collectionTiming.pollMaxSeconds)
   COLLECTION_BUSY_RETRY_SECONDS: string(collectionTiming.busyRetrySeconds)
+  ACTION_POLL_INTERVAL_SECONDS: string(collectionTiming.actionPollIntervalSeconds)
   COLLECTIONS_MAX_IN_FLIGHT: string(limits.collectionsMaxInFlight)
   COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: string(limits.collectionsMaxInFlightPerCaller)
   MDE_MAX_SESSIONS: string(governor.maxSessions)

@@ -5,7 +5,13 @@
  */
 import * as df from "durable-functions";
 import type { OrchestrationContext, Task, TimerTask } from "durable-functions";
-import { CANCEL_EVENT, type CancelRequest, type CollectEvidenceInput, type CollectionOutcome } from "../shared/contract";
+import {
+  ACTION_UPDATED_EVENT,
+  CANCEL_EVENT,
+  type CancelRequest,
+  type CollectEvidenceInput,
+  type CollectionOutcome,
+} from "../shared/contract";
 import type { CollectionProgress, Phase, Rejected } from "../shared/contract";
 import { parseCancelRequest } from "../shared/cancelRequest";
 import { activityFailureMessage } from "../shared/publicMessage";
@@ -54,6 +60,11 @@ export interface CollectionRun {
    * while an activity runs.
    */
   cancel: Task;
+  /**
+   * The one ActionUpdated waiter of this execution (watched collections only, policy.watched): the
+   * action poller's wake-up ends any wait early. Re-armed each time it fires.
+   */
+  watch?: Task;
   /** Sets the custom status a person following the status URL sees. */
   publish(phase: Phase, extra?: { nextCheckAt?: Date; message?: string }): void;
 }
@@ -69,6 +80,7 @@ export function beginCollectionRun(context: OrchestrationContext): CollectionRun
     progress,
     waits: 0,
     cancel: context.df.waitForExternalEvent(CANCEL_EVENT),
+    ...(input.policy.watched ? { watch: context.df.waitForExternalEvent(ACTION_UPDATED_EVENT) } : {}),
     publish: (phase, extra) => context.df.setCustomStatus(buildStatus(input.request, input.policy, progress, phase, extra)),
   };
 }
@@ -117,14 +129,22 @@ export function checkAt(run: CollectionRun, delayInMs: number): Date {
   return nextCheckAt(run.context.df.currentUtcDateTime, delayInMs, deadlineOfRun(run));
 }
 
-/** Waits on a durable timer, or less if a cancel request arrives; the losing timer is cancelled. */
+/**
+ * Waits on a durable timer, or less if a cancel request (or, for a watched collection, the action
+ * poller's wake-up) arrives; the losing timer is cancelled.
+ */
 export function* waitOrCancel(run: CollectionRun, delayInMs: number): Durable<CancelRequest | undefined> {
   const fireAt = checkAt(run, delayInMs);
   for (;;) {
     const timer = run.context.df.createTimer(fireAt);
-    const winner = yield run.context.df.Task.any([timer, run.cancel]);
+    const winner = yield run.context.df.Task.any(run.watch ? [timer, run.cancel, run.watch] : [timer, run.cancel]);
     if (winner === timer) return undefined;
     (timer as TimerTask).cancel();
+    if (winner === run.watch) {
+      // Something changed in MDE: the next step reads the poller's copy. One waiter per execution, re-armed.
+      run.watch = run.context.df.waitForExternalEvent(ACTION_UPDATED_EVENT);
+      return cancelRequested(run);
+    }
     const cancel = cancelRequested(run);
     if (cancel) return cancel;
     // A malformed event was ignored and the waiter re-armed: wait out the rest on a fresh timer

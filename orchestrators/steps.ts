@@ -19,6 +19,7 @@ import {
   nextPollDelayInMs,
   submissionsNotBefore,
   throttleDelayInMs,
+  watchedFallbackDelayInMs,
 } from "../shared/timing";
 import { collectCompleted, pendingIndexes } from "./collectResults";
 import { logOnce, tryActivity, type CollectionRun, type Durable, type Step } from "./collectionRun";
@@ -38,6 +39,7 @@ export function submitInputOf(run: CollectionRun): SubmitInput {
     correlationMarker: marker,
     notBefore: submissionsNotBefore(run.progress.startedAt),
     ...(request.libraryFiles ? { libraryFiles: request.libraryFiles } : {}),
+    ...(run.input.policy.watched ? { watchedBy: run.context.df.instanceId } : {}),
   };
 }
 
@@ -89,7 +91,11 @@ function accept(run: CollectionRun, action: MachineAction): void {
 /** Reads the action, collects every newly completed result, and decides when to look again. */
 export function* pollAndCollect(run: CollectionRun): Durable<Step> {
   const { input, progress } = run;
-  const getAction: GetActionInput = { actionId: progress.action!.id };
+  // A watched collection takes the action poller's fresh copy when there is one (activities/getMachineAction.ts).
+  const getAction: GetActionInput = {
+    actionId: progress.action!.id,
+    ...(input.policy.watched ? { watchedBy: run.context.df.instanceId } : {}),
+  };
   const attempt = yield* tryActivity<GetActionOutput>(run, ActivityNames.getMachineAction, getAction);
   progress.totalPolls++;
   if (!attempt.ok) return retryAfterFailedRound(run, attempt.message);
@@ -109,7 +115,11 @@ export function* pollAndCollect(run: CollectionRun): Durable<Step> {
   if (throttled) return throttled;
   if (isFinalActionStatus(action.status) && pendingIndexes(progress).length === 0) return { done: true, ...outcomeOfFinalAction(action) };
   const phase: Phase = action.status === "Pending" ? "queuedOnDevice" : "running";
-  return { done: false, delayInMs: nextPollDelayInMs(input.policy, action.status, progress.pollsInStatus), phase };
+  // A watched collection is woken by the poller; its timer is only the fallback for a lost wake-up.
+  const delayInMs = input.policy.watched
+    ? watchedFallbackDelayInMs(progress.pollsInStatus)
+    : nextPollDelayInMs(input.policy, action.status, progress.pollsInStatus);
+  return { done: false, delayInMs, phase };
 }
 
 /** A round of activity retries failed as a whole: wait longer each time; past the bound the collection ends with MDE's last error. */

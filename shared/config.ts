@@ -105,6 +105,8 @@ export interface CollectionSettings {
   pollMaxDelayInMs: number;
   /** Wait before resubmitting when the device already has a live response session (400 ActiveRequestAlreadyExists). */
   busyRetryDelayInMs: number;
+  /** The action poller's interval (batched status polling for every watched collection). */
+  actionPollIntervalInMs: number;
 }
 
 /** Azure container naming rules: 3-63 chars, lowercase letters, digits and single hyphens, starting with a letter or digit. */
@@ -183,7 +185,11 @@ export function loadConfig(env: Env, options: { appRoot?: string } = {}): AppCon
     pollInitialDelayInMs: reader.positiveInt("COLLECTION_POLL_INITIAL_SECONDS", 15) * 1000,
     pollMaxDelayInMs: reader.positiveInt("COLLECTION_POLL_MAX_SECONDS", 900) * 1000,
     busyRetryDelayInMs: reader.positiveInt("COLLECTION_BUSY_RETRY_SECONDS", 300) * 1000,
+    actionPollIntervalInMs: reader.positiveInt("ACTION_POLL_INTERVAL_SECONDS", 30) * 1000,
   };
+  if (60_000 % collection.actionPollIntervalInMs !== 0) {
+    problems.push({ setting: "ACTION_POLL_INTERVAL_SECONDS", problem: "must divide a minute: 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60" });
+  }
   if (collection.pollMaxDelayInMs < collection.pollInitialDelayInMs) {
     problems.push({ setting: "COLLECTION_POLL_MAX_SECONDS", problem: "must not be smaller than COLLECTION_POLL_INITIAL_SECONDS" });
   }

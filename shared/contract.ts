@@ -16,6 +16,8 @@ export type { ChunkedCopyState };
 export const COLLECT_EVIDENCE_ORCHESTRATOR = "collectEvidence";
 /** The external event the cancel endpoint raises. */
 export const CANCEL_EVENT = "CancelCollection";
+/** Raised by the action poller (functions/actionPoller.ts) when a watched collection's action changed. */
+export const ACTION_UPDATED_EVENT = "ActionUpdated";
 
 // ---- Input: resolved by the trigger, so the orchestrator reads no settings and a changed setting never alters a replay.
 
@@ -132,6 +134,12 @@ export interface CollectionPolicy {
    * spent on 429s. Absent: submit at once.
    */
   startAfter?: string;
+  /**
+   * Batched status polling (functions/actionPoller.ts): the collection waits for the poller's
+   * ActionUpdated event, with a slow fallback timer, and takes the poller's copy of the action.
+   * Absent in collections started before it, which keep polling on their own.
+   */
+  watched?: true;
 }
 
 export interface CollectEvidenceInput {
@@ -273,6 +281,8 @@ export interface SubmitInput {
   notBefore: string;
   /** The request's reviewed library hashes (CollectionRequest.libraryFiles); absent for collections started before the check. */
   libraryFiles?: ReviewedLibraryFile[];
+  /** The collection is watched (policy.watched): an accepted action goes on the action poller's watch list. */
+  watchedBy?: string;
 }
 export type SubmitOutput =
   | {
@@ -295,6 +305,12 @@ export type FindOutput = { kind: "found"; action: MachineAction } | { kind: "not
 
 export interface GetActionInput {
   actionId: string;
+  /**
+   * The collection is on the action poller's watch list (policy.watched): a fresh copy the poller
+   * read stands for a read of MDE, and a read of MDE is recorded for the poller. Absent in
+   * collections started before batched polling (their histories replay unchanged).
+   */
+  watchedBy?: string;
 }
 export type GetActionOutput = { kind: "action"; action: MachineAction } | Throttled | Rejected;
 

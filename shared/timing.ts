@@ -89,6 +89,7 @@ export function buildCollectionPolicy(settings: CollectionSettings, now: Date, s
     pollMaxDelayInMs: settings.pollMaxDelayInMs,
     busyRetryDelayInMs: settings.busyRetryDelayInMs,
     throttleDelayInMs: THROTTLE_FALLBACK_DELAY_IN_MS,
+    watched: true,
   };
 }
 
@@ -180,4 +181,68 @@ export function collectAgain(failedRounds: number): boolean {
 /** Whether this execution, after `waits` waits, hands over to a fresh one (continueAsNew) to keep its history small. */
 export function startFreshExecution(waits: number): boolean {
   return waits >= MAX_WAITS_PER_EXECUTION;
+}
+
+// ---- Batched status polling (functions/actionPoller.ts)
+
+/**
+ * The action poller's timer (ACTION_POLL_INTERVAL_SECONDS, 30 seconds by default, a divisor of a
+ * minute) as six NCRONTAB fields, seconds first. Each round reads every watched action with one list
+ * call per 50 actions, so a result is seen within about an interval of the device finishing a
+ * command, however many collections wait.
+ */
+export function actionPollSchedule(intervalInMs: number): string {
+  const seconds = Math.round(intervalInMs / SECOND_IN_MS);
+  return seconds >= 60 ? "0 * * * * *" : `*/${seconds} * * * * *`;
+}
+
+/** Actions per list call: `id in (...)` of 50 GUIDs keeps the URL near 2.5 KB. */
+export const ACTION_POLL_PAGE_SIZE = 50;
+
+/** A round reads at most this many pages (2,500 actions: far above MDE's 25 or 50 concurrent sessions). */
+export const ACTION_POLL_MAX_PAGES = 50;
+
+/** A final action's entry stays this long for its collection to read it, then the poller removes it. */
+export const FINAL_WATCH_ENTRY_RETENTION_IN_MS = 60 * MINUTE_IN_MS;
+
+/**
+ * The poller skips listing the watch list while nothing in it is due and nothing in its own process
+ * wrote to it, but never longer than this: an entry another instance wrote is read within it (as
+ * soon as a watched collection's own fallback timer would have read MDE).
+ */
+export const WATCH_LIST_MAX_SKIP_IN_MS = 5 * MINUTE_IN_MS;
+
+/** A watched copy is trusted until the poller's promised next read plus this: two missed rounds mean the poller is not running. */
+export function watchFreshnessGraceInMs(pollIntervalInMs: number): number {
+  return 2 * pollIntervalInMs;
+}
+
+/**
+ * The gap before the poller's next round: one interval when anything changed, runs, or was written
+ * since the last round (results are imminent); otherwise it doubles, up to the collections' poll cap,
+ * so devices offline for days cost the tenant a few list calls an hour.
+ */
+export function nextPollRoundGapInMs(
+  settings: Pick<CollectionSettings, "pollMaxDelayInMs" | "actionPollIntervalInMs">,
+  busy: boolean,
+  previousGapInMs: number | undefined,
+): number {
+  const interval = settings.actionPollIntervalInMs;
+  if (busy || previousGapInMs === undefined) return interval;
+  return Math.max(interval, Math.min(settings.pollMaxDelayInMs, previousGapInMs * 2));
+}
+
+/** The first wait of a watched collection's fallback timer; it doubles for each read that saw the same status. */
+export const WATCH_FALLBACK_MIN_DELAY_IN_MS = 5 * MINUTE_IN_MS;
+/** The longest wait of a watched collection's fallback timer. */
+export const WATCH_FALLBACK_MAX_DELAY_IN_MS = 2 * 60 * MINUTE_IN_MS;
+
+/**
+ * How long a watched collection sleeps when no wake-up comes: the poller's event normally ends the
+ * wait within a round; this timer only covers a lost wake-up (or a poller that is not running), and
+ * then the collection reads MDE itself.
+ */
+export function watchedFallbackDelayInMs(pollsInStatus: number): number {
+  const exponent = Math.min(pollsInStatus, MAX_BACKOFF_EXPONENT);
+  return Math.min(WATCH_FALLBACK_MAX_DELAY_IN_MS, WATCH_FALLBACK_MIN_DELAY_IN_MS * 2 ** exponent);
 }

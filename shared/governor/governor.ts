@@ -99,6 +99,22 @@ export class Governor {
   }
 
   /**
+   * What one batched status poll saw, in one write: sessions still pending or running in MDE keep
+   * (or regain) their slots for another lease, final ones give them back. Idempotent.
+   */
+  async observeSessions(sessions: { renew: string[]; release: string[] }, now: number): Promise<{ kind: "observed" } | GovernorRefusal> {
+    const holders = [...sessions.renew, ...sessions.release];
+    const invalid = holders.map((h) => this.invalidHolder(h)).find((r) => r !== undefined);
+    if (invalid) return invalid;
+    return this.transact(now, (doc): Decision<{ kind: "observed" }> => {
+      let changed = false;
+      for (const holder of sessions.release) changed = decideRelease(doc, holder).changed || changed;
+      for (const holder of sessions.renew) changed = decideRenewal(doc, holder, now, this.limits).changed || changed;
+      return { answer: { kind: "observed" }, changed };
+    });
+  }
+
+  /**
    * Before a read of `endpoint`: granted (counted) or wait. With `renewSessionOf`, the holder's lease is
    * renewed in the same write, granted or not, so a poll held back by the budget keeps its slot.
    */

@@ -90,11 +90,16 @@ async function runFleet(n: number): Promise<string[]> {
     // Detection delay: the MDE action's final update (command completed) → the collection's end (evidence committed).
     const actions = h.simulator.actions() as { id: string; status: string; lastUpdateDateTimeUtc: string }[];
     const byAction = new Map(actions.map((a) => [a.id, a]));
-    const delays = summaries
-      .flatMap((s, i) =>
-        s?.outcome === "Completed" && s.actionId ? [endOf.get(ids[i])! - Date.parse(byAction.get(s.actionId)!.lastUpdateDateTimeUtc)] : [],
-      )
-      .sort((a, b) => a - b);
+    const delaysOf = (keep: (i: number) => boolean) =>
+      summaries
+        .flatMap((s, i) =>
+          keep(i) && s?.outcome === "Completed" && s.actionId
+            ? [endOf.get(ids[i])! - Date.parse(byAction.get(s.actionId)!.lastUpdateDateTimeUtc)]
+            : [],
+        )
+        .sort((a, b) => a - b);
+    const delays = delaysOf(() => true);
+    const onlineDelays = delaysOf((i) => devices[i]!.onlineAfterMs === 0);
 
     const sim = h.simulator.stats();
     const calls = Object.fromEntries(
@@ -110,7 +115,7 @@ async function runFleet(n: number): Promise<string[]> {
       `  makespan ${minutes(makespan)} / lower bound ${minutes(bound)} = ratio ${(makespan / bound).toFixed(2)}`,
       `  429s ${sim.tooManyRequests} ${JSON.stringify(Object.fromEntries(Object.entries(sim.throttled).filter(([, v]) => v > 0)))}`,
       `  MDE calls per device ${totalPerDevice.toFixed(1)} ${JSON.stringify(calls)}`,
-      `  detection delay (completed devices: ${delays.length}) p50 ${minutes(quantile(delays, 0.5))}, p95 ${minutes(quantile(delays, 0.95))}, max ${minutes(delays.at(-1) ?? NaN)}`,
+      `  detection delay (completed devices: ${delays.length}) p50 ${minutes(quantile(delays, 0.5))}, p95 ${minutes(quantile(delays, 0.95))}, max ${minutes(delays.at(-1) ?? NaN)}; online now (${onlineDelays.length}): p50 ${minutes(quantile(onlineDelays, 0.5))}, p95 ${minutes(quantile(onlineDelays, 0.95))}, max ${minutes(onlineDelays.at(-1) ?? NaN)}`,
       `  largest history per execution ${engine.maxHistoryEventsPerExecution} events; episodes replayed ${engine.episodes} (${(engine.episodes / n).toFixed(1)} per collection); executions ${engine.executions}`,
       `  CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${((cpu.user + cpu.system) / 1e3 / n).toFixed(0)} ms per collection); wall ${(wallMs / 1000).toFixed(1)} s; peak RSS ${peakRss.toFixed(0)} MiB`,
     ];

@@ -46,6 +46,9 @@ beforeAll(async () => {
   h = await startCollectorHarness({
     settings: { EVIDENCE_CHUNK_MIB: "8", COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: "2" },
     wrapServices: instrument,
+    // These cases count the collection's own reads of MDE: the batched poller stays off, so every
+    // fallback wait ends in a read of MDE (a watched copy goes stale after two missed rounds).
+    actionPoller: false,
   });
 });
 afterAll(async () => {

@@ -6,11 +6,11 @@ const commands = [
   { type: "GetFile", params: [{ key: "Path", value: "C:\\windows\\TEMP\\OfficeClickToRun.dmp.zip" }] },
 ];
 
-/** MDE's status endpoint answers 503 while `outage` lists the machine action being polled. */
+/** MDE's status endpoints (get and list machine actions: the collection's own reads and the action poller's) answer 503 during `outage`. */
 const outage = { active: false, calls: 0 };
 const flakyFetch: typeof fetch = async (input, init) => {
   const url = String(input instanceof Request ? input.url : input);
-  if (outage.active && /\/api\/machineactions\/[0-9a-f-]{36}$/.test(new URL(url).pathname)) {
+  if (outage.active && /\/api\/machineactions(\/[0-9a-f-]{36})?$/.test(new URL(url).pathname)) {
     outage.calls++;
     return new Response(JSON.stringify({ error: { code: "ServiceUnavailable", message: "try later", target: "t" } }), { status: 503 });
   }

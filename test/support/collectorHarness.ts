@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { createServices, registerApp, type AppServices } from "../../app";
-import { DurableEngine, DurableHttpApi, invokeHttp, VirtualClock, type NormalizedHttpResponse } from "../../devhost";
+import {
+  DurableEngine,
+  DurableHttpApi,
+  invokeFunction,
+  invokeHttp,
+  timerInfo,
+  VirtualClock,
+  type NormalizedHttpResponse,
+} from "../../devhost";
 import { loadConfig, type AppConfig } from "../../shared/config";
 import type { CollectionSummary, Manifest } from "../../shared/contract";
 import { silentLogger, type Logger } from "../../shared/log";
@@ -44,6 +52,8 @@ export async function startCollectorHarness(
     fetch?: typeof fetch;
     logger?: Logger;
     simulator?: Partial<MdeSimulatorOptions>;
+    /** false: the action poller's timer never fires (a lost wake-up; collections fall back to their own reads). @default true */
+    actionPoller?: boolean;
     /** Wraps the real services before registration (fault injection around the evidence store, say). */
     wrapServices?: (services: AppServices) => AppServices;
   } = {},
@@ -84,6 +94,12 @@ export async function startCollectorHarness(
   const engine = new DurableEngine({ clock });
   const api = new DurableHttpApi(engine);
   await api.start();
+  // The action poller's timer trigger, on the virtual clock (functions/actionPoller.ts).
+  if (options.actionPoller !== false) {
+    engine.addPeriodicWork(config.collection.actionPollIntervalInMs, async () => {
+      await invokeFunction("actionPoller", timerInfo({ now: clock.now() }), { durable: api, triggerType: "timerTrigger" });
+    });
+  }
 
   return {
     clock,

@@ -78,9 +78,10 @@ it(`runs ${N} concurrent collections within MDE's limits: sessions, submissions 
   expect(outcomes.filter((o) => o === "Completed")).toHaveLength(N);
   const stats = h.simulator.stats();
   expect(stats.tooManyRequests).toBe(0);
-  // Submit first: exactly one POST per device, and no lookup of earlier attempts.
+  // Submit first: exactly one POST per device, and no lookup of earlier attempts (a list call each).
+  // The list calls left are the action poller's rounds, one for all watched actions at a time.
   expect(stats.calls.runLiveResponse).toBe(N);
-  expect(stats.calls.listMachineActions).toBe(0);
+  expect(stats.calls.listMachineActions).toBeLessThan(N / 2);
 
   const actions = h.simulator.actions() as { creationDateTimeUtc: string; lastUpdateDateTimeUtc: string }[];
   expect(actions).toHaveLength(N);

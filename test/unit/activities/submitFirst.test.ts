@@ -123,6 +123,7 @@ describe("submitLiveResponse, submit first", () => {
       releaseSession: jest.fn(async () => ({ kind: "released" as const, held: true })),
       renewSession: jest.fn(),
       reportThrottled: jest.fn(),
+      observeSessions: jest.fn(),
     };
     const mde = fakeMde({ runLiveResponse: jest.fn(async () => ours("a5")) });
     expect(await createSubmitLiveResponse({ mde, records: new MemoryRecords(), now, governor: refusing })(input, context())).toEqual({

@@ -17,6 +17,9 @@ import {
   startFreshExecution,
   submissionsNotBefore,
   throttleDelayInMs,
+  actionPollSchedule,
+  nextPollRoundGapInMs,
+  watchedFallbackDelayInMs,
 } from "../../../shared/timing";
 
 const MINUTE = 60_000;
@@ -30,6 +33,7 @@ const settings: CollectionSettings = {
   pollInitialDelayInMs: 15_000,
   pollMaxDelayInMs: 15 * MINUTE,
   busyRetryDelayInMs: 5 * MINUTE,
+  actionPollIntervalInMs: 30_000,
 };
 const now = new Date("2026-01-01T00:00:00Z");
 const policy: CollectionPolicy = buildCollectionPolicy(settings, now);
@@ -44,6 +48,8 @@ describe("buildCollectionPolicy", () => {
       pollMaxDelayInMs: 15 * MINUTE,
       busyRetryDelayInMs: 5 * MINUTE,
       throttleDelayInMs: MINUTE,
+      // New collections wait for the action poller's wake-ups (batched status polling).
+      watched: true,
     });
   });
 
@@ -161,5 +167,21 @@ describe("startFreshExecution", () => {
   it(`hands over to a fresh execution after ${MAX_WAITS_PER_EXECUTION} waits`, () => {
     expect(startFreshExecution(MAX_WAITS_PER_EXECUTION - 1)).toBe(false);
     expect(startFreshExecution(MAX_WAITS_PER_EXECUTION)).toBe(true);
+  });
+});
+
+describe("watched collections", () => {
+  it("sleep on a fallback timer from 5 minutes, doubling to 2 hours, since the poller wakes them", () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map(watchedFallbackDelayInMs)).toEqual([5, 10, 20, 40, 80, 120, 120].map((m) => m * MINUTE));
+  });
+
+  it("are read by the poller every interval while something changes or runs, else less often up to the poll cap", () => {
+    const s = { pollMaxDelayInMs: 15 * MINUTE, actionPollIntervalInMs: 30_000 };
+    expect(nextPollRoundGapInMs(s, true, 8 * MINUTE)).toBe(30_000);
+    expect(nextPollRoundGapInMs(s, false, undefined)).toBe(30_000);
+    expect(nextPollRoundGapInMs(s, false, 30_000)).toBe(MINUTE);
+    expect(nextPollRoundGapInMs(s, false, 10 * MINUTE)).toBe(15 * MINUTE);
+    expect(actionPollSchedule(30_000)).toBe("*/30 * * * * *");
+    expect(actionPollSchedule(60_000)).toBe("0 * * * * *");
   });
 });

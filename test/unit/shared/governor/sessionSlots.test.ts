@@ -136,3 +136,28 @@ describe("session slots", () => {
     expect(storedDocument(store).sessions.map((s) => s.holder)).toEqual(["h1", "h3"]);
   });
 });
+
+describe("observeSessions (the batched status poll)", () => {
+  it("renews the leases of running sessions and releases final ones in one write", async () => {
+    const { governor, store } = slotsOnly();
+    await fill(governor, 3);
+    const before = governor.stats.writes;
+    expect(await governor.observeSessions({ renew: ["h1", "h2"], release: ["h3"] }, T0 + 15 * MINUTE)).toEqual({ kind: "observed" });
+    expect(governor.stats.writes - before).toBe(1);
+    const doc = storedDocument(store);
+    expect(doc.sessions.map((s) => s.holder).sort()).toEqual(["h1", "h2"]);
+    expect(doc.sessions.every((s) => s.until === T0 + 15 * MINUTE + LEASE)).toBe(true);
+    // Past the first lease the renewed holders still hold their slots.
+    expect(await governor.renewSession("h1", T0 + LEASE + 5 * MINUTE)).toMatchObject({ kind: "renewed", readmitted: false });
+  });
+
+  it("is idempotent and refuses an invalid holder without writing", async () => {
+    const { governor } = slotsOnly();
+    await fill(governor, 1);
+    await governor.observeSessions({ renew: [], release: ["h1"] }, T0);
+    const writes = governor.stats.writes;
+    await governor.observeSessions({ renew: [], release: ["h1"] }, T0);
+    expect(governor.stats.writes).toBe(writes);
+    expect(await governor.observeSessions({ renew: [""], release: [] }, T0)).toMatchObject({ kind: "refused", code: "InvalidHolder" });
+  });
+});
