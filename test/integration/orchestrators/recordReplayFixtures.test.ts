@@ -27,6 +27,9 @@ const MiB = 1024 * 1024;
 const RUN_SCRIPT: LiveResponseCommand = { type: "RunScript", params: [{ key: "ScriptName", value: "triage.ps1" }] };
 const GET_FILE: LiveResponseCommand = { type: "GetFile", params: [{ key: "Path", value: "C:\\Windows\\Temp\\triage.zip" }] };
 
+/** The generation of collectEvidence's yields these recordings capture (the file names of earlier ones have none). */
+const FIXTURE_GENERATION = "watched";
+
 const faults = new FaultInjector();
 const recording = process.env.RECORD_REPLAY_FIXTURES ? describe : describe.skip;
 
@@ -60,7 +63,9 @@ recording("record replay fixtures of collectEvidence", () => {
       executions: recorder.executionsOf(instanceIds),
     };
     // "wx": an existing fixture is never overwritten; it records code that instances in flight may still run.
-    writeFileSync(path.join(REPLAY_FIXTURE_DIR, `${fixture.orchestrator}.${name}.json`), formatFixture(fixture), { flag: "wx" });
+    // Each generation of the orchestrator's yields has its own tag: "watched" since batched status polling.
+    const file = `${fixture.orchestrator}.${FIXTURE_GENERATION}.${name}.json`;
+    writeFileSync(path.join(REPLAY_FIXTURE_DIR, file), formatFixture(fixture), { flag: "wx" });
     const events = fixture.executions.map((e) => e.history.length);
     console.log(`${name}: ${fixture.executions.length} executions, history events ${events.join("/")}`);
   }
