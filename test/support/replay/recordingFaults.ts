@@ -118,6 +118,9 @@ export class FaultInjector {
       },
       listMachines: (...a) => real.listMachines(...a),
       getAlert: (...a) => real.getAlert(...a),
+      // Calls no scenario faults: the library check before a submission, the manifest's action as returned.
+      ...(real.listLibraryFiles ? { listLibraryFiles: (...a) => real.listLibraryFiles!(...a) } : {}),
+      ...(real.getMachineActionAsReturned ? { getMachineActionAsReturned: (...a) => real.getMachineActionAsReturned!(...a) } : {}),
     };
   }
 
