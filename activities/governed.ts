@@ -43,10 +43,13 @@ export class Governed {
     return this.asThrottled(endpoint, await this.deps.governor.acquireRead(endpoint, this.time()));
   }
 
-  /** Right before POST runliveresponse: a session slot and a submission token for `holder`, or wait. */
-  async beforeSubmission(holder: string): Promise<Throttled | undefined> {
+  /**
+   * Right before POST runliveresponse: a session slot and a submission token for `holder`, or wait.
+   * `wakeable`: the holder is woken when a slot frees (a watched collection), so a wait for a slot is long.
+   */
+  async beforeSubmission(holder: string, options: { wakeable?: boolean } = {}): Promise<Throttled | undefined> {
     if (!this.deps.governor) return undefined;
-    return this.asThrottled("runLiveResponse", await this.deps.governor.acquireSubmission(holder, this.time()));
+    return this.asThrottled("runLiveResponse", await this.deps.governor.acquireSubmission(holder, this.time(), options));
   }
 
   /** After an MDE error: a 429 backs the whole tenant off `endpoint` by its Retry-After. */

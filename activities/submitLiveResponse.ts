@@ -79,7 +79,8 @@ export function createSubmitLiveResponse(deps: SubmitDeps) {
     if (existing) return reuse(existing);
     // Before the library check: the library listing (its own 100/min, 1,500/h budget) then runs only
     // for granted submissions, at most MDE_SUBMISSIONS_PER_MINUTE. A refusal gives the slot back.
-    const wait = await governed.beforeSubmission(holder);
+    // A watched collection is woken by the action poller when a slot frees: its wait for one is long.
+    const wait = await governed.beforeSubmission(holder, { wakeable: input.watchedBy !== undefined && deps.watch !== undefined });
     if (wait) return wait;
     let libraryFiles: LibraryFileCheck[] | undefined;
     if (usesLibrary) {

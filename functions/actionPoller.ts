@@ -9,7 +9,9 @@
  * timer covers a lost wake-up.
  *
  * The same round keeps the governor's session leases true: every action still pending or running
- * renews its holder's lease, every final one releases it, in one governor write each.
+ * renews its holder's lease, every final one releases it, in one governor write per page; and it
+ * wakes the collections at the head of the governor's queue for a session slot, as many as are free
+ * (they sleep until then instead of asking again every few minutes).
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import { durableFor, type DurableAccess, type DurableDeps } from "./durableAccess";
@@ -39,6 +41,8 @@ export interface PollRoundSummary {
   listCalls: number;
   read: number;
   woken: number;
+  /** Collections queued for a session slot, woken because one is free. */
+  slotWakes: number;
   removed: number;
   /** Why the round stopped early, if it did. */
   stoppedBy?: "governor" | "throttled" | "failed";
@@ -73,7 +77,15 @@ export async function pollWatchedActions(deps: ActionPollerDeps, durable: () => 
   const [entries, schedule] = await Promise.all([deps.watch.list(), deps.watch.readSchedule()]);
   const now = deps.now().getTime();
   const plan = planRound(entries, schedule, now, deps.collection);
-  const summary: PollRoundSummary = { watched: entries.length, listCalls: 0, read: 0, woken: 0, removed: 0, nextDueAtMs: plan.dueAtMs };
+  const summary: PollRoundSummary = {
+    watched: entries.length,
+    listCalls: 0,
+    read: 0,
+    woken: 0,
+    slotWakes: 0,
+    removed: 0,
+    nextDueAtMs: plan.dueAtMs,
+  };
   for (const entry of plan.expired) {
     await deps.watch.remove(entry.instanceId);
     summary.removed++;
@@ -145,17 +157,24 @@ async function readPage(
     const answer = await governor.observeSessions({ renew, release }, deps.now().getTime());
     // Not fatal: leases run out on their own, and the collections' own reads renew them too.
     if (answer.kind === "refused") log.warn("governor did not record the sessions the poll saw", { code: answer.code });
+    // Collections queued for a session slot sleep until woken: the head of the queue, as many as slots are free.
+    else for (const holder of answer.wake) if (await wakeHolder(durable, holder, { slotFree: true }, log)) summary.slotWakes++;
   }
   return undefined;
 }
 
 /** Raises ActionUpdated; an instance that is gone (terminated, purged) is skipped, its entry ends with its action. */
-async function wake(durable: () => DurableAccess, entry: WatchEntry, action: MachineAction, log: Logger): Promise<boolean> {
+function wake(durable: () => DurableAccess, entry: WatchEntry, action: MachineAction, log: Logger): Promise<boolean> {
+  return wakeHolder(durable, entry.instanceId, { actionId: action.id, status: action.status }, log);
+}
+
+/** ActionUpdated says "look again": at the action's copy, or at the governor for a session slot that freed. */
+async function wakeHolder(durable: () => DurableAccess, instanceId: string, payload: object, log: Logger): Promise<boolean> {
   try {
-    await durable().client.raiseEvent(entry.instanceId, ACTION_UPDATED_EVENT, { actionId: action.id, status: action.status });
+    await durable().client.raiseEvent(instanceId, ACTION_UPDATED_EVENT, payload);
     return true;
   } catch (e) {
-    log.warn("a watched collection could not be woken", { instanceId: entry.instanceId, detail: describeFailure(e) });
+    log.warn("a watched collection could not be woken", { instanceId, detail: describeFailure(e) });
     return false;
   }
 }

@@ -66,6 +66,7 @@ export function* submit(run: CollectionRun): Durable<Step> {
         rejection: answer,
       };
     case "deviceBusy":
+      progress.deviceWasBusy = true;
       return {
         done: false,
         delayInMs: busyRetryDelayInMs(policy, progress.busyStreak++),
@@ -83,7 +84,7 @@ function accept(run: CollectionRun, action: MachineAction): void {
   const { progress } = run;
   progress.action = action;
   progress.pollsInStatus = 0;
-  const actionDeadline = actionDeadlineOf(run.input.policy, run.context.df.currentUtcDateTime);
+  const actionDeadline = actionDeadlineOf(run.input.policy, run.context.df.currentUtcDateTime, progress.deviceWasBusy);
   if (actionDeadline) progress.actionDeadline = actionDeadline;
   logOnce(run, "live response submitted", { actionId: action.id });
 }

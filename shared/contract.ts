@@ -16,7 +16,10 @@ export type { ChunkedCopyState };
 export const COLLECT_EVIDENCE_ORCHESTRATOR = "collectEvidence";
 /** The external event the cancel endpoint raises. */
 export const CANCEL_EVENT = "CancelCollection";
-/** Raised by the action poller (functions/actionPoller.ts) when a watched collection's action changed. */
+/**
+ * Raised by the action poller (functions/actionPoller.ts) on a watched collection: its action
+ * changed, or a session slot it queues for is free. Either way: look again.
+ */
 export const ACTION_UPDATED_EVENT = "ActionUpdated";
 
 // ---- Input: resolved by the trigger, so the orchestrator reads no settings and a changed setting never alters a replay.
@@ -159,6 +162,8 @@ export interface CollectionProgress {
   submitAttempts: number;
   /** Submissions in a row that found the device busy with another session (drives their backoff). */
   busyStreak: number;
+  /** A submission found the device busy with another session (watched collections: the action then gets its own window). */
+  deviceWasBusy?: true;
   action?: MachineAction;
   /** ISO 8601: the accepted action's own deadline (acceptance + the policy's action window). */
   actionDeadline?: string;

@@ -105,8 +105,15 @@ export function deadlineOf(policy: CollectionPolicy, progress: CollectionProgres
   return new Date(progress.actionDeadline ?? policy.deadline);
 }
 
-/** The accepted action's own deadline (ISO 8601), so time spent waiting for a busy device does not eat MDE's queue window. */
-export function actionDeadlineOf(policy: CollectionPolicy, acceptedAt: Date): string | undefined {
+/**
+ * The accepted action's own deadline (ISO 8601), so time spent waiting for a busy device does not eat
+ * MDE's queue window. A watched collection (policy.watched) gets it only after its device was busy:
+ * time spent queued for one of the tenant's session slots does count, so a device that never comes
+ * online ends at the request's deadline instead of holding a slot for a whole queue window more.
+ * Undefined: the policy's deadline stands.
+ */
+export function actionDeadlineOf(policy: CollectionPolicy, acceptedAt: Date, deviceWasBusy = false): string | undefined {
+  if (policy.watched && !deviceWasBusy) return undefined;
   return policy.actionWindowInMs ? new Date(acceptedAt.getTime() + policy.actionWindowInMs).toISOString() : undefined;
 }
 

@@ -19,7 +19,7 @@ import {
   type ReadEndpoint,
 } from "./governorDocument";
 import type { GovernorLimits } from "./governorLimits";
-import { decideRead, decideRelease, decideRenewal, decideSubmission, decideThrottled, type Decision } from "./governorRules";
+import { decideRead, decideRelease, decideRenewal, decideSubmission, decideThrottled, headWaiters, type Decision } from "./governorRules";
 import type { GovernorStore } from "./governorStore";
 import { THROTTLE_FALLBACK_DELAY_IN_MS } from "../timing";
 
@@ -78,10 +78,10 @@ export class Governor {
    * Before POST runliveresponse: granted (a slot is held and the submission counted), or wait. The
    * holder is the orchestration instance id; asking again is idempotent (same slot, same reservation).
    */
-  async acquireSubmission(holder: string, now: number): Promise<GovernorAnswer> {
+  async acquireSubmission(holder: string, now: number, options: { wakeable?: boolean } = {}): Promise<GovernorAnswer> {
     const invalid = this.invalidHolder(holder);
     if (invalid) return invalid;
-    return this.transact(now, (doc) => decideSubmission(doc, holder, now, this.limits));
+    return this.transact(now, (doc) => decideSubmission(doc, holder, now, this.limits, options));
   }
 
   /** From each status poll: the lease runs another lease period from `now`. */
@@ -100,17 +100,21 @@ export class Governor {
 
   /**
    * What one batched status poll saw, in one write: sessions still pending or running in MDE keep
-   * (or regain) their slots for another lease, final ones give them back. Idempotent.
+   * (or regain) their slots for another lease, final ones give them back. Idempotent. The answer
+   * names the waiters at the head of the queue that the free slots could take now: the caller wakes them.
    */
-  async observeSessions(sessions: { renew: string[]; release: string[] }, now: number): Promise<{ kind: "observed" } | GovernorRefusal> {
+  async observeSessions(
+    sessions: { renew: string[]; release: string[] },
+    now: number,
+  ): Promise<{ kind: "observed"; wake: string[] } | GovernorRefusal> {
     const holders = [...sessions.renew, ...sessions.release];
     const invalid = holders.map((h) => this.invalidHolder(h)).find((r) => r !== undefined);
     if (invalid) return invalid;
-    return this.transact(now, (doc): Decision<{ kind: "observed" }> => {
+    return this.transact(now, (doc): Decision<{ kind: "observed"; wake: string[] }> => {
       let changed = false;
       for (const holder of sessions.release) changed = decideRelease(doc, holder).changed || changed;
       for (const holder of sessions.renew) changed = decideRenewal(doc, holder, now, this.limits).changed || changed;
-      return { answer: { kind: "observed" }, changed };
+      return { answer: { kind: "observed", wake: headWaiters(doc, this.limits) }, changed };
     });
   }
 

@@ -35,6 +35,11 @@ export interface GovernorLimits {
   maxReservations: number;
   /** No wait answered is longer (a holder re-asks, which also renews its lease). Shorter than the lease. */
   maxWaitMs: number;
+  /**
+   * The wait for a slot of a holder that is woken when one frees (the action poller wakes the head of
+   * the queue): this is only its fallback, so hundreds of queued collections do not re-ask every few minutes.
+   */
+  wakeableSlotWaitMs: number;
   /** An orchestration instance id is far shorter; longer holder ids are refused so the document stays small. */
   maxHolderLength: number;
 }
@@ -48,6 +53,7 @@ export const GOVERNOR_TIMING = {
   waiterGraceMs: 30_000,
   maxWaiters: 1_000,
   maxWaitMs: 10 * 60_000,
+  wakeableSlotWaitMs: 2 * 60 * 60_000,
   maxHolderLength: 200,
 } as const;
 

@@ -21,13 +21,20 @@ export interface Decision<A> {
  * reservation: the earliest instant with room after every earlier reservation; it keeps its slot
  * meanwhile, and coming back at or after that instant (within the grace) it is let through.
  */
-export function decideSubmission(doc: GovernorDocument, holder: string, now: number, limits: GovernorLimits): Decision<GovernorAnswer> {
+export function decideSubmission(
+  doc: GovernorDocument,
+  holder: string,
+  now: number,
+  limits: GovernorLimits,
+  options: { wakeable?: boolean } = {},
+): Decision<GovernorAnswer> {
   const slot = takeSlot(doc, holder, now, limits);
   if ("waiting" in slot) {
     if (!slot.queued && doc.sessionWaiters.length >= limits.maxWaiters) {
       return { answer: queueFull("the queue for session slots is full", limits.maxSlotRecheckMs), changed: false };
     }
-    const waitMs = slotWaitMs(doc, slot.rank, now, limits);
+    // A wakeable holder keeps its place while it sleeps: the poller wakes it when its turn comes.
+    const waitMs = options.wakeable ? limits.wakeableSlotWaitMs : slotWaitMs(doc, slot.rank, now, limits);
     queueForSlot(doc, holder, now + waitMs + limits.waiterGraceMs);
     return { answer: { kind: "wait", waitMs, reason: "sessionSlot" }, changed: true };
   }
@@ -78,6 +85,12 @@ export function decideRenewal(doc: GovernorDocument, holder: string, now: number
   const until = now + limits.sessionLeaseMs;
   doc.sessions.push({ holder, until });
   return { answer: { kind: "renewed", until, readmitted: true }, changed: true };
+}
+
+/** The waiters at the head of the queue that a free slot could take now, in arrival order. */
+export function headWaiters(doc: GovernorDocument, limits: GovernorLimits): string[] {
+  const free = Math.max(0, limits.maxSessions - doc.sessions.length);
+  return doc.sessionWaiters.slice(0, free).map((w) => w.holder);
 }
 
 /** Idempotent: releasing twice, or what was never held, changes nothing. */

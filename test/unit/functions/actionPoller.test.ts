@@ -98,7 +98,7 @@ function setup(now = T0) {
     }) as unknown as DurableAccess;
   const governor = {
     acquireRead: jest.fn(async () => ({ kind: "granted" as const })),
-    observeSessions: jest.fn(async () => ({ kind: "observed" as const })),
+    observeSessions: jest.fn(async () => ({ kind: "observed" as const, wake: [] as string[] })),
     reportThrottled: jest.fn(async () => ({ kind: "backedOff" as const, until: 0 })),
   };
   const deps: ActionPollerDeps = {
@@ -139,6 +139,16 @@ describe("the action poller's round", () => {
     const observed = s.governor.observeSessions.mock.calls.map((c) => (c as unknown[])[0] as { renew: string[]; release: string[] });
     expect(observed.flatMap((o) => o.release)).toEqual(["collect-8"]);
     expect(observed.flatMap((o) => o.renew)).toHaveLength(59);
+  });
+
+  it("wakes the collections the governor names at the head of its queue for a session slot", async () => {
+    const s = setup();
+    await s.watch(1, action(1, "Pending"));
+    s.mdeActions.set(guid(1), action(1, "Succeeded"));
+    s.governor.observeSessions.mockResolvedValueOnce({ kind: "observed", wake: ["queued-1", "queued-2"] });
+    const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
+    expect(summary.slotWakes).toBe(2);
+    expect(s.raised.map((r) => r.instanceId)).toEqual(["collect-1", "queued-1", "queued-2"]);
   });
 
   it("asks the governor before each list call and calls nothing when it says wait", async () => {

@@ -75,9 +75,16 @@ describe("deadlines", () => {
     expect(deadlineOf(policy, progress({ actionDeadline: "2026-01-05T00:00:00.000Z" }))).toEqual(new Date("2026-01-05T00:00:00Z"));
   });
 
-  it("gives an accepted action the whole window from its acceptance, unless the policy has no window", () => {
-    expect(actionDeadlineOf(policy, new Date("2026-01-02T00:00:00Z"))).toBe("2026-01-05T01:00:00.000Z");
-    expect(actionDeadlineOf({ ...policy, actionWindowInMs: undefined }, now)).toBeUndefined();
+  it("gives an accepted action the whole window from its acceptance, unless the policy has no window (collections started before batched polling)", () => {
+    const before = { ...policy, watched: undefined };
+    expect(actionDeadlineOf(before, new Date("2026-01-02T00:00:00Z"))).toBe("2026-01-05T01:00:00.000Z");
+    expect(actionDeadlineOf({ ...before, actionWindowInMs: undefined }, now)).toBeUndefined();
+  });
+
+  it("gives a watched collection's action its own window only after its device was busy: a wait for a tenant slot counts", () => {
+    const watched = { ...policy, watched: true as const };
+    expect(actionDeadlineOf(watched, new Date("2026-01-02T00:00:00Z"))).toBeUndefined();
+    expect(actionDeadlineOf(watched, new Date("2026-01-02T00:00:00Z"), true)).toBe("2026-01-05T01:00:00.000Z");
   });
 
   it("looks for a lost submission among actions created from five minutes before the start", () => {

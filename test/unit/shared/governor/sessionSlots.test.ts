@@ -142,7 +142,10 @@ describe("observeSessions (the batched status poll)", () => {
     const { governor, store } = slotsOnly();
     await fill(governor, 3);
     const before = governor.stats.writes;
-    expect(await governor.observeSessions({ renew: ["h1", "h2"], release: ["h3"] }, T0 + 15 * MINUTE)).toEqual({ kind: "observed" });
+    expect(await governor.observeSessions({ renew: ["h1", "h2"], release: ["h3"] }, T0 + 15 * MINUTE)).toEqual({
+      kind: "observed",
+      wake: [],
+    });
     expect(governor.stats.writes - before).toBe(1);
     const doc = storedDocument(store);
     expect(doc.sessions.map((s) => s.holder).sort()).toEqual(["h1", "h2"]);
@@ -159,5 +162,19 @@ describe("observeSessions (the batched status poll)", () => {
     await governor.observeSessions({ renew: [], release: ["h1"] }, T0);
     expect(governor.stats.writes).toBe(writes);
     expect(await governor.observeSessions({ renew: [""], release: [] }, T0)).toMatchObject({ kind: "refused", code: "InvalidHolder" });
+  });
+});
+
+describe("wakeable waiters (collections the action poller wakes)", () => {
+  it("sleep long in the queue, keep their place, and are named to be woken when slots free, in arrival order", async () => {
+    const { governor } = slotsOnly();
+    await fill(governor, 25);
+    const answers = [];
+    for (const h of ["w1", "w2", "w3"]) answers.push(await governor.acquireSubmission(h, T0 + SECOND, { wakeable: true }));
+    expect(answers.every((a) => a.kind === "wait" && a.reason === "sessionSlot" && a.waitMs === 2 * 60 * MINUTE)).toBe(true);
+    // An hour later (far past a plain waiter's re-check) two sessions end: the first two waiters are named.
+    const observed = await governor.observeSessions({ renew: holders(3, 25), release: ["h1", "h2"] }, T0 + 60 * MINUTE);
+    expect(observed).toEqual({ kind: "observed", wake: ["w1", "w2"] });
+    expect(await governor.acquireSubmission("w2", T0 + 60 * MINUTE + SECOND, { wakeable: true })).toMatchObject({ kind: "granted" });
   });
 });
