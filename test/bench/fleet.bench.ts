@@ -59,11 +59,21 @@ const minutes = (ms: number) => `${(ms / MINUTE).toFixed(1)} min`;
 
 async function runFleet(n: number): Promise<string[]> {
   const devices = Array.from({ length: n }, (_, i) => machine({ onlineAfterMs: onlineAfter(i, n), commandDurationMs: COMMAND_MS }));
+  const lone = machine({ onlineAfterMs: 0, commandDurationMs: COMMAND_MS });
   const h: CollectorHarness = await startCollectorHarness({
-    machines: devices,
+    machines: [lone, ...devices],
     settings: { COLLECTIONS_MAX_IN_FLIGHT: String(n), COLLECTIONS_MAX_IN_FLIGHT_PER_CALLER: String(n), ...BENCH_SETTINGS },
   });
   try {
+    // A lone collection first, in the same process (the app registers its functions once per process): the yardstick
+    // for the fleet's calls per device. Its calls, 429s and episodes are taken off the fleet's below.
+    const loneStart = await h.start({ machineId: lone.machineId, commands });
+    await h.finish((loneStart.jsonBody as { id: string }).id);
+    const loneSim = structuredClone(h.simulator.stats());
+    const loneEngine = h.engine.stats();
+    const loneCalls = Object.fromEntries(Object.entries(loneSim.calls).filter(([, v]) => v > 0));
+    const loneTotal = Object.values(loneSim.calls).reduce((a, b) => a + b, 0);
+
     const wallStart = performance.now();
     const cpuStart = process.cpuUsage();
     const startedAt = h.clock.now().getTime();
@@ -101,20 +111,30 @@ async function runFleet(n: number): Promise<string[]> {
     const delays = delaysOf(() => true);
     const onlineDelays = delaysOf((i) => devices[i]!.onlineAfterMs === 0);
 
-    const sim = h.simulator.stats();
+    const total = h.simulator.stats();
+    const sim = {
+      calls: Object.fromEntries(
+        Object.entries(total.calls).map(([k, v]) => [k, v - (loneSim.calls[k as keyof typeof loneSim.calls] ?? 0)]),
+      ),
+      throttled: Object.fromEntries(
+        Object.entries(total.throttled).map(([k, v]) => [k, v - (loneSim.throttled[k as keyof typeof loneSim.throttled] ?? 0)]),
+      ),
+      tooManyRequests: total.tooManyRequests - loneSim.tooManyRequests,
+    };
     const calls = Object.fromEntries(
       Object.entries(sim.calls)
         .filter(([, v]) => v > 0)
         .map(([k, v]) => [k, +(v / n).toFixed(2)]),
     );
     const totalPerDevice = Object.values(sim.calls).reduce((a, b) => a + b, 0) / n;
-    const engine = h.engine.stats();
+    const all = h.engine.stats();
+    const engine = { ...all, episodes: all.episodes - loneEngine.episodes, executions: all.executions - loneEngine.executions };
     const peakRss = process.resourceUsage().maxRSS / 1024;
     return [
       `fleet ${n} devices (${MIX}): outcomes ${JSON.stringify(outcomes)}`,
       `  makespan ${minutes(makespan)} / lower bound ${minutes(bound)} = ratio ${(makespan / bound).toFixed(2)}`,
       `  429s ${sim.tooManyRequests} ${JSON.stringify(Object.fromEntries(Object.entries(sim.throttled).filter(([, v]) => v > 0)))}`,
-      `  MDE calls per device ${totalPerDevice.toFixed(1)} ${JSON.stringify(calls)}`,
+      `  MDE calls per device ${totalPerDevice.toFixed(1)} ${JSON.stringify(calls)}; a lone collection's ${loneTotal} ${JSON.stringify(loneCalls)}: ratio ${(totalPerDevice / loneTotal).toFixed(2)}`,
       `  detection delay (completed devices: ${delays.length}) p50 ${minutes(quantile(delays, 0.5))}, p95 ${minutes(quantile(delays, 0.95))}, max ${minutes(delays.at(-1) ?? NaN)}; online now (${onlineDelays.length}): p50 ${minutes(quantile(onlineDelays, 0.5))}, p95 ${minutes(quantile(onlineDelays, 0.95))}, max ${minutes(onlineDelays.at(-1) ?? NaN)}`,
       `  largest history per execution ${engine.maxHistoryEventsPerExecution} events; episodes replayed ${engine.episodes} (${(engine.episodes / n).toFixed(1)} per collection); executions ${engine.executions}`,
       `  CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${((cpu.user + cpu.system) / 1e3 / n).toFixed(0)} ms per collection); wall ${(wallMs / 1000).toFixed(1)} s; peak RSS ${peakRss.toFixed(0)} MiB`,
