@@ -11,7 +11,7 @@
  * believe they are the first.
  */
 import type { ContainerClient } from "@azure/storage-blob";
-import { readBlobText } from "../shared/blobText";
+import { readBlobText, uploadJsonBlob } from "../shared/blobText";
 import { storageStatusOf as statusOf, storageCodeOf as codeOf } from "../shared/storageErrors";
 
 export type SubmissionState = "inFlight" | "resolved";
@@ -41,18 +41,8 @@ export function submissionRecordName(instanceId: string): string {
 
 /** Records in `container`, created on first write when missing (local runs; in Azure the template creates it). */
 export function blobSubmissionRecords(container: ContainerClient): SubmissionRecords {
-  const upload = async (instanceId: string, body: object, conditions: { ifNoneMatch?: string; ifMatch?: string }) => {
-    const text = JSON.stringify(body);
-    const blob = container.getBlockBlobClient(submissionRecordName(instanceId));
-    const send = () => blob.upload(text, Buffer.byteLength(text), { conditions, blobHTTPHeaders: { blobContentType: "application/json" } });
-    try {
-      await send();
-    } catch (e) {
-      if (codeOf(e) !== "ContainerNotFound") throw e;
-      await container.createIfNotExists();
-      await send();
-    }
-  };
+  const upload = (instanceId: string, body: object, conditions: { ifNoneMatch?: string; ifMatch?: string }) =>
+    uploadJsonBlob(container, submissionRecordName(instanceId), JSON.stringify(body), { conditions });
   return {
     async read(instanceId) {
       try {

@@ -9,7 +9,7 @@
  */
 import type { ContainerClient } from "@azure/storage-blob";
 import { isFinalActionStatus, type MachineAction } from "../mde/models";
-import { readBlobText } from "../blobText";
+import { readBlobText, uploadJsonBlob } from "../blobText";
 import type { Logger } from "../log";
 import { describeFailure } from "../publicMessage";
 import { storageCodeOf, storageStatusOf } from "../storageErrors";
@@ -118,8 +118,7 @@ export function blobWatchStore(container: ContainerClient, pollIntervalInMs: num
         readAtMs,
       });
       writes++;
-      const blob = container.getBlockBlobClient(watchEntryName(instanceId));
-      await uploadJson(container, blob.name, text, metadata);
+      await uploadJsonBlob(container, watchEntryName(instanceId), text, { metadata });
     },
     async readSchedule() {
       try {
@@ -132,7 +131,7 @@ export function blobWatchStore(container: ContainerClient, pollIntervalInMs: num
       }
     },
     async writeSchedule(schedule) {
-      await uploadJson(container, SCHEDULE_NAME, JSON.stringify(schedule));
+      await uploadJsonBlob(container, SCHEDULE_NAME, JSON.stringify(schedule));
     },
     async remove(instanceId) {
       await container.getBlobClient(watchEntryName(instanceId)).deleteIfExists();
@@ -142,18 +141,6 @@ export function blobWatchStore(container: ContainerClient, pollIntervalInMs: num
 
 /** The poller's schedule, beside (not inside) the listed prefix. */
 const SCHEDULE_NAME = "watch-schedule.json";
-
-async function uploadJson(container: ContainerClient, name: string, text: string, metadata?: Record<string, string>): Promise<void> {
-  const blob = container.getBlockBlobClient(name);
-  const send = () => blob.upload(text, Buffer.byteLength(text), { metadata, blobHTTPHeaders: { blobContentType: "application/json" } });
-  try {
-    await send();
-  } catch (e) {
-    if (storageCodeOf(e) !== "ContainerNotFound") throw e;
-    await container.createIfNotExists();
-    await send();
-  }
-}
 
 function parseSchedule(text: string): PollSchedule | undefined {
   try {

@@ -14,6 +14,7 @@ import { silentLogger } from "../../../shared/log";
 import type { MdeApi } from "../../../shared/mde/api";
 import type { MachineAction } from "../../../shared/mde/models";
 import { WATCH_LIST_MAX_SKIP_IN_MS } from "../../../shared/timing";
+import { machineAction } from "../../support/fakes";
 
 const ACTION_POLL_INTERVAL_IN_MS = 30_000;
 
@@ -22,24 +23,14 @@ const MINUTE = 60_000;
 const guid = (i: number) => `${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`;
 
 function action(i: number, status: MachineAction["status"], commandStatus = status === "Pending" ? "Created" : status): MachineAction {
-  return {
+  return machineAction({
     id: guid(i),
-    type: "LiveResponse",
     status,
-    machineId: "m",
-    computerDnsName: null,
-    requestor: null,
     requestorComment: `collect [collector:collect-${i}]`,
-    creationDateTimeUtc: null,
-    lastUpdateDateTimeUtc: null,
-    errorHResult: null,
-    cancellationRequestor: null,
-    cancellationComment: null,
-    cancellationDateTimeUtc: null,
     commands: [
       { index: 0, type: "GetFile", params: [], commandStatus: commandStatus as never, errors: [], startTime: null, endTime: null },
     ],
-  };
+  });
 }
 
 /** The watch list in memory, as the blob store keeps it. */
