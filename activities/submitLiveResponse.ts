@@ -72,6 +72,7 @@ export function createSubmitLiveResponse(deps: SubmitDeps) {
     const reuse = async (action: MachineAction): Promise<SubmitOutput> => {
       log.info("reusing the action an earlier attempt created", { actionId: action.id });
       await resolveRecord(deps, holder, "submitted", log, action.id);
+      await watchAccepted(deps, input, action, now(), log);
       // Already on MDE's side: record what the library holds now, but nothing is left to refuse.
       const libraryFiles = usesLibrary ? await observeLibrary(deps, input, reviewed, now, log) : undefined;
       return { kind: "submitted", action, reused: true, ...(libraryFiles ? { libraryFiles } : {}) };

@@ -222,12 +222,6 @@ export class DurableEngine {
   }
 
   /**
-   * Runs all ready work; when nothing is runnable, moves the virtual clock to the earliest
-   * pending timer and fires it; returns when nothing is left, `until` holds, or the time limit
-   * is reached. With a wall clock it sleeps until timers are due instead (do not combine with start()).
-   * @throws Error after `maxSteps` steps (an orchestration that never settles)
-   */
-  /**
    * Work that runs every `intervalMs` of virtual time while orchestrations wait on timers, as a
    * timer trigger would in the host (the harness registers the action poller this way). It never
    * keeps an otherwise idle engine running. Virtual clock only: on the wall clock the devhost's
@@ -252,6 +246,12 @@ export class DurableEngine {
     return true;
   }
 
+  /**
+   * Runs all ready work; when nothing is runnable, moves the virtual clock to the earliest
+   * pending timer and fires it; returns when nothing is left, `until` holds, or the time limit
+   * is reached. With a wall clock it sleeps until timers are due instead (do not combine with start()).
+   * @throws Error after `maxSteps` steps (an orchestration that never settles)
+   */
   async runUntilIdle(options: RunOptions = {}): Promise<void> {
     const limitMs = options.maxVirtualTimeMs === undefined ? Infinity : this.clock.now().getTime() + options.maxVirtualTimeMs;
     const maxSteps = options.maxSteps ?? 100_000;

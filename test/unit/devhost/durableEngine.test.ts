@@ -65,6 +65,22 @@ describe("DurableEngine on a virtual clock", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it("runs periodic work at its interval while a timer is pending, and never keeps an idle engine running", async () => {
+    const { engine, clock } = setup();
+    const ticks: string[] = [];
+    engine.addPeriodicWork(60 * 60 * 1000, async () => {
+      ticks.push(clock.now().toISOString());
+    });
+    await engine.runUntilIdle();
+    expect(ticks).toEqual([]);
+    const id = await engine.startNew("toyTimer", { input: { delayMs: 3 * 60 * 60 * 1000 } });
+    await engine.waitForCompletion(id);
+    // 09:00 and 10:00 before the timer at 11:00; the tick due at 11:00 runs before the timer fires.
+    expect(ticks).toEqual(["2026-03-01T09:00:00.000Z", "2026-03-01T10:00:00.000Z", "2026-03-01T11:00:00.000Z"]);
+    await engine.runUntilIdle();
+    expect(ticks).toHaveLength(3);
+  });
+
   it("splits a 10-day timer into parts no longer than 6 days", async () => {
     const { engine } = setup();
     const id = await engine.startNew("toyLongTimer");
