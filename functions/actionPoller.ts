@@ -15,6 +15,7 @@
  */
 import type { InvocationContext, Timer } from "@azure/functions";
 import { durableFor, type DurableAccess, type DurableDeps } from "./durableAccess";
+import { TERMINAL_RUNTIME_STATUSES } from "./http";
 import type { GovernorPort } from "../activities/governed";
 import { ACTION_UPDATED_EVENT } from "../shared/contract";
 import type { CollectionSettings } from "../shared/config";
@@ -30,7 +31,7 @@ import { ACTION_POLL_PAGE_SIZE, WATCH_LIST_MAX_SKIP_IN_MS } from "../shared/timi
 export interface ActionPollerDeps extends DurableDeps {
   mde: Pick<MdeApi, "listMachineActions">;
   watch: WatchStore;
-  governor?: Pick<GovernorPort, "acquireRead" | "observeSessions" | "reportThrottled">;
+  governor?: Pick<GovernorPort, "acquireRead" | "observeSessions" | "reportThrottled" | "releaseSession">;
   collection: Pick<CollectionSettings, "pollMaxDelayInMs" | "actionPollIntervalInMs">;
   now: () => Date;
 }
@@ -43,6 +44,8 @@ export interface PollRoundSummary {
   woken: number;
   /** Collections queued for a session slot, woken because one is free. */
   slotWakes: number;
+  /** Queued collections that were gone when their turn came, taken out of the queue. */
+  slotQueueLeft: number;
   removed: number;
   /** Why the round stopped early, if it did. */
   stoppedBy?: "governor" | "throttled" | "failed";
@@ -83,6 +86,7 @@ export async function pollWatchedActions(deps: ActionPollerDeps, durable: () => 
     read: 0,
     woken: 0,
     slotWakes: 0,
+    slotQueueLeft: 0,
     removed: 0,
     nextDueAtMs: plan.dueAtMs,
   };
@@ -158,7 +162,7 @@ async function readPage(
     // Not fatal: leases run out on their own, and the collections' own reads renew them too.
     if (answer.kind === "refused") log.warn("governor did not record the sessions the poll saw", { code: answer.code });
     // Collections queued for a session slot sleep until woken: the head of the queue, as many as slots are free.
-    else for (const holder of answer.wake) if (await wakeHolder(durable, holder, { slotFree: true }, log)) summary.slotWakes++;
+    else for (const holder of answer.wake) await wakeForSlot(governor, durable, holder, deps.now().getTime(), log, summary);
   }
   return undefined;
 }
@@ -166,6 +170,31 @@ async function readPage(
 /** Raises ActionUpdated; an instance that is gone (terminated, purged) is skipped, its entry ends with its action. */
 function wake(durable: () => DurableAccess, entry: WatchEntry, action: MachineAction, log: Logger): Promise<boolean> {
   return wakeHolder(durable, entry.instanceId, { actionId: action.id, status: action.status }, log);
+}
+
+/**
+ * Wakes a collection at the head of the slot queue. One that is gone (terminated, purged) leaves the
+ * queue: otherwise it would stand at the head, and be named again each round, until its place expired.
+ */
+async function wakeForSlot(
+  governor: NonNullable<ActionPollerDeps["governor"]>,
+  durable: () => DurableAccess,
+  holder: string,
+  now: number,
+  log: Logger,
+  summary: PollRoundSummary,
+): Promise<void> {
+  if (await wakeHolder(durable, holder, { slotFree: true }, log)) {
+    summary.slotWakes++;
+    return;
+  }
+  const status = await durable()
+    .findStatus(holder)
+    .catch(() => null);
+  // null: Durable could not say; the holder keeps its place.
+  if (status === null || (status !== undefined && !TERMINAL_RUNTIME_STATUSES.includes(String(status.runtimeStatus)))) return;
+  await governor.releaseSession(holder, now);
+  summary.slotQueueLeft++;
 }
 
 /** ActionUpdated says "look again": at the action's copy, or at the governor for a session slot that freed. */

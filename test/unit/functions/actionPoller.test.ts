@@ -79,18 +79,27 @@ function setup(now = T0) {
   };
   const store = new MemoryWatchStore();
   const raised: { instanceId: string; name: string }[] = [];
+  /** Instances Durable no longer runs (raising an event on them fails), by runtime status; undefined: purged. */
+  const gone = new Map<string, string | undefined>();
   const durable = () =>
     ({
       client: {
         raiseEvent: async (instanceId: string, name: string) => {
+          if (gone.has(instanceId)) throw new Error(`instance ${instanceId} is not running`);
           raised.push({ instanceId, name });
         },
+      },
+      findStatus: async (instanceId: string) => {
+        if (!gone.has(instanceId)) return { runtimeStatus: "Running" };
+        const runtimeStatus = gone.get(instanceId);
+        return runtimeStatus === undefined ? undefined : { runtimeStatus };
       },
     }) as unknown as DurableAccess;
   const governor = {
     acquireRead: jest.fn(async () => ({ kind: "granted" as const })),
     observeSessions: jest.fn(async () => ({ kind: "observed" as const, wake: [] as string[] })),
     reportThrottled: jest.fn(async () => ({ kind: "backedOff" as const, until: 0 })),
+    releaseSession: jest.fn(async () => ({ kind: "released" as const, held: true })),
   };
   const deps: ActionPollerDeps = {
     mde,
@@ -105,7 +114,7 @@ function setup(now = T0) {
     mdeActions.set(a.id, a);
     await store.write(`collect-${i}`, a, clock.now - MINUTE);
   };
-  return { clock, mde, mdeActions, listCalls, store, raised, governor, deps, watch, durable };
+  return { clock, mde, mdeActions, listCalls, store, raised, gone, governor, deps, watch, durable };
 }
 
 const context = { invocationId: "i", log: () => undefined, warn: () => undefined, error: () => undefined } as unknown as InvocationContext;
@@ -140,6 +149,30 @@ describe("the action poller's round", () => {
     const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
     expect(summary.slotWakes).toBe(2);
     expect(s.raised.map((r) => r.instanceId)).toEqual(["collect-1", "queued-1", "queued-2"]);
+  });
+
+  it("takes a queued collection that is gone out of the slot queue, so it does not stand at the head for hours", async () => {
+    const s = setup();
+    await s.watch(1, action(1, "Pending"));
+    s.mdeActions.set(guid(1), action(1, "Succeeded"));
+    s.gone.set("terminated-1", "Terminated");
+    s.gone.set("purged-1", undefined);
+    s.governor.observeSessions.mockResolvedValueOnce({ kind: "observed", wake: ["terminated-1", "purged-1", "queued-2"] });
+    const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
+    expect(summary).toMatchObject({ slotWakes: 1, slotQueueLeft: 2 });
+    expect(s.governor.releaseSession.mock.calls.map((c) => (c as unknown[])[0])).toEqual(["terminated-1", "purged-1"]);
+    expect(s.raised.map((r) => r.instanceId)).toEqual(["collect-1", "queued-2"]);
+  });
+
+  it("keeps the place of a queued collection that could not be woken but still runs", async () => {
+    const s = setup();
+    await s.watch(1, action(1, "Pending"));
+    s.mdeActions.set(guid(1), action(1, "Succeeded"));
+    s.gone.set("flaky-1", "Running");
+    s.governor.observeSessions.mockResolvedValueOnce({ kind: "observed", wake: ["flaky-1"] });
+    const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
+    expect(summary).toMatchObject({ slotWakes: 0, slotQueueLeft: 0 });
+    expect(s.governor.releaseSession).not.toHaveBeenCalled();
   });
 
   it("asks the governor before each list call and calls nothing when it says wait", async () => {
