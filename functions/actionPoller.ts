@@ -67,7 +67,8 @@ export function createActionPoller(deps: ActionPollerDeps) {
       const summary = await pollWatchedActions(deps, () => durableFor(deps, context), log);
       idle = { nextDueAtMs: summary.nextDueAtMs, listedAtMs: now, writes: deps.watch.localWrites() };
       const { nextDueAtMs: _next, ...figures } = summary;
-      if (summary.listCalls > 0 || summary.removed > 0) log.info("watched actions polled", figures);
+      const didSomething = summary.listCalls + summary.removed + summary.slotWakes + summary.slotQueueLeft > 0;
+      if (didSomething) log.info("watched actions polled", figures);
     } catch (e) {
       // The watch list could not be read: nothing changed, the next round starts from the same place.
       log.error("action poll failed", { reason: "Unexpected", detail: describeFailure(e) });
@@ -94,8 +95,11 @@ export async function pollWatchedActions(deps: ActionPollerDeps, durable: () => 
     await deps.watch.remove(entry.instanceId);
     summary.removed++;
   }
-  if (plan.pages.length === 0) return summary;
-  const round = { changed: false, running: false, hadNew: hadNewEntries(entries, schedule) };
+  const round = { changed: false, running: false, observed: false, hadNew: hadNewEntries(entries, schedule) };
+  if (plan.pages.length === 0) {
+    await wakeQueuedForSlots(deps, durable, log, summary);
+    return summary;
+  }
   for (const page of plan.pages) {
     const stopped = await readPage(deps, page, now, durable, log, summary, round);
     if (stopped) {
@@ -105,6 +109,7 @@ export async function pollWatchedActions(deps: ActionPollerDeps, durable: () => 
       return summary;
     }
   }
+  if (!round.observed) await wakeQueuedForSlots(deps, durable, log, summary);
   const next = nextSchedule(schedule, round, now, deps.collection);
   // Written last: a copy is confirmed unchanged only once every page was read.
   await deps.watch.writeSchedule(next);
@@ -119,7 +124,7 @@ async function readPage(
   durable: () => DurableAccess,
   log: Logger,
   summary: PollRoundSummary,
-  round: { changed: boolean; running: boolean },
+  round: { changed: boolean; running: boolean; observed: boolean },
 ): Promise<PollRoundSummary["stoppedBy"]> {
   const { governor } = deps;
   if (governor) {
@@ -158,13 +163,35 @@ async function readPage(
     if (await wake(durable, entry, action, log)) summary.woken++;
   }
   if (governor && (renew.length > 0 || release.length > 0)) {
-    const answer = await governor.observeSessions({ renew, release }, deps.now().getTime());
-    // Not fatal: leases run out on their own, and the collections' own reads renew them too.
-    if (answer.kind === "refused") log.warn("governor did not record the sessions the poll saw", { code: answer.code });
-    // Collections queued for a session slot sleep until woken: the head of the queue, as many as slots are free.
-    else for (const holder of answer.wake) await wakeForSlot(governor, durable, holder, deps.now().getTime(), log, summary);
+    round.observed = true;
+    await observeAndWake(governor, { renew, release }, durable, deps, log, summary);
   }
   return undefined;
+}
+
+/**
+ * A round that observed no session still wakes the queue. Slots also free where the poller does not
+ * look (a refused submission, a cancel, a collection that ended without an action): with no watched
+ * action left to observe, the queued collections would otherwise sleep until their 2 h fallback.
+ * An empty observation is a read of the governor's document, not a write.
+ */
+async function wakeQueuedForSlots(deps: ActionPollerDeps, durable: () => DurableAccess, log: Logger, summary: PollRoundSummary) {
+  if (deps.governor) await observeAndWake(deps.governor, { renew: [], release: [] }, durable, deps, log, summary);
+}
+
+async function observeAndWake(
+  governor: NonNullable<ActionPollerDeps["governor"]>,
+  sessions: { renew: string[]; release: string[] },
+  durable: () => DurableAccess,
+  deps: ActionPollerDeps,
+  log: Logger,
+  summary: PollRoundSummary,
+): Promise<void> {
+  const answer = await governor.observeSessions(sessions, deps.now().getTime());
+  // Not fatal: leases run out on their own, and the collections' own reads renew them too.
+  if (answer.kind === "refused") log.warn("governor did not record the sessions the poll saw", { code: answer.code });
+  // Collections queued for a session slot sleep until woken: the head of the queue, as many as slots are free.
+  else for (const holder of answer.wake) await wakeForSlot(governor, durable, holder, deps.now().getTime(), log, summary);
 }
 
 /** Raises ActionUpdated; an instance that is gone (terminated, purged) is skipped, its entry ends with its action. */

@@ -175,6 +175,27 @@ describe("the action poller's round", () => {
     expect(s.governor.releaseSession).not.toHaveBeenCalled();
   });
 
+  it("wakes the slot queue even when nothing is watched: a slot freed by a refused submission has no action to observe", async () => {
+    const s = setup();
+    s.governor.observeSessions.mockResolvedValueOnce({ kind: "observed", wake: ["queued-1"] });
+    const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
+    expect(s.mde.listMachineActions).not.toHaveBeenCalled();
+    expect(s.governor.observeSessions).toHaveBeenCalledWith({ renew: [], release: [] }, T0);
+    expect(summary.slotWakes).toBe(1);
+    expect(s.raised.map((r) => r.instanceId)).toEqual(["queued-1"]);
+  });
+
+  it("wakes the slot queue after a round whose pages found none of their actions", async () => {
+    const s = setup();
+    await s.watch(1, action(1, "Pending"));
+    s.mdeActions.delete(guid(1));
+    s.governor.observeSessions.mockResolvedValueOnce({ kind: "observed", wake: ["queued-1"] });
+    const summary = await pollWatchedActions(s.deps, s.durable, silentLogger);
+    expect(summary).toMatchObject({ listCalls: 1, read: 0, slotWakes: 1 });
+    expect(s.governor.observeSessions).toHaveBeenCalledTimes(1);
+    expect(s.governor.observeSessions).toHaveBeenCalledWith({ renew: [], release: [] }, T0);
+  });
+
   it("asks the governor before each list call and calls nothing when it says wait", async () => {
     const s = setup();
     await s.watch(1, action(1, "Pending"));
