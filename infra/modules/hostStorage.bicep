@@ -79,6 +79,37 @@ resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 }
 
+// Submission records (`submissions/<instanceId>.json`) are read only while their collection runs, at most a few
+// days (README, "Timing"); nothing else removes them, so the account's lifecycle policy does after 30 days.
+// The watch list removes its own entries an hour after their action ends.
+// https://learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2026-09-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'collector-submission-records'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${stateContainer.name}/submissions/']
+            }
+            actions: {
+              baseBlob: {
+                delete: { daysAfterModificationGreaterThan: 30 }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
 output id string = account.id
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob

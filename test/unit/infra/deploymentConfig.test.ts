@@ -3,6 +3,7 @@
  * scale controller), the Bicep template, the azd parameter file and azure.yaml.
  */
 import path from "node:path";
+import { submissionRecordName } from "../../../activities/submissionRecords";
 import { Roles } from "../../../shared/auth/roles";
 import { readText } from "../../support/sourceText";
 
@@ -100,5 +101,18 @@ describe("the API app registration's roles (infra/entra/apiAppRoles.json)", () =
       expect(role.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
     expect(new Set(appRoles.map((r) => r.id)).size).toBe(appRoles.length);
+  });
+});
+
+describe("the host account's lifecycle policy", () => {
+  const hostStorage = readText(path.join(root, "infra", "modules", "hostStorage.bicep"));
+
+  it("deletes the submission records where the collector writes them, and nothing else of its state", () => {
+    const folder = submissionRecordName("x").split("/")[0];
+    const prefixes = [...hostStorage.matchAll(/prefixMatch: \[([^\]]*)\]/g)].map((m) => m[1]);
+    expect(prefixes).toEqual([`'\${stateContainer.name}/${folder}/'`]);
+    // Longer than any collection lives (three days of MDE's queue window, then its commands).
+    const days = Number(/daysAfterModificationGreaterThan: (\d+)/.exec(hostStorage)![1]);
+    expect(days).toBeGreaterThanOrEqual(14);
   });
 });
