@@ -9,7 +9,8 @@
  * the container) through the manifest writer, signed like any other.
  *
  * The swept instance's session slot goes back to the tenant-wide governor (its lease would free it
- * anyway, later), and the lookup of its action is asked of the governor like any list call.
+ * anyway, later). Every MDE call of the sweep (the lookup of its action, the read and the cancel) is
+ * asked of the governor first like any other; when it says wait, the instance waits for the next sweep.
  *
  * Idempotent: an instance whose manifest (or its `manifest-{instanceId}.json`) exists is left
  * alone, so a second sweep changes nothing. A transient failure (429, 5xx, network) skips the
@@ -26,6 +27,7 @@ import type { Manifest } from "../shared/contract";
 import { alternateManifestBlobName, evidenceBlobName, manifestBlobName } from "../shared/evidence/blobPath";
 import { buildManifest, producesResult } from "../shared/evidence/manifest";
 import { MdeApiError } from "../shared/errors";
+import type { ReadEndpoint } from "../shared/governor/governorDocument";
 import { jsonLogger, type Logger } from "../shared/log";
 import type { MdeApi } from "../shared/mde/api";
 import { isFinalActionStatus, type LiveResponseCommand, type MachineAction } from "../shared/mde/models";
@@ -125,7 +127,7 @@ async function sweepOne(
 
   let cancelAction = "no MDE action";
   if (actionId) {
-    const ended = await endAction(deps.mde, actionId, instanceId);
+    const ended = await endAction(deps.mde, actionId, instanceId, new Governed(deps.writer, log));
     if (ended.kind === "transient") {
       log.warn("collection sweep could not end the MDE action; retried next sweep", { instanceId, actionId, detail: ended.detail });
       return "skipped";
@@ -165,14 +167,32 @@ async function sweepOne(
 
 type Ended = { kind: "ended"; action?: MachineAction; note: string } | { kind: "transient"; detail: string };
 
-/** Cancels the action unless MDE already ended it; the action as MDE reports it afterwards. */
-async function endAction(mde: MdeApi, actionId: string, instanceId: string): Promise<Ended> {
+/** The governor said wait before one of the sweep's calls: the instance is left for the next sweep. */
+class GovernorWait extends Error {}
+
+/** One MDE call, asked of the governor first; a 429 backs the whole tenant off, as from any activity. */
+async function governedCall<T>(governed: Governed, endpoint: ReadEndpoint, call: () => Promise<T>): Promise<T> {
+  const wait = await governed.beforeRead(endpoint);
+  if (wait) throw new GovernorWait(`the governor asked to wait before ${endpoint} (${Math.ceil((wait.retryAfterInMs ?? 0) / 1000)} s)`);
   try {
-    const before = await mde.getMachineAction(actionId);
-    if (isFinalActionStatus(before.status)) return { kind: "ended", action: before, note: `the MDE action was already ${before.status}` };
-    await mde.cancelMachineAction(actionId, `Collection ${instanceId} ended without finishing; cancelled by the collector's sweep`);
-    return { kind: "ended", action: await mde.getMachineAction(actionId), note: "the MDE action was cancelled by the sweep" };
+    return await call();
   } catch (e) {
+    await governed.afterError(endpoint, e);
+    throw e;
+  }
+}
+
+/** Cancels the action unless MDE already ended it; the action as MDE reports it afterwards. */
+async function endAction(mde: MdeApi, actionId: string, instanceId: string, governed: Governed): Promise<Ended> {
+  const read = () => governedCall(governed, "getMachineAction", () => mde.getMachineAction(actionId));
+  try {
+    const before = await read();
+    if (isFinalActionStatus(before.status)) return { kind: "ended", action: before, note: `the MDE action was already ${before.status}` };
+    const comment = `Collection ${instanceId} ended without finishing; cancelled by the collector's sweep`;
+    await governedCall(governed, "cancel", () => mde.cancelMachineAction(actionId, comment));
+    return { kind: "ended", action: await read(), note: "the MDE action was cancelled by the sweep" };
+  } catch (e) {
+    if (e instanceof GovernorWait) return { kind: "transient", detail: e.message };
     if (e instanceof MdeApiError && e.statusCode !== undefined && e.statusCode !== 429 && e.statusCode < 500) {
       return { kind: "ended", note: `MDE refused to end the action: ${publicMessage(describeFailure(e))}` };
     }

@@ -15,8 +15,12 @@ const TOKEN_SHAPE = /eyJ[A-Za-z0-9_-]{10,}/;
 let h: CollectorHarness;
 /** While true, every audit append fails (a storage outage of the trail). */
 let auditDown = false;
+/** While set, the governor answers every read with this wait (a tenant whose read budget is spent). */
+let governorWaitMs: number | undefined;
+/** The reads asked of the governor, by endpoint, in order. */
+const governedReads: string[] = [];
 
-function withFlakyAudit(services: AppServices): AppServices {
+function withTestDoubles(services: AppServices): AppServices {
   const real = services.audit!;
   const audit: AuditTrail = {
     append: async (record) => {
@@ -24,11 +28,24 @@ function withFlakyAudit(services: AppServices): AppServices {
       return real.append(record);
     },
   };
-  return { ...services, audit };
+  const governor = services.governor!;
+  const observed: NonNullable<AppServices["governor"]> = {
+    acquireSubmission: (...args) => governor.acquireSubmission(...args),
+    releaseSession: (...args) => governor.releaseSession(...args),
+    renewSession: (...args) => governor.renewSession(...args),
+    reportThrottled: (...args) => governor.reportThrottled(...args),
+    observeSessions: (...args) => governor.observeSessions(...args),
+    acquireRead: async (endpoint, ...rest) => {
+      governedReads.push(endpoint);
+      if (governorWaitMs !== undefined) return { kind: "wait", waitMs: governorWaitMs, reason: "readBudget" };
+      return governor.acquireRead(endpoint, ...rest);
+    },
+  };
+  return { ...services, audit, governor: observed };
 }
 
 beforeAll(async () => {
-  h = await startCollectorHarness({ wrapServices: withFlakyAudit });
+  h = await startCollectorHarness({ wrapServices: withTestDoubles });
 });
 afterAll(async () => {
   await h.stop();
@@ -146,6 +163,32 @@ describe("collectionSweep", () => {
     expect(await h.blobsOf(m.machineId)).toEqual([`${prefix}/manifest.json`, `${prefix}/manifest.signature.json`]);
     expect((await h.container.getBlockBlobClient(`${prefix}/manifest.json`).downloadToBuffer()).toString("utf8")).toBe(before);
     expect(h.simulator.actions().filter((a) => a.id === actionId)).toHaveLength(cancels);
+  });
+
+  it("asks the governor before it reads or cancels the action, and leaves the instance for the next sweep while told to wait", async () => {
+    const m = machine({ onlineAfterMs: 2 * HOUR });
+    h.simulator.addMachine(m);
+    const id = ((await h.start({ machineId: m.machineId, commands: [GET_FILE] })).jsonBody as { id: string }).id;
+    await h.engine.runUntilIdle({ maxVirtualTimeMs: MINUTE });
+    const { actionId } = (await h.status(id)).jsonBody as { actionId: string };
+    h.engine.terminate(id, "operator stopped it");
+
+    governedReads.length = 0;
+    governorWaitMs = 60_000;
+    try {
+      await sweep();
+    } finally {
+      governorWaitMs = undefined;
+    }
+    expect(governedReads).toContain("getMachineAction");
+    expect(h.simulator.actions().find((a) => a.id === actionId)?.status).toBe("Pending");
+    expect(await h.blobsOf(m.machineId)).toEqual([]);
+
+    governedReads.length = 0;
+    await sweep();
+    expect(governedReads).toEqual(expect.arrayContaining(["getMachineAction", "cancel"]));
+    expect(h.simulator.actions().find((a) => a.id === actionId)?.status).toBe("Cancelled");
+    expect(await h.blobsOf(m.machineId)).toContain(`${h.config.evidence.prefix}/${m.machineId}/${actionId}/manifest.json`);
   });
 
   it("leaves collections that finished with their own manifest alone", async () => {
