@@ -67,7 +67,7 @@ export function createActionPoller(deps: ActionPollerDeps) {
       const summary = await pollWatchedActions(deps, () => durableFor(deps, context), log);
       idle = { nextDueAtMs: summary.nextDueAtMs, listedAtMs: now, writes: deps.watch.localWrites() };
       const { nextDueAtMs: _next, ...figures } = summary;
-      const didSomething = summary.listCalls + summary.removed + summary.slotWakes + summary.slotQueueLeft > 0;
+      const didSomething = summary.listCalls + summary.removed + summary.slotWakes + summary.slotQueueLeft > 0 || !!summary.stoppedBy;
       if (didSomething) log.info("watched actions polled", figures);
     } catch (e) {
       // The watch list could not be read: nothing changed, the next round starts from the same place.
