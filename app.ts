@@ -33,6 +33,7 @@ import type { AppConfig } from "./shared/config";
 import { createEvidenceStore } from "./shared/evidence/blobWriter";
 import { createManifestSigner } from "./shared/evidence/signing/createSigner";
 import type { ManifestSigner } from "./shared/evidence/signing/manifestSignature";
+import { createTimestampClient, type TimestampAuthorityClient } from "./shared/evidence/timestamp/timestampRequest";
 import type { EvidenceStore } from "./shared/evidence/types";
 import { jsonLogger, type Logger } from "./shared/log";
 import type { MdeApi } from "./shared/mde/api";
@@ -52,6 +53,8 @@ export interface AppServices {
   evidence: EvidenceStore;
   /** Signs each manifest's SHA-256 (a Key Vault key in Azure, a development key locally). */
   signer: ManifestSigner;
+  /** MANIFEST_TIMESTAMP_URL's time-stamp authority (RFC 3161), when set: each manifest gets a token beside it. */
+  timestamps?: TimestampAuthorityClient;
   // The next three are always set by createServices; tests that register fakes may leave them out.
   /** The audit trail of starts, reads and cancellations (append blobs in the evidence container). */
   audit?: AuditTrail;
@@ -125,6 +128,7 @@ export function createServices(
     mde,
     evidence,
     signer,
+    ...(config.manifestTimestamp ? { timestamps: createTimestampClient(config.manifestTimestamp.url, { fetch: overrides.fetch }) } : {}),
     audit: blobAuditTrail(container, config.evidence.prefix),
     readDocument: documentReader(container),
     // dist/app.js sits beside dist/buildInfo.json once built.
@@ -156,7 +160,7 @@ export function registerApp(services: AppServices): void {
     handler: createCollectCommandResult({ mde, evidence, evidencePrefix, chunkBytes: config.evidence.chunkBytes, governor, now }),
   });
   df.app.activity(ActivityNames.cancelMachineAction, { handler: createCancelMachineAction({ mde, governor, now }) });
-  const writer = { evidence, evidencePrefix, signer, mde, build, now, readDocument, governor };
+  const writer = { evidence, evidencePrefix, signer, mde, build, now, readDocument, governor, timestamps: services.timestamps };
   df.app.activity(ActivityNames.writeManifest, { handler: createWriteManifest(writer) });
 
   const durableClient = df.input.durableClient();

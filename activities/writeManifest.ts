@@ -4,6 +4,8 @@ import type { BuildInfo } from "../shared/evidence/buildInfo";
 import { INTEGRITY_ERROR } from "../shared/evidence/integrity";
 import { jsonDocument } from "../shared/evidence/jsonDocument";
 import { signatureBlobNameOf, signManifest, type ManifestSigner } from "../shared/evidence/signing/manifestSignature";
+import { timestampManifest } from "../shared/evidence/timestamp/manifestTimestamp";
+import type { TimestampAuthorityClient } from "../shared/evidence/timestamp/timestampRequest";
 import type { CopyResult, EvidenceStore } from "../shared/evidence/types";
 import { CollectorError, MdeApiError } from "../shared/errors";
 import { jsonLogger, type Logger, type LogSink } from "../shared/log";
@@ -29,6 +31,8 @@ export interface ManifestWriterDeps {
   readDocument: (blobName: string) => Promise<Buffer | undefined>;
   /** The tenant-wide governor: asked before the raw re-read; the collection's session slot is released here. */
   governor?: GovernorPort;
+  /** MANIFEST_TIMESTAMP_URL's TSA: each manifest written gets an RFC 3161 token beside it. @default no timestamps */
+  timestamps?: TimestampAuthorityClient;
 }
 
 /** Fields this writer adds to the orchestrator's manifest: they differ from one attempt to the next. */
@@ -51,6 +55,10 @@ const WRITER_FIELDS = ["collector", "machineActionAsReturned"] as const;
  * an integrity error, never a "manifest already present": the planted document is left as it is,
  * and this collection's manifest, recording the error, goes to `manifest-{instanceId}.json` with
  * its own signature; the output says so.
+ *
+ * With a TSA configured (MANIFEST_TIMESTAMP_URL), the manifest's RFC 3161 token goes beside it
+ * (`manifest.timestamp.tsr`, shared/evidence/timestamp) once manifest and signature are stored;
+ * best effort: a TSA failure is a warning in the output, never a failed write.
  */
 export function createWriteManifest(deps: ManifestWriterDeps) {
   return withPublicFaults(async function writeManifest(
@@ -82,7 +90,7 @@ export async function writeManifestDocument(
   const first = await writeSigned(deps, blobName, (await earlierAttempt(deps, blobName, m)) ?? (await complete()), options);
   if (first.ok) {
     log.info(first.written.created ? "manifest written" : "manifest already present", { blobName, outcome: m.outcome });
-    return outputOf(first.written);
+    return { ...outputOf(first.written), ...(await timestamped(deps, first, options, log)) };
   }
   const integrityError = { code: INTEGRITY_ERROR, message: first.message } as const;
   const alternate = alternateManifestBlobName(blobName, m.instanceId);
@@ -98,7 +106,20 @@ export async function writeManifestDocument(
   const second = await writeSigned(deps, alternate, recorded, options);
   // Both names taken: nothing more can be done here; the fault says so and the runtime retries.
   if (!second.ok) throw new CollectorError(INTEGRITY_ERROR, `${first.message}; and ${second.message}`);
-  return { ...outputOf(second.written), integrityError };
+  return { ...outputOf(second.written), integrityError, ...(await timestamped(deps, second, options, log)) };
+}
+
+/** After the manifest and its signature are stored: its RFC 3161 token, when a TSA is configured (never fatal). */
+async function timestamped(deps: ManifestWriterDeps, signed: Extract<SignedWrite, { ok: true }>, options: DocumentOptions, log: Logger) {
+  if (!deps.timestamps) return {};
+  const { blobName } = signed.written;
+  return timestampManifest(
+    { evidence: deps.evidence, readDocument: deps.readDocument, timestamps: deps.timestamps },
+    blobName,
+    signed.bytes,
+    options,
+    log,
+  );
 }
 
 /** The manifest an earlier attempt of this write left at the name (same fields but the writer's own), or undefined. */
@@ -170,7 +191,9 @@ function outputOf(written: CopyResult): WriteManifestOutput {
   return { blobName: written.blobName, blobUrl: written.blobUrl, sha256: written.sha256, created: written.created };
 }
 
-type SignedWrite = { ok: true; written: CopyResult } | { ok: false; blobName: string; message: string };
+type SignedWrite =
+  | { ok: true; written: CopyResult; /** The manifest's bytes as stored. */ bytes: Buffer }
+  | { ok: false; blobName: string; message: string };
 
 /**
  * Signs the manifest's bytes first (a signer outage leaves nothing half written), then writes the
@@ -183,7 +206,8 @@ async function writeSigned(
   manifest: Manifest,
   options: DocumentOptions,
 ): Promise<SignedWrite> {
-  const signature = await signManifest(deps.signer, blobName, jsonDocument(manifest));
+  const bytes = jsonDocument(manifest);
+  const signature = await signManifest(deps.signer, blobName, bytes);
   const signatureName = signatureBlobNameOf(blobName);
   let name = blobName;
   try {
@@ -193,7 +217,7 @@ async function writeSigned(
       metadata: { ...options.metadata, kind: "manifest-signature", signingkey: signature.keyId },
       tags: options.tags,
     });
-    return { ok: true, written };
+    return { ok: true, written, bytes };
   } catch (e) {
     if (!(e instanceof CollectorError && e.code === INTEGRITY_ERROR)) throw e;
     return { ok: false, blobName: name, message: publicMessage(e.message) };

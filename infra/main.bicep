@@ -65,6 +65,9 @@ param evidenceSourceAllowedHosts string = ''
 @description('Allow GetFile paths on UNC shares (\\\\server\\share\\...).')
 param getFileAllowUncPaths bool = false
 
+@description('RFC 3161 time-stamp authority that timestamps each manifest\'s SHA-256 (MANIFEST_TIMESTAMP_URL); empty: no timestamps.')
+param manifestTimestampUrl string = ''
+
 // ---- What the collector runs ------------------------------------------------------------------
 
 @description('PLAYBOOKS (JSON array); empty: infra/settings/playbooks.json.')
@@ -402,6 +405,8 @@ var appSettings = {
   EVIDENCE_SOURCE_ALLOWED_HOSTS: evidenceSourceAllowedHosts
   // Every manifest's SHA-256 is signed with this key; its signature is stored beside it.
   MANIFEST_SIGNING_KEY_ID: manifestSigning.outputs.signingKeyId
+  // Optional: an RFC 3161 token for each manifest's SHA-256, stored beside it; a TSA outage never fails a collection.
+  MANIFEST_TIMESTAMP_URL: manifestTimestampUrl
   GETFILE_ALLOW_UNC_PATHS: string(getFileAllowUncPaths)
   // RunScript and PutFile run only library files whose SHA-256 was reviewed (library/ or a playbook pin).
   LIBRARY_ALLOW_UNREVIEWED: 'false'

@@ -3,7 +3,7 @@
  * the command line, connects to the evidence container, decides whose signatures to trust, runs
  * the verification with progress on stderr, and prints one row per blob (or JSON).
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
@@ -18,6 +18,7 @@ import { publicKeyFromJsonWebKey, type TrustedKeys } from "../shared/evidence/si
 import { HashPool } from "../shared/evidence/verify/hashPool";
 import { exitCodeOf, formatReport, progressLine, reportJson } from "../shared/evidence/verify/report";
 import type { VerifyScope } from "../shared/evidence/verify/scope";
+import { NO_TIMESTAMP_TRUST, type TimestampTrust } from "../shared/evidence/verify/timestampCheck";
 import type { VerifyProgress } from "../shared/evidence/verify/types";
 import { verifyEvidence } from "../shared/evidence/verify/verifyEvidence";
 
@@ -35,6 +36,9 @@ trust (whose manifest signatures count; at least one):
   --key-id https://<vault>.vault.azure.net/keys/<name>[/<version>]   (repeatable; default MANIFEST_SIGNING_KEY_ID)
   --public-key <file.pem>                                 (repeatable) a public key, e.g. az keyvault key download --encoding PEM
   without either: the development key (MANIFEST_SIGNING_DEVELOPMENT_KEY_FILE or ${DEFAULT_DEVELOPMENT_SIGNING_KEY_FILE}), when it exists
+timestamps (RFC 3161 tokens beside manifests, manifest.timestamp.tsr; checked whenever present):
+  --tsa-ca <file.pem>                                     (repeatable) CA certificates the TSA's certificate must chain to
+  --require-timestamp                                     a manifest without a token is a problem
 Exit code: 0 all OK, 1 a problem was found (or nothing to verify), 2 the command could not run.`;
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -70,7 +74,7 @@ export async function runVerify(argv: string[], deps: VerifyCommandDeps): Promis
     return 0;
   }
   if (parsed.audit) return printAudit(parsed, deps);
-  const { container, scope, trust, json, concurrency, quiet, trustSource } = parsed;
+  const { container, scope, trust, json, concurrency, quiet, trustSource, timestamps } = parsed;
   if (!quiet) deps.err(`verify: ${container.url.replace(/\?.*$/, "")} ${describeScope(scope)}; trusting ${trustSource}`);
   const now = deps.now ?? Date.now;
   const started = now();
@@ -78,7 +82,14 @@ export async function runVerify(argv: string[], deps: VerifyCommandDeps): Promis
   const hashes = new HashPool(hashWorkers(concurrency));
   let report;
   try {
-    report = await verifyEvidence(container, scope, { trust, concurrency, digest: hashes.digest, onProgress: onProgress?.update, now });
+    report = await verifyEvidence(container, scope, {
+      trust,
+      timestamps,
+      concurrency,
+      digest: hashes.digest,
+      onProgress: onProgress?.update,
+      now,
+    });
   } finally {
     await hashes.close();
   }
@@ -94,6 +105,8 @@ interface ParsedArgs {
   scope: VerifyScope;
   trust: TrustedKeys;
   trustSource: string;
+  /** The TSAs whose tokens count (--tsa-ca), and --require-timestamp. */
+  timestamps: TimestampTrust;
   json: boolean;
   concurrency: number;
   quiet: boolean;
@@ -115,6 +128,8 @@ export function parseVerifyArgs(argv: string[], deps: Pick<VerifyCommandDeps, "e
       instance: { type: "string" },
       "key-id": { type: "string", multiple: true },
       "public-key": { type: "string", multiple: true },
+      "tsa-ca": { type: "string", multiple: true },
+      "require-timestamp": { type: "boolean" },
       concurrency: { type: "string" },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
@@ -153,15 +168,31 @@ export function parseVerifyArgs(argv: string[], deps: Pick<VerifyCommandDeps, "e
     if (!values.instance) throw new UsageError("--audit needs --instance <orchestration instance id>");
     // Reading the trail checks no signature: no trusted key is needed.
     const none: TrustedKeys = { publicKeys: [], keyVaultKeys: [] };
-    return { container, audit: true, scope, trust: none, trustSource: "", json: values.json ?? false, concurrency, quiet: true };
+    return {
+      container,
+      audit: true,
+      scope,
+      trust: none,
+      trustSource: "",
+      timestamps: NO_TIMESTAMP_TRUST,
+      json: values.json ?? false,
+      concurrency,
+      quiet: true,
+    };
   }
   const { trust, source } = trustedKeys(values["key-id"] ?? [], values["public-key"] ?? [], deps);
+  const tsaFiles = values["tsa-ca"] ?? [];
+  const timestamps: TimestampTrust = {
+    anchors: tsaFiles.flatMap((file) => readCertificates(path.resolve(deps.cwd, file))),
+    required: values["require-timestamp"] ?? false,
+  };
   return {
     container,
     audit: false,
     scope,
     trust,
-    trustSource: source,
+    trustSource: tsaFiles.length > 0 ? `${source}; TSA CA ${tsaFiles.join(", ")}` : source,
+    timestamps,
     json: values.json ?? false,
     concurrency,
     quiet: values.quiet ?? false,
@@ -223,6 +254,22 @@ function readPublicKey(file: string): KeyObject {
     return /PRIVATE KEY/.test(text) ? createPublicKey(createPrivateKey(text)) : createPublicKey(text);
   } catch {
     throw new UsageError(`${file} is not a PEM key`);
+  }
+}
+
+/** The certificates of a PEM file (one or several), or of a single DER certificate. */
+function readCertificates(file: string): Uint8Array[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    throw new UsageError(`cannot read the certificate file ${file}`);
+  }
+  const blocks = bytes.toString("latin1").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [bytes];
+  try {
+    return blocks.map((block) => new X509Certificate(block).raw);
+  } catch {
+    throw new UsageError(`${file} holds no readable X.509 certificate (PEM or DER)`);
   }
 }
 

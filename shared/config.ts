@@ -6,6 +6,7 @@ import type { CollectionPlanSettings } from "./collectionPlans";
 import { readDefinitions } from "./configFiles/definitions";
 import type { ManifestSigningSettings } from "./evidence/signing/createSigner";
 import { readManifestSigningSettings } from "./evidence/signing/signingSettings";
+import { readManifestTimestampSettings, type ManifestTimestampSettings } from "./evidence/timestamp/timestampSettings";
 import { readGovernorSettings, type GovernorSettings } from "./governor/governorSettings";
 import { readLibrarySettings, type LibrarySettings } from "./library/librarySettings";
 import { readStateStorageSettings, type StateStorageSettings } from "./stateStorageSettings";
@@ -64,6 +65,8 @@ export interface AppConfig {
   };
   /** MANIFEST_SIGNING_*: the key that signs every manifest's SHA-256 (shared/evidence/signing). */
   manifestSigning: ManifestSigningSettings;
+  /** MANIFEST_TIMESTAMP_URL: the RFC 3161 TSA that timestamps each manifest (shared/evidence/timestamp). @default off */
+  manifestTimestamp?: ManifestTimestampSettings;
   collection: CollectionSettings;
   /**
    * MDE_MAX_SESSIONS, MDE_SUBMISSIONS_PER_MINUTE, MDE_READS_PER_*, MDE_SESSION_LEASE_MINUTES, GOVERNOR_*:
@@ -218,6 +221,7 @@ export function loadConfig(env: Env, options: { appRoot?: string } = {}): AppCon
     allowLoopback: localDevelopment,
   };
   const manifestSigning = readManifestSigningSettings(reader, problems, localDevelopment);
+  const manifestTimestamp = readManifestTimestampSettings(reader, problems);
   const governor = readGovernorSettings(reader, problems, { pollMaxDelayInMs: collection.pollMaxDelayInMs });
   const state = readStateStorageSettings(reader, problems, { localDevelopment, evidence: { connectionString, accountUrl, container } });
   const library = readLibrarySettings(reader);
@@ -242,6 +246,7 @@ export function loadConfig(env: Env, options: { appRoot?: string } = {}): AppCon
       chunkBytes: chunkMiB * 1024 * 1024,
     },
     manifestSigning: manifestSigning!,
+    ...(manifestTimestamp ? { manifestTimestamp } : {}),
     auth: auth!,
     limits,
     allowUncPaths,

@@ -366,6 +366,10 @@ export interface WriteManifestOutput {
    * collection did not write: the manifest then went to `manifest-{instanceId}.json`, recording it.
    */
   integrityError?: { code: "IntegrityError"; message: string };
+  /** With MANIFEST_TIMESTAMP_URL: the RFC 3161 token stored beside the manifest (`manifest.timestamp.tsr`). */
+  timestamp?: { blobName: string; genTime: string; created: boolean };
+  /** With MANIFEST_TIMESTAMP_URL: why no token is stored (the TSA failed, refused or answered wrongly); the manifest stands. */
+  timestampWarning?: { code: "TimestampUnavailable"; reason: string; message: string };
 }
 
 // ---- Manifest

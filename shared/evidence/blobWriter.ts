@@ -278,21 +278,11 @@ export class BlobEvidenceStore implements EvidenceStore {
     options: { metadata: Record<string, string>; tags?: Record<string, string> },
   ): Promise<CopyResult> {
     const body = jsonDocument(value);
+    const written = await this.createDocument(blobName, body, { ...options, contentType: "application/json; charset=utf-8" });
+    if (written) return written;
     const sha256 = createHash("sha256").update(body).digest("hex");
     const md5Bytes = createHash("md5").update(body).digest();
-    const metadata = evidenceMetadata(options.metadata, { sha256, md5: md5Bytes.toString("base64"), size: body.length }, { format: "raw" });
     const blob = this.container.getBlockBlobClient(blobName);
-    try {
-      const uploaded = await blob.upload(body, body.length, {
-        conditions: { ifNoneMatch: "*" },
-        blobHTTPHeaders: { blobContentType: "application/json; charset=utf-8", blobContentMD5: md5Bytes },
-        metadata,
-        tags: options.tags,
-      });
-      return this.documentWritten(blobName, body, sha256, md5Bytes, uploaded.lastModified ?? this.now(), true);
-    } catch (e) {
-      if (!alreadyExists(e)) throw e;
-    }
     // An earlier attempt of the same write left exactly these bytes; anything else is not ours.
     const properties = await this.propertiesOf(blobName);
     if (!properties) throw new CollectorError("EvidenceConflict", `Blob ${blobName} was reported to exist but cannot be read back`);
@@ -306,6 +296,29 @@ export class BlobEvidenceStore implements EvidenceStore {
     }
     this.logger.info("Document already stored by an earlier attempt; left untouched", { blobName });
     return this.documentWritten(blobName, body, sha256, md5Bytes, properties.createdOn ?? properties.lastModified ?? this.now(), false);
+  }
+
+  /** One conditional upload (`If-None-Match: *`) with Content-MD5 and the digests in the metadata; undefined when the name is taken. */
+  async createDocument(
+    blobName: string,
+    body: Buffer,
+    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+  ): Promise<CopyResult | undefined> {
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const md5Bytes = createHash("md5").update(body).digest();
+    const metadata = evidenceMetadata(options.metadata, { sha256, md5: md5Bytes.toString("base64"), size: body.length }, { format: "raw" });
+    try {
+      const uploaded = await this.container.getBlockBlobClient(blobName).upload(body, body.length, {
+        conditions: { ifNoneMatch: "*" },
+        blobHTTPHeaders: { blobContentType: options.contentType, blobContentMD5: md5Bytes },
+        metadata,
+        tags: options.tags,
+      });
+      return this.documentWritten(blobName, body, sha256, md5Bytes, uploaded.lastModified ?? this.now(), true);
+    } catch (e) {
+      if (!alreadyExists(e)) throw e;
+      return undefined;
+    }
   }
 
   /** What writeJson reports: the document as stored, whether this call or an earlier attempt wrote it. */

@@ -140,6 +140,18 @@ export interface EvidenceStore {
     value: unknown,
     options: { metadata: Record<string, string>; tags?: Record<string, string> },
   ): Promise<CopyResult>;
+  /**
+   * Creates a small binary document (a manifest's RFC 3161 timestamp token) only if the name is free,
+   * with Content-MD5, digests and metadata in the one write. Unlike {@link writeJson} it does not
+   * compare bytes: two attempts never hold the same token, so the caller judges what is there.
+   * Optional: stores without it cannot keep timestamp tokens.
+   * @returns the document written, or undefined when the name was already taken (nothing written)
+   */
+  createDocument?(
+    blobName: string,
+    body: Buffer,
+    options: { contentType: string; metadata: Record<string, string>; tags?: Record<string, string> },
+  ): Promise<CopyResult | undefined>;
   /** The URL (without SAS) a blob name has in this container. */
   urlOf(blobName: string): string;
 }

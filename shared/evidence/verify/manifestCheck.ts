@@ -7,6 +7,8 @@ import { parseJsonDocument } from "../jsonDocument";
 import { signatureBlobNameOf } from "../signing/manifestSignature";
 import { parseSignatureDocument, signatureProblems, type TrustedKeys } from "../signing/signatureCheck";
 import type { EvidenceRecordOf } from "./evidenceCheck";
+import { checkTimestamp, missingTimestamp, NO_TIMESTAMP_TRUST, type TimestampTrust } from "./timestampCheck";
+import { timestampBlobNameOf } from "../timestamp/manifestTimestamp";
 import type { ListedBlob } from "./scope";
 import type { VerifyRow } from "./types";
 
@@ -28,16 +30,22 @@ export interface ManifestCheck {
  * Checks a manifest: its bytes against its metadata and Content-MD5, its layout, and its signature
  * document beside it (which must sign exactly these bytes with a trusted key). The manifest's row
  * is OK only when both hold; the signature's row says what is wrong with the signature itself
- * (MISSING when there is none).
+ * (MISSING when there is none). Its RFC 3161 timestamp token, when there is one (or must be), has
+ * a row of its own.
  */
 export async function checkManifest(
   container: ContainerClient,
   listed: ListedBlob,
   signature: ListedBlob | undefined,
   trust: TrustedKeys,
+  timestamp: { blob?: ListedBlob; trust: TimestampTrust } = { trust: NO_TIMESTAMP_TRUST },
 ): Promise<ManifestCheck> {
   const records = new Map<string, EvidenceRecordOf>();
   const signatureName = signatureBlobNameOf(listed.name);
+  const timestampRow = async (bytes: Buffer | undefined) => {
+    if (timestamp.blob) return [await checkTimestamp(container, timestamp.blob, bytes, timestamp.trust)];
+    return timestamp.trust.required ? [missingTimestamp(timestampBlobNameOf(listed.name))] : [];
+  };
   if (listed.size > MAX_MANIFEST_BYTES) {
     const tooLarge: VerifyRow = {
       status: "MISMATCH",
@@ -46,7 +54,8 @@ export async function checkManifest(
       size: listed.size,
       problems: [`${listed.size} bytes: too large for a manifest, not read`],
     };
-    return { rows: [tooLarge, ...(signature ? [] : [missingSignature(signatureName)])], records, bytesRead: 0 };
+    const rows = [tooLarge, ...(signature ? [] : [missingSignature(signatureName)]), ...(await timestampRow(undefined))];
+    return { rows, records, bytesRead: 0 };
   }
   const bytes = await container.getBlobClient(listed.name).downloadToBuffer();
   const digest = {
@@ -73,6 +82,10 @@ export async function checkManifest(
     bytesRead += checked.size ?? 0;
     problems.push(...checked.problems.map((p) => `signature: ${p}`));
     rows.push(checked);
+  }
+  for (const row of await timestampRow(bytes)) {
+    bytesRead += row.status === "MISSING" ? 0 : (row.size ?? 0);
+    rows.push(row);
   }
   rows.unshift({
     status: problems.length > 0 ? "MISMATCH" : "OK",

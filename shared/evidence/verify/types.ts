@@ -2,7 +2,7 @@
 export type VerifyStatus = "OK" | "MISMATCH" | "MISSING" | "EXTRA";
 
 /** What a blob is to the collection. */
-export type BlobKind = "evidence" | "manifest" | "signature" | "other";
+export type BlobKind = "evidence" | "manifest" | "signature" | "timestamp" | "other";
 
 /** One line of the report. */
 export interface VerifyRow {
@@ -19,6 +19,14 @@ export interface VerifyRow {
   problems: string[];
   /** Facts worth knowing that are not problems (a copy from before block nonces). */
   notes?: string[];
+  /** A manifest's RFC 3161 token: when the TSA saw the manifest's SHA-256, and who it is. */
+  timestamp?: {
+    genTime: string;
+    serialNumber: string;
+    policy: string;
+    tsa?: string;
+    signer?: { subject: string; issuer: string; serialNumber: string };
+  };
 }
 
 /** Counts over the report. */

@@ -2,9 +2,11 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { isSignatureBlobName, signatureBlobNameOf } from "../signing/manifestSignature";
 import type { TrustedKeys } from "../signing/signatureCheck";
 import type { StreamDigestFactory } from "../streamDigest";
+import { isTimestampBlobName, timestampBlobNameOf } from "../timestamp/manifestTimestamp";
 import { checkEvidenceBlob, type EvidenceRecordOf } from "./evidenceCheck";
 import { createLimiter } from "./limiter";
 import { checkManifest } from "./manifestCheck";
+import { NO_TIMESTAMP_TRUST, type TimestampTrust } from "./timestampCheck";
 import { isManifestBlobName, listCollections, type CollectionFolder, type ListedBlob, type VerifyScope } from "./scope";
 import type { VerifyProgress, VerifyReport, VerifyRow, VerifySummary } from "./types";
 
@@ -12,6 +14,8 @@ import type { VerifyProgress, VerifyReport, VerifyRow, VerifySummary } from "./t
 export interface VerifyOptions {
   /** Whose manifest signatures count. */
   trust: TrustedKeys;
+  /** Which time-stamp authorities count, and whether every manifest must have a token. @default none required, none trusted */
+  timestamps?: TimestampTrust;
   /** Blobs read at once. @default 4 */
   concurrency?: number;
   /** Where the digests of evidence blobs are computed (a HashPool spreads them over cores). @default this thread */
@@ -58,7 +62,8 @@ export async function verifyEvidence(container: ContainerClient, scope: VerifySc
       report();
     },
   };
-  const perFolder = await Promise.all(collections.map((c) => verifyFolder(container, c, options.trust, limit, tracked)));
+  const trust = { keys: options.trust, timestamps: options.timestamps ?? NO_TIMESTAMP_TRUST };
+  const perFolder = await Promise.all(collections.map((c) => verifyFolder(container, c, trust, limit, tracked)));
   const rows = perFolder.flat();
   const summary: VerifySummary = {
     collections: collections.length,
@@ -85,7 +90,7 @@ interface Tracker {
 async function verifyFolder(
   container: ContainerClient,
   collection: CollectionFolder,
-  trust: TrustedKeys,
+  trust: { keys: TrustedKeys; timestamps: TimestampTrust },
   limit: Limit,
   tracker: Tracker,
 ): Promise<VerifyRow[]> {
@@ -107,11 +112,12 @@ async function verifyFolder(
     manifests.map((m) =>
       limit(async () => {
         const signature = blobs.get(signatureBlobNameOf(m.name));
-        accounted.add(m.name);
-        if (signature) accounted.add(signature.name);
-        const checked = await checkManifest(container, m, signature, trust);
+        const timestamp = blobs.get(timestampBlobNameOf(m.name));
+        for (const b of [m, signature, timestamp]) if (b) accounted.add(b.name);
+        const checked = await checkManifest(container, m, signature, trust.keys, { blob: timestamp, trust: trust.timestamps });
         tracker.done(m, checked.bytesRead);
         if (signature) tracker.done(signature);
+        if (timestamp) tracker.done(timestamp);
         return checked;
       }),
     ),
@@ -141,15 +147,18 @@ async function verifyFolder(
   const unaccounted = [...blobs.values()].filter((b) => !accounted.has(b.name)).sort((a, b) => a.name.localeCompare(b.name));
   const rest = await Promise.all(
     unaccounted.map((b) => {
-      if (manifests.length > 0 || isSignatureBlobName(b.name)) {
+      if (manifests.length > 0 || isSignatureBlobName(b.name) || isTimestampBlobName(b.name)) {
         tracker.done(b, 0, b.size);
-        const what = isSignatureBlobName(b.name)
-          ? "a signature document without its manifest"
-          : "not recorded in the collection's manifest";
+        const kind = isSignatureBlobName(b.name) ? "signature" : isTimestampBlobName(b.name) ? "timestamp" : "other";
+        const what = {
+          signature: "a signature document without its manifest",
+          timestamp: "a timestamp token without its manifest",
+          other: "not recorded in the collection's manifest",
+        }[kind];
         return Promise.resolve<VerifyRow>({
           status: "EXTRA",
           blobName: b.name,
-          kind: isSignatureBlobName(b.name) ? "signature" : "other",
+          kind,
           size: b.size,
           ...(b.metadata.sha256 ? { sha256: b.metadata.sha256 } : {}),
           problems: [what],
