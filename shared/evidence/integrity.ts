@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { CollectorError } from "../errors";
 import { blockLayoutProblems, type BlockListView } from "./blockLayout";
 import { expectedFromMetadata } from "./evidenceMetadata";
@@ -13,6 +14,16 @@ export interface ExpectedContent {
   md5?: string;
   /** For gzip: the decompressed digest recorded (an `{ error }` record is compared with nothing). */
   decompressed?: { size: number; sha256: string } | { error: string };
+}
+
+/** The digests of a small document read whole (a manifest, a timestamp token), as a read-back reports a blob's. */
+export function documentDigest(bytes: Buffer): Pick<BlobReadBack, "size" | "sha256" | "md5" | "inspection"> {
+  return {
+    size: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    md5: createHash("md5").update(bytes).digest("base64"),
+    inspection: { format: "raw" },
+  };
 }
 
 /** Where each expectation came from, named in the findings (`metadata`, `manifest`, `in-flight digest`). */

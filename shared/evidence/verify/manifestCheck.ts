@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { Manifest } from "../../contract";
 import { expectedFromMetadata } from "../evidenceMetadata";
-import { contentProblems } from "../integrity";
+import { contentProblems, documentDigest } from "../integrity";
 import { parseJsonDocument } from "../jsonDocument";
 import { signatureBlobNameOf } from "../signing/manifestSignature";
 import { parseSignatureDocument, signatureProblems, type TrustedKeys } from "../signing/signatureCheck";
@@ -58,12 +58,7 @@ export async function checkManifest(
     return { rows, records, bytesRead: 0 };
   }
   const bytes = await container.getBlobClient(listed.name).downloadToBuffer();
-  const digest = {
-    size: bytes.length,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    md5: createHash("md5").update(bytes).digest("base64"),
-    inspection: { format: "raw" as const },
-  };
+  const digest = documentDigest(bytes);
   const problems = [
     ...contentProblems(expectedFromMetadata(listed.metadata), digest, "its metadata"),
     ...(listed.contentMD5 && listed.contentMD5 !== digest.md5 ? [`Content-MD5 ${listed.contentMD5} is not the MD5 of its bytes`] : []),

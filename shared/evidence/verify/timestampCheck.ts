@@ -1,7 +1,6 @@
-import { createHash } from "node:crypto";
 import type { ContainerClient } from "@azure/storage-blob";
 import { expectedFromMetadata } from "../evidenceMetadata";
-import { contentProblems } from "../integrity";
+import { contentProblems, documentDigest } from "../integrity";
 import { MAX_TIMESTAMP_RESPONSE_BYTES } from "../timestamp/timestampRequest";
 import { parseTimestampResponse, timestampProblems } from "../timestamp/timestampToken";
 import type { ListedBlob } from "./scope";
@@ -39,12 +38,7 @@ export async function checkTimestamp(
     return done();
   }
   const bytes = await container.getBlobClient(listed.name).downloadToBuffer();
-  const digest = {
-    size: bytes.length,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    md5: createHash("md5").update(bytes).digest("base64"),
-    inspection: { format: "raw" as const },
-  };
+  const digest = documentDigest(bytes);
   row.size = digest.size;
   row.sha256 = digest.sha256;
   row.problems.push(...contentProblems(expectedFromMetadata(listed.metadata), digest, "its metadata"));
