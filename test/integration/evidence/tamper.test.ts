@@ -9,14 +9,13 @@ import { createHash, createPublicKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runVerify } from "../../../scripts/verifyCommand";
 import { blockIdOf } from "../../../shared/evidence/blockStager";
 import { jsonDocument } from "../../../shared/evidence/jsonDocument";
 import { loadOrCreateLocalSigningKey } from "../../../shared/evidence/signing/localSigner";
 import { verifyEvidence } from "../../../shared/evidence/verify/verifyEvidence";
 import type { VerifyReport, VerifyRow } from "../../../shared/evidence/verify/types";
 import { machine, startCollectorHarness, type CollectorHarness } from "../../support/collectorHarness";
-import { testAzurite } from "../../support/azurite";
+import { verifyCli } from "../../support/verifyCli";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -70,31 +69,8 @@ const statuses = (report: VerifyReport) => Object.fromEntries(report.rows.map((r
 const rowOf = (report: VerifyReport, blobName: string): VerifyRow => report.rows.find((r) => r.blobName === blobName) as VerifyRow;
 
 /** The command line, as an examiner runs it against this Azurite. */
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runVerify(
-    [
-      "--connection-string",
-      testAzurite.evidenceConnectionString,
-      "--container",
-      h.container.containerName,
-      "--public-key",
-      keyFile,
-      ...args,
-    ],
-    {
-      env: {},
-      cwd: keyDir,
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      stderrIsTerminal: false,
-      credential: () => {
-        throw new Error("no credential on Azurite");
-      },
-    },
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
+function cli(...args: string[]) {
+  return verifyCli({ containerName: h.container.containerName, publicKeyFile: keyFile, cwd: keyDir }, ...args);
 }
 
 /** Rewrites a committed blob as a careful intruder would: the same block ids, metadata and Content-MD5, other bytes. */
@@ -229,30 +205,13 @@ it("does not trust a signature by another key, nor a manifest re-signed by the i
   const c = await collect();
   const other = path.join(keyDir, "other.pem");
   loadOrCreateLocalSigningKey(other);
-  const run = await runVerify(
-    [
-      "--connection-string",
-      testAzurite.evidenceConnectionString,
-      "--container",
-      h.container.containerName,
-      "--public-key",
-      other,
-      "--machine",
-      c.machineId,
-      "--json",
-    ],
-    {
-      env: {},
-      cwd: keyDir,
-      out: () => {},
-      err: () => {},
-      stderrIsTerminal: false,
-      credential: () => {
-        throw new Error("unused");
-      },
-    },
+  const run = await verifyCli(
+    { containerName: h.container.containerName, publicKeyFile: other, cwd: keyDir },
+    "--machine",
+    c.machineId,
+    "--json",
   );
-  expect(run).toBe(1);
+  expect(run.code).toBe(1);
   const report = await verifyEvidence(
     h.container,
     { prefix: "liveresponse", machineId: c.machineId },

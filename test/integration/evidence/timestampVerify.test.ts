@@ -9,7 +9,6 @@ import { createHash, createPublicKey } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runVerify } from "../../../scripts/verifyCommand";
 import { createEvidenceStore } from "../../../shared/evidence/blobWriter";
 import { jsonDocument } from "../../../shared/evidence/jsonDocument";
 import { loadOrCreateLocalSigningKey } from "../../../shared/evidence/signing/localSigner";
@@ -22,6 +21,7 @@ import {
   type TimestampAuthorityServer,
 } from "../../../simulator/timestampAuthority";
 import { testAzurite } from "../../support/azurite";
+import { verifyCli } from "../../support/verifyCli";
 import { machine, startCollectorHarness, type CollectorHarness } from "../../support/collectorHarness";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -82,30 +82,8 @@ const verifyMachine = (machineId: string, anchors: Uint8Array[] = [tsa.caDer], r
 const statuses = (report: VerifyReport) => Object.fromEntries(report.rows.map((r) => [r.blobName, r.status]));
 const rowOf = (report: VerifyReport, blobName: string): VerifyRow => report.rows.find((r) => r.blobName === blobName) as VerifyRow;
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const code = await runVerify(
-    [
-      "--connection-string",
-      testAzurite.evidenceConnectionString,
-      "--container",
-      h.container.containerName,
-      "--public-key",
-      keyFile,
-      ...args,
-    ],
-    {
-      env: {},
-      cwd: dir,
-      out: (t) => out.push(t),
-      err: () => {},
-      stderrIsTerminal: false,
-      credential: () => {
-        throw new Error("no credential on Azurite");
-      },
-    },
-  );
-  return { code, out: out.join("\n") };
+function cli(...args: string[]) {
+  return verifyCli({ containerName: h.container.containerName, publicKeyFile: keyFile, cwd: dir }, ...args);
 }
 
 /** Replaces a blob's bytes as a careful intruder would: metadata digests and Content-MD5 updated to match. */
